@@ -1,0 +1,1 @@
+"""Ingestion: loaders per format -> documents -> sentence-aware chunks with offsets."""

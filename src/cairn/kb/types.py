@@ -1,0 +1,113 @@
+"""Plain typed values that cross the store boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Consent(StrEnum):
+    granted = "granted"
+    refused = "refused"
+    unknown = "unknown"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a source came from and on what terms it may be used."""
+
+    collection: str = "default"
+    license: str | None = None  # SPDX id or expression, validated at the boundary
+    source_url: str | None = None
+    owner: str | None = None
+    consent: Consent = Consent.unknown
+
+
+@dataclass(frozen=True)
+class Source:
+    id: int
+    uri: str  # absolute path or URL: what the user names it by
+    content_hash: str
+    provenance: Provenance
+    ingested_at: str  # ISO 8601 UTC
+    n_documents: int = 0
+    n_chunks: int = 0
+    size_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class DocumentIn:
+    """A document ready to be written: text plus its chunks, vectors and graph facts."""
+
+    doc_key: str  # stable id within the source (a JSONL record's _id / id, or a path)
+    title: str | None
+    text: str
+    chunks: list[ChunkIn]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChunkIn:
+    start: int  # character offsets into DocumentIn.text
+    end: int
+    text: str
+    vector: bytes | None = None  # float32 little-endian, len = dim * 4
+    entities: list[EntityMention] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    name: str  # surface form as it appears
+    label: str  # spaCy label: PERSON, ORG, GPE, DATE, ...
+    start: int  # offsets into the document text
+    end: int
+
+    @property
+    def key(self) -> str:
+        return normalise_entity(self.name)
+
+
+def normalise_entity(name: str) -> str:
+    return " ".join(name.lower().split()).removeprefix("the ")
+
+
+@dataclass(frozen=True)
+class Relation:
+    subject: str  # normalised entity key
+    predicate: str
+    object: str
+    chunk_id: int
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A stored chunk, with enough context to cite it."""
+
+    chunk_id: int
+    document_id: int
+    doc_key: str
+    title: str | None
+    source_id: int
+    source_uri: str
+    collection: str
+    license: str | None
+    consent: Consent
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    chunk_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    sources: int
+    documents: int
+    chunks: int
+    vectors: int
+    entities: int
+    relations: int

@@ -1,0 +1,1 @@
+"""Model protocols (one per modality) and their packaged offline defaults."""
