@@ -11,12 +11,74 @@ import re
 from dataclasses import dataclass
 
 _ABBREVIATIONS = frozenset(
-    """a.m p.m e.g i.e etc vs al fig figs eq eqs no nos vol ca cf approx dept est inc ltd co corp
-    jr sr dr mr mrs ms prof st mt gen col lt sgt rev hon pres gov sen rep jan feb mar apr jun jul
-    aug sep sept oct nov dec u.s u.k u.n e.u ph.d b.c a.d""".split()
+    [
+        "a.m",
+        "p.m",
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "al",
+        "fig",
+        "figs",
+        "eq",
+        "eqs",
+        "no",
+        "nos",
+        "vol",
+        "ca",
+        "cf",
+        "approx",
+        "dept",
+        "est",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jr",
+        "sr",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "mt",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rev",
+        "hon",
+        "pres",
+        "gov",
+        "sen",
+        "rep",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.u",
+        "ph.d",
+        "b.c",
+        "a.d",
+    ]
 )
 
-_BOUNDARY = re.compile(r"""([.!?]+["'\u201d\u2019)\]]*)(\s+)(?=["'\u201c\u2018(\[]?[A-Z0-9\u00C0-\u024F])""")
+_BOUNDARY = re.compile(
+    r"""([.!?]+["'\u201d\u2019)\]]*)(\s+)(?=["'\u201c\u2018(\[]?[A-Z0-9\u00C0-\u024F])"""
+)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
 
@@ -47,8 +109,10 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
         cur = block_start
         for m in _BOUNDARY.finditer(text, block_start, block_end):
             punct_end = m.end(1)
-            if text[m.start(1)] == "." and len(m.group(1)) == 1 and _is_abbreviation(
-                text, m.start(1)
+            if (
+                text[m.start(1)] == "."
+                and len(m.group(1)) == 1
+                and _is_abbreviation(text, m.start(1))
             ):
                 continue
             _append(spans, text, cur, punct_end)

@@ -53,6 +53,7 @@ class ChunkIn:
     text: str
     vector: bytes | None = None  # float32 little-endian, len = dim * 4
     entities: list[EntityMention] = field(default_factory=list)
+    relations: list[RelationIn] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,10 @@ def normalise_entity(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Relation:
-    subject: str  # normalised entity key
+class RelationIn:
+    subject: str  # normalised entity key; must be among the chunk's entities
     predicate: str
     object: str
-    chunk_id: int
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ class Embedder(ABC):
         """Return one L2-normalised float32 row per text."""
 
     def embed(self, text: str) -> Vectors:
-        return self.embed_batch([text])[0]
+        out: Vectors = self.embed_batch([text])[0]
+        return out
 
     def embed_query(self, text: str) -> Vectors:
         return self.embed(text)

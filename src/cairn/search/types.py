@@ -19,7 +19,9 @@ class SearchHit:
     chunk: ChunkRecord
     score: float
     rank: int  # 1-based
-    signals: dict[str, float] = field(default_factory=dict)  # per-signal score: keyword, dense, graph
+    signals: dict[str, float] = field(
+        default_factory=dict
+    )  # per-signal score: keyword, dense, graph
     highlight: tuple[int, int] | None = None  # best matching sentence, offsets into the document
 
 

@@ -1,0 +1,23 @@
+"""The ``cairn`` command line: thin, over the library API. One module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from cairn.cli import demo_command, eval_commands, kb_commands, speech_commands
+
+app = typer.Typer(
+    name="cairn",
+    help="Cairn: grounded answers from your own documents, on your own machine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+demo_command.register(app)
+kb_commands.register(app)
+speech_commands.register(app)
+eval_commands.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,49 @@
+"""demo: ingest the bundled demo collection, then search it (and answer, once available)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from platformdirs import user_data_dir
+
+from cairn.cli.common import KbOption, console, errors_as_messages
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)
+
+
+def demo(
+    question: Annotated[
+        str | None, typer.Argument(help="A question about the demo articles.")
+    ] = None,
+    kb: KbOption = None,
+) -> None:
+    """Ingest three bundled Wikipedia articles (CC BY-SA 4.0) and search them."""
+    from cairn.cli.kb_commands import ingest_with_progress, print_hit
+    from cairn.demo import DEMO_LICENSE, DEMO_QUESTION, DEMO_SOURCE_URL, demo_files
+    from cairn.knowledge import open_kb
+
+    path = kb or Path(user_data_dir("cairn", appauthor=False)) / "demo.sqlite"
+    q = question or DEMO_QUESTION
+    with errors_as_messages(), open_kb(path) as base:
+        console.print(f"[bold]knowledge base[/] {path}")
+        report = ingest_with_progress(
+            base,
+            demo_files(),
+            collection="demo",
+            license=DEMO_LICENSE,
+            source_url=DEMO_SOURCE_URL,
+            owner="Wikipedia contributors",
+            consent="granted",
+            quiet=False,
+        )
+        counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status if report.count(s))
+        console.print(f"ingested {len(report.outcomes)} files ({counts})")
+        console.print(f"\n[bold]search:[/] {q}\n")
+        for hit in base.search(q, k=3, collections=["demo"]):
+            print_hit(hit, base)
+    if report.failed:
+        raise typer.Exit(1)

@@ -1,0 +1,293 @@
+"""ingest, search, sources, forget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from cairn.cli.common import (
+    JsonOption,
+    KbOption,
+    console,
+    err_console,
+    errors_as_messages,
+    print_json,
+)
+from cairn.events import Event, EventType
+from cairn.ingest.pipeline import IngestReport, Status
+from cairn.knowledge import KnowledgeBase, open_kb
+from cairn.search.types import SearchHit
+
+
+class RateColumn(ProgressColumn):
+    """Items per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f}/s" if speed else "", style="progress.data.speed")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(search)
+    app.command()(sources)
+    app.command()(forget)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursively).")],
+    collection: Annotated[str, typer.Option(help="Collection to put the sources in.")] = "default",
+    license: Annotated[
+        str | None, typer.Option("--license", help="SPDX licence id or expression, e.g. CC-BY-4.0.")
+    ] = None,
+    source_url: Annotated[str | None, typer.Option(help="Where the sources came from.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Who owns the sources.")] = None,
+    consent: Annotated[
+        str, typer.Option(help="Consent to use the sources: granted, refused or unknown.")
+    ] = "unknown",
+    graph: Annotated[
+        bool, typer.Option("--graph/--no-graph", help="Extract entities and relations.")
+    ] = True,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding of non-UTF-8 files, e.g. latin-1.")
+    ] = None,
+    max_mb: Annotated[float, typer.Option(help="Refuse files larger than this (MB).")] = 100.0,
+    kb: KbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Add documents to the knowledge base (unchanged files are skipped)."""
+    with errors_as_messages(), open_kb(kb) as base:
+        report = ingest_with_progress(
+            base,
+            paths,
+            collection,
+            license,
+            source_url,
+            owner,
+            consent,
+            graph,
+            encoding,
+            int(max_mb * 1_000_000),
+            quiet=json_out,
+        )
+    if json_out:
+        print_json(
+            {
+                "seconds": round(report.seconds, 3),
+                "counts": {s.value: report.count(s) for s in Status},
+                "files": [o.__dict__ | {"status": o.status.value} for o in report.outcomes],
+            }
+        )
+    else:
+        counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status if report.count(s))
+        console.print(
+            f"{counts or 'nothing to do'}; {report.chunks_embedded} chunks in "
+            f"{report.seconds:.1f} s"
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def ingest_with_progress(
+    base: KnowledgeBase,
+    paths: list[Path],
+    collection: str = "default",
+    license: str | None = None,
+    source_url: str | None = None,
+    owner: str | None = None,
+    consent: str = "unknown",
+    graph: bool = True,
+    encoding: str | None = None,
+    max_bytes: int = 100_000_000,
+    *,
+    quiet: bool,
+) -> IngestReport:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=False,
+    )
+    files_task = progress.add_task("files", total=None)
+    chunk_task = progress.add_task("chunks embedded", total=None)
+    embedded_before = 0
+
+    def on_event(ev: Event) -> None:
+        nonlocal embedded_before
+        d = ev.data
+        if ev.type == EventType.stage_start:
+            progress.update(files_task, total=d.get("files", 0))
+        elif ev.type == EventType.error:
+            progress.advance(files_task)
+            err_console.print(f"[red]failed[/] {escape(str(d.get('message')))}", highlight=False)
+        elif ev.type == EventType.warning:
+            err_console.print(
+                f"[yellow]warning[/] {escape(str(d.get('path')))}: {escape(str(d.get('message')))}",
+                highlight=False,
+            )
+        elif ev.type == EventType.progress and "embedded" in d:
+            total = embedded_before + int(d["of"])
+            progress.update(chunk_task, total=total, completed=embedded_before + int(d["embedded"]))
+            if d["embedded"] >= d["of"]:
+                embedded_before = total
+        elif ev.type == EventType.progress and "status" in d:
+            progress.advance(files_task)
+            if d["status"] == Status.duplicate.value:
+                err_console.print(f"[yellow]skipped[/] {escape(str(d.get('message')))}")
+
+    with progress:
+        return base.ingest(
+            paths,
+            collection=collection,
+            license=license,
+            source_url=source_url,
+            owner=owner,
+            consent=consent,
+            graph=graph,
+            encoding=encoding,
+            max_bytes=max_bytes,
+            on_event=on_event,
+        )
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", help="Only these collections.")
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="How many results.")] = 10,
+    mode: Annotated[str, typer.Option(help="keyword, dense or hybrid.")] = "hybrid",
+    license: Annotated[
+        list[str] | None, typer.Option("--license", help="Only sources under these licences.")
+    ] = None,
+    kb: KbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Search the knowledge base (BM25 + dense vectors + entity graph)."""
+    with errors_as_messages(), open_kb(kb) as base:
+        hits = base.search(
+            query, k=k, mode=mode, collections=collection or (), licenses=license or ()
+        )
+        if json_out:
+            for h in hits:
+                print_json(hit_json(h, base))
+            return
+        if not hits:
+            console.print("no results")
+            return
+        for h in hits:
+            print_hit(h, base)
+
+
+def hit_json(h: SearchHit, base: KnowledgeBase) -> dict[str, object]:
+    c = h.chunk
+    text = base.document_text(c.document_id)
+    span = h.highlight or (c.start, c.end)
+    return {
+        "rank": h.rank,
+        "score": round(h.score, 6),
+        "document_id": c.doc_key,
+        "title": c.title,
+        "source": c.source_uri,
+        "source_id": c.source_id,
+        "collection": c.collection,
+        "license": c.license,
+        "chunk": {"start": c.start, "end": c.end},
+        "highlight": {"start": span[0], "end": span[1], "text": text[span[0] : span[1]]},
+        "signals": {k: round(v, 6) for k, v in h.signals.items()},
+    }
+
+
+def print_hit(h: SearchHit, base: KnowledgeBase) -> None:
+    c = h.chunk
+    text = base.document_text(c.document_id)
+    s, e = h.highlight or (c.start, c.end)
+    before = text[max(c.start, s - 160) : s]
+    after = text[e : min(c.end, e + 160)]
+    title = c.title or c.doc_key
+    console.print(
+        f"[bold]{h.rank}. {escape(title)}[/]  [dim]score {h.score:.3f} · {escape(c.source_uri)}"
+        f" · licence {escape(c.license or 'unknown')} · chars {s}-{e}[/]",
+        highlight=False,
+    )
+    console.print(
+        f"   …{escape(before)}[reverse]{escape(text[s:e])}[/reverse]{escape(after)}…",
+        highlight=False,
+    )
+
+
+def sources(
+    collection: Annotated[str | None, typer.Option(help="Only this collection.")] = None,
+    kb: KbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List sources with their provenance and counts."""
+    with errors_as_messages(), open_kb(kb) as base:
+        rows = base.sources(collection)
+    if json_out:
+        for s in rows:
+            print_json(
+                {
+                    "id": s.id,
+                    "uri": s.uri,
+                    "collection": s.provenance.collection,
+                    "license": s.provenance.license,
+                    "consent": s.provenance.consent.value,
+                    "owner": s.provenance.owner,
+                    "source_url": s.provenance.source_url,
+                    "ingested_at": s.ingested_at,
+                    "documents": s.n_documents,
+                    "chunks": s.n_chunks,
+                    "content_hash": s.content_hash,
+                }
+            )
+        return
+    table = Table("id", "source", "collection", "licence", "consent", "docs", "chunks", "ingested")
+    for s in rows:
+        table.add_row(
+            str(s.id),
+            s.uri,
+            s.provenance.collection,
+            s.provenance.license or "-",
+            s.provenance.consent.value,
+            str(s.n_documents),
+            str(s.n_chunks),
+            s.ingested_at,
+        )
+    console.print(table if rows else "no sources yet: add some with `cairn ingest PATH`")
+
+
+def forget(
+    source: Annotated[str, typer.Argument(help="Source id, path or URL (see `cairn sources`).")],
+    kb: KbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Remove a source and everything derived from it (chunks, vectors, graph facts)."""
+    with errors_as_messages(), open_kb(kb) as base:
+        gone = base.forget(source)
+    if json_out:
+        print_json({"forgotten": gone.id, "uri": gone.uri, "documents": gone.n_documents})
+    else:
+        console.print(f"forgot {gone.uri} ({gone.n_documents} documents, {gone.n_chunks} chunks)")

@@ -1,0 +1,137 @@
+"""Named schema migrations for the SQLite store, applied in order on open.
+
+Each migration runs once, inside the same transaction that records it in ``migrations``.
+Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_sources_documents_chunks",
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            uri TEXT NOT NULL UNIQUE,
+            collection TEXT NOT NULL,
+            license TEXT,
+            source_url TEXT,
+            owner TEXT,
+            consent TEXT NOT NULL CHECK (consent IN ('granted', 'refused', 'unknown')),
+            content_hash TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            ingested_at TEXT NOT NULL
+        );
+        CREATE INDEX sources_collection ON sources(collection);
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            doc_key TEXT NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (source_id, doc_key)
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX chunks_document ON chunks(document_id);
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            title, text, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        END;
+        CREATE TABLE embeddings (
+            chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_entity_graph",
+        """
+        CREATE TABLE entities (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            label TEXT NOT NULL
+        );
+        CREATE TABLE mentions (
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            entity_id INTEGER NOT NULL REFERENCES entities(id),
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL
+        );
+        CREATE INDEX mentions_entity ON mentions(entity_id);
+        CREATE INDEX mentions_chunk ON mentions(chunk_id);
+        CREATE TABLE relations (
+            id INTEGER PRIMARY KEY,
+            subject_id INTEGER NOT NULL REFERENCES entities(id),
+            predicate TEXT NOT NULL,
+            object_id INTEGER NOT NULL REFERENCES entities(id),
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE
+        );
+        CREATE INDEX relations_chunk ON relations(chunk_id);
+        CREATE INDEX relations_subject ON relations(subject_id);
+        CREATE INDEX relations_object ON relations(object_id);
+        """,
+    ),
+]
+
+
+def apply_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Apply pending migrations; return the names applied now."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+    applied = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO migrations(name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

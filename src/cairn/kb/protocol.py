@@ -1,0 +1,76 @@
+"""The ``Store`` protocol: what every knowledge-base backend provides.
+
+The SQLite backend is the embedded default; other backends (PostgreSQL + pgvector) implement
+the same methods and pass the same conformance suite (``tests/store_conformance.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from cairn.kb.types import ChunkRecord, DocumentIn, Provenance, ScoredChunk, Source, StoreStats
+from cairn.search.types import SearchFilters
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A knowledge base's source of truth. Every write is atomic per source."""
+
+    def get_source(self, ref: str | int) -> Source | None:
+        """A source by id, URI (absolute path or URL) or source URL; ``None`` when absent."""
+
+    def write_source(
+        self,
+        uri: str,
+        *,
+        content_hash: str,
+        size_bytes: int,
+        provenance: Provenance,
+        documents: Sequence[DocumentIn],
+        embedding_model: str,
+    ) -> Source:
+        """Insert or atomically replace a source and everything derived from it."""
+
+    def update_provenance(self, source_id: int, provenance: Provenance) -> Source:
+        """Change a source's collection, licence, owner, URL or consent; text is untouched."""
+
+    def list_sources(self, collection: str | None = None) -> list[Source]: ...
+
+    def forget_source(self, ref: str | int) -> Source:
+        """Remove a source and all derived data, leaving no trace of its text; NotFoundError."""
+
+    def keyword_search(
+        self, terms: Sequence[str], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        """BM25 over chunk text and title; any of ``terms`` may match (OR)."""
+
+    def dense_search(
+        self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        """Nearest chunks by cosine similarity (vectors are L2-normalised)."""
+
+    def entity_search(
+        self, entity_keys: Sequence[str], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        """Chunks that mention the given entities, scored by the entities' rarity."""
+
+    def match_entities(self, text: str) -> list[str]:
+        """Keys of known entities whose names occur in ``text`` (word-bounded, case-folded)."""
+
+    def chunk_entities(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]: ...
+
+    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
+        """Records in the order asked; ids that no longer exist are left out."""
+
+    def document_text(self, document_id: int) -> str: ...
+
+    def embedding_model(self) -> str | None:
+        """The embedding model the stored vectors were made with, if any."""
+
+    def stats(self) -> StoreStats: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,491 @@
+"""The embedded default store: one SQLite file (WAL) is the source of truth.
+
+Tables: sources (provenance), documents, chunks (+ FTS5 external-content index), embeddings,
+entities, mentions, relations. Writes happen one source per transaction, so a killed ingest
+leaves either the old version of a source or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from cairn.errors import NotFoundError, StoreError
+from cairn.kb.migrations import apply_migrations
+from cairn.kb.types import (
+    ChunkRecord,
+    Consent,
+    DocumentIn,
+    Provenance,
+    ScoredChunk,
+    Source,
+    StoreStats,
+    normalise_entity,
+)
+from cairn.kb.vectors import VectorIndex
+from cairn.search.types import SearchFilters
+
+_SOURCE_COLUMNS = (
+    "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
+    "s.ingested_at, s.size_bytes"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class SQLiteStore:
+    """Implements :class:`cairn.kb.protocol.Store` over one SQLite file."""
+
+    def __init__(self, path: str | Path, *, ann_threshold: int = 200_000) -> None:
+        self.path = Path(path).expanduser()
+        if self.path.is_dir():
+            raise StoreError("kb-is-dir", f"--kb {self.path} is a folder; give a file path")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+        except (OSError, sqlite3.Error) as err:
+            raise StoreError("kb-open", f"cannot open knowledge base {self.path}: {err}") from err
+        self._lock = threading.RLock()
+        try:
+            for pragma in (
+                "journal_mode=WAL",
+                "synchronous=NORMAL",
+                "foreign_keys=ON",
+                "busy_timeout=30000",
+                "secure_delete=ON",
+            ):
+                self._conn.execute(f"PRAGMA {pragma}")
+            apply_migrations(self._conn)
+        except sqlite3.DatabaseError as err:
+            self._conn.close()
+            raise StoreError(
+                "kb-corrupt", f"{self.path} is not a Cairn knowledge base (SQLite said: {err})"
+            ) from err
+        self._vectors = VectorIndex(
+            self.path.with_name(self.path.name + ".usearch"), ann_threshold=ann_threshold
+        )
+
+    # -- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('generation', '1') "
+                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _generation(self) -> int:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- sources ------------------------------------------------------------------------------
+    def get_source(self, ref: str | int) -> Source | None:
+        with self._lock:
+            if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+                row = self._conn.execute(
+                    f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = ?", (int(ref),)
+                ).fetchone()
+                if row:
+                    return self._source_with_counts(row)
+            row = self._conn.execute(
+                f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.uri = ? OR s.source_url = ? "
+                "ORDER BY s.uri = ? DESC LIMIT 1",
+                (str(ref), str(ref), str(ref)),
+            ).fetchone()
+            return self._source_with_counts(row) if row else None
+
+    def _source_with_counts(self, row: tuple[object, ...]) -> Source:
+        sid = int(str(row[0]))
+        n_docs, n_chunks = self._conn.execute(
+            "SELECT COUNT(DISTINCT d.id), COUNT(c.id) FROM documents d "
+            "LEFT JOIN chunks c ON c.document_id = d.id WHERE d.source_id = ?",
+            (sid,),
+        ).fetchone()
+        return _source_from_row(row, int(n_docs), int(n_chunks))
+
+    def list_sources(self, collection: str | None = None) -> list[Source]:
+        sql = (
+            f"SELECT {_SOURCE_COLUMNS}, "
+            "(SELECT COUNT(*) FROM documents d WHERE d.source_id = s.id), "
+            "(SELECT COUNT(*) FROM chunks c JOIN documents d ON c.document_id = d.id "
+            " WHERE d.source_id = s.id) FROM sources s"
+        )
+        args: tuple[str, ...] = ()
+        if collection is not None:
+            sql += " WHERE s.collection = ?"
+            args = (collection,)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY s.id", args).fetchall()
+        return [_source_from_row(r[:10], int(r[10]), int(r[11])) for r in rows]
+
+    def update_provenance(self, source_id: int, provenance: Provenance) -> Source:
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE sources SET collection = ?, license = ?, source_url = ?, owner = ?, "
+                "consent = ? WHERE id = ?",
+                (
+                    provenance.collection,
+                    provenance.license,
+                    provenance.source_url,
+                    provenance.owner,
+                    provenance.consent.value,
+                    source_id,
+                ),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError("unknown-source", f"no source with id {source_id}")
+        src = self.get_source(source_id)
+        assert src is not None
+        return src
+
+    def write_source(
+        self,
+        uri: str,
+        *,
+        content_hash: str,
+        size_bytes: int,
+        provenance: Provenance,
+        documents: Sequence[DocumentIn],
+        embedding_model: str,
+    ) -> Source:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._write() as conn:
+            self._check_model(conn, embedding_model, documents)
+            old = conn.execute("SELECT id FROM sources WHERE uri = ?", (uri,)).fetchone()
+            if old:
+                self._delete_source(conn, int(old[0]))
+            cur = conn.execute(
+                "INSERT INTO sources(uri, collection, license, source_url, owner, consent, "
+                "content_hash, size_bytes, ingested_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    uri,
+                    provenance.collection,
+                    provenance.license,
+                    provenance.source_url,
+                    provenance.owner,
+                    provenance.consent.value,
+                    content_hash,
+                    size_bytes,
+                    now,
+                ),
+            )
+            source_id = int(cur.lastrowid or 0)
+            entity_ids: dict[str, int] = {}
+            for doc in documents:
+                self._insert_document(conn, source_id, doc, embedding_model, entity_ids)
+        self._vectors.invalidate()
+        src = self.get_source(source_id)
+        assert src is not None
+        return src
+
+    def _check_model(
+        self, conn: sqlite3.Connection, model: str, documents: Sequence[DocumentIn]
+    ) -> None:
+        has_vectors = any(c.vector is not None for d in documents for c in d.chunks)
+        if not has_vectors:
+            return
+        row = conn.execute("SELECT value FROM meta WHERE key = 'embedding_model'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO meta(key, value) VALUES ('embedding_model', ?)", (model,))
+        elif row[0] != model:
+            raise StoreError(
+                "embedding-model-mismatch",
+                f"this knowledge base holds vectors from {row[0]!r}, not {model!r}; "
+                "use the same model or a new --kb",
+            )
+
+    def _insert_document(
+        self,
+        conn: sqlite3.Connection,
+        source_id: int,
+        doc: DocumentIn,
+        model: str,
+        entity_ids: dict[str, int],
+    ) -> None:
+        cur = conn.execute(
+            "INSERT INTO documents(source_id, doc_key, title, text, metadata) VALUES (?,?,?,?,?)",
+            (source_id, doc.doc_key, doc.title, doc.text, json.dumps(doc.metadata)),
+        )
+        document_id = int(cur.lastrowid or 0)
+        for ord_, chunk in enumerate(doc.chunks):
+            cur = conn.execute(
+                'INSERT INTO chunks(document_id, ord, start, "end", title, text) '
+                "VALUES (?,?,?,?,?,?)",
+                (document_id, ord_, chunk.start, chunk.end, doc.title, chunk.text),
+            )
+            chunk_id = int(cur.lastrowid or 0)
+            if chunk.vector is not None:
+                conn.execute(
+                    "INSERT INTO embeddings(chunk_id, model, vector) VALUES (?,?,?)",
+                    (chunk_id, model, chunk.vector),
+                )
+            for m in chunk.entities:
+                eid = self._entity_id(conn, m.key, m.name, m.label, entity_ids)
+                conn.execute(
+                    'INSERT INTO mentions(chunk_id, entity_id, start, "end") VALUES (?,?,?,?)',
+                    (chunk_id, eid, m.start, m.end),
+                )
+            for r in chunk.relations:
+                s_id = entity_ids.get(r.subject) or self._entity_id(
+                    conn, r.subject, r.subject, "", entity_ids
+                )
+                o_id = entity_ids.get(r.object) or self._entity_id(
+                    conn, r.object, r.object, "", entity_ids
+                )
+                conn.execute(
+                    "INSERT INTO relations(subject_id, predicate, object_id, chunk_id) "
+                    "VALUES (?,?,?,?)",
+                    (s_id, r.predicate, o_id, chunk_id),
+                )
+
+    @staticmethod
+    def _entity_id(
+        conn: sqlite3.Connection, key: str, name: str, label: str, cache: dict[str, int]
+    ) -> int:
+        if key in cache:
+            return cache[key]
+        conn.execute(
+            "INSERT INTO entities(key, name, label) VALUES (?,?,?) ON CONFLICT(key) DO NOTHING",
+            (key, name, label),
+        )
+        eid = int(conn.execute("SELECT id FROM entities WHERE key = ?", (key,)).fetchone()[0])
+        cache[key] = eid
+        return eid
+
+    def _delete_source(self, conn: sqlite3.Connection, source_id: int) -> None:
+        conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+        # Entities are shared across sources; drop those nothing refers to any more.
+        conn.execute(
+            "DELETE FROM entities WHERE id NOT IN (SELECT entity_id FROM mentions) "
+            "AND id NOT IN (SELECT subject_id FROM relations) "
+            "AND id NOT IN (SELECT object_id FROM relations)"
+        )
+
+    def forget_source(self, ref: str | int) -> Source:
+        src = self.get_source(ref)
+        if src is None:
+            raise NotFoundError(
+                "unknown-source", f"no source matches {ref!r} (see `cairn sources`)"
+            )
+        with self._write() as conn:
+            self._delete_source(conn, src.id)
+            # Merge FTS segments so the forgotten tokens leave the index, not only its live view.
+            conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._vectors.invalidate()
+        return src
+
+    # -- search -------------------------------------------------------------------------------
+    def _filter_sql(self, filters: SearchFilters) -> tuple[str, list[str]]:
+        clauses: list[str] = []
+        args: list[str] = []
+        for column, values in (
+            ("s.collection", filters.collections),
+            ("s.license", filters.licenses),
+            ("s.consent", filters.consent),
+        ):
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                args.extend(values)
+        return " AND ".join(clauses), args
+
+    def _allowed_chunks(self, filters: SearchFilters) -> set[int] | None:
+        where, args = self._filter_sql(filters)
+        if not where:
+            return None
+        rows = self._conn.execute(
+            "SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
+            f"JOIN sources s ON d.source_id = s.id WHERE {where}",
+            args,
+        ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def keyword_search(
+        self, terms: Sequence[str], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        clean = [t.replace('"', "") for t in terms if t.replace('"', "").strip()]
+        if not clean or k <= 0:
+            return []
+        match = " OR ".join(f'"{t}"' for t in clean)
+        where, args = self._filter_sql(filters)
+        sql = "SELECT rowid, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
+        params: list[object] = [match]
+        if where:
+            sql += (
+                " AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id"
+                f" JOIN sources s ON d.source_id = s.id WHERE {where})"
+            )
+            params.extend(args)
+        sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
+        params.append(k)
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
+
+    def dense_search(
+        self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        with self._lock:
+            generation = self._generation()
+            if self._vectors.generation != generation:
+                count = int(self._conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+                rows = self._conn.execute(
+                    "SELECT chunk_id, vector FROM embeddings ORDER BY chunk_id"
+                )
+                self._vectors.load(generation, rows, count)
+            allowed = self._allowed_chunks(filters)
+        hits = self._vectors.search(vector, k, allowed)
+        return [ScoredChunk(cid, score) for cid, score in hits]
+
+    def entity_search(
+        self, entity_keys: Sequence[str], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        if not entity_keys or k <= 0:
+            return []
+        with self._lock:
+            n_chunks = max(1, int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]))
+            marks = ",".join("?" * len(entity_keys))
+            rows = self._conn.execute(
+                "SELECT m.chunk_id, e.id, "
+                "(SELECT COUNT(DISTINCT m2.chunk_id) FROM mentions m2 WHERE m2.entity_id = e.id) "
+                f"FROM entities e JOIN mentions m ON m.entity_id = e.id WHERE e.key IN ({marks})",
+                list(entity_keys),
+            ).fetchall()
+            allowed = self._allowed_chunks(filters)
+        scores: dict[int, float] = {}
+        seen: set[tuple[int, int]] = set()
+        for chunk_id, entity_id, df in rows:
+            if (chunk_id, entity_id) in seen or (allowed is not None and chunk_id not in allowed):
+                continue
+            seen.add((chunk_id, entity_id))
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + math.log(1 + n_chunks / max(1, df))
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [ScoredChunk(cid, s) for cid, s in best]
+
+    def match_entities(self, text: str) -> list[str]:
+        words = [w.lower() for w in _WORD.findall(text)]
+        grams = {" ".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
+        grams = {normalise_entity(g) for g in grams if len(g) >= 3}
+        if not grams:
+            return []
+        marks = ",".join("?" * len(grams))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT key FROM entities WHERE key IN ({marks}) ORDER BY key", sorted(grams)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def chunk_entities(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT m.chunk_id, e.key FROM mentions m JOIN entities e "
+                f"ON e.id = m.entity_id WHERE m.chunk_id IN ({marks})",
+                list(chunk_ids),
+            ).fetchall()
+        out: dict[int, list[str]] = {}
+        for cid, key in rows:
+            out.setdefault(int(cid), []).append(str(key))
+        return out
+
+    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
+        if not chunk_ids:
+            return []
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT c.id, d.id, d.doc_key, d.title, s.id, s.uri, s.collection, s.license, "
+                's.consent, c.start, c."end", c.text FROM chunks c '
+                "JOIN documents d ON c.document_id = d.id JOIN sources s ON d.source_id = s.id "
+                f"WHERE c.id IN ({marks})",
+                list(chunk_ids),
+            ).fetchall()
+        by_id = {
+            int(r[0]): ChunkRecord(
+                chunk_id=int(r[0]),
+                document_id=int(r[1]),
+                doc_key=str(r[2]),
+                title=r[3],
+                source_id=int(r[4]),
+                source_uri=str(r[5]),
+                collection=str(r[6]),
+                license=r[7],
+                consent=Consent(r[8]),
+                start=int(r[9]),
+                end=int(r[10]),
+                text=str(r[11]),
+            )
+            for r in rows
+        }
+        return [by_id[c] for c in chunk_ids if c in by_id]
+
+    def document_text(self, document_id: int) -> str:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT text FROM documents WHERE id = ?", (document_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError("unknown-document", f"no document with id {document_id}")
+        return str(row[0])
+
+    def embedding_model(self) -> str | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'embedding_model'"
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def stats(self) -> StoreStats:
+        with self._lock:
+            counts = [
+                int(self._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                for t in ("sources", "documents", "chunks", "embeddings", "entities", "relations")
+            ]
+        return StoreStats(*counts)
+
+    def close(self) -> None:
+        with self._lock:
+            with suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+
+
+def _source_from_row(row: Sequence[object], n_docs: int, n_chunks: int) -> Source:
+    return Source(
+        id=int(str(row[0])),
+        uri=str(row[1]),
+        content_hash=str(row[2]),
+        provenance=Provenance(
+            collection=str(row[3]),
+            license=None if row[4] is None else str(row[4]),
+            source_url=None if row[5] is None else str(row[5]),
+            owner=None if row[6] is None else str(row[6]),
+            consent=Consent(str(row[7])),
+        ),
+        ingested_at=str(row[8]),
+        n_documents=n_docs,
+        n_chunks=n_chunks,
+        size_bytes=int(str(row[9])),
+    )

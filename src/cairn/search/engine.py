@@ -1,0 +1,143 @@
+"""Run a search: candidates from keyword, dense and graph signals, fused, collapsed, cited."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cairn.errors import SearchError
+from cairn.ingest.sentences import split_sentences
+from cairn.kb.protocol import Store
+from cairn.kb.types import ChunkRecord, ScoredChunk
+from cairn.models.embed import Embedder
+from cairn.search.fusion import FusionConfig, fuse
+from cairn.search.query import query_terms, validate_query
+from cairn.search.types import Mode, SearchFilters, SearchHit
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    candidates: int = 100  # per signal, before fusion
+    graph: bool = True  # entity-graph expansion in hybrid mode
+    graph_seed_hits: int = 3  # top fused hits whose entities seed the expansion
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+
+
+def search(
+    store: Store,
+    embedder: Embedder,
+    query: str,
+    *,
+    k: int = 10,
+    mode: Mode | str = Mode.hybrid,
+    filters: SearchFilters | None = None,
+    per_document: bool = True,
+    config: SearchConfig | None = None,
+) -> list[SearchHit]:
+    cfg = config or SearchConfig()
+    q = validate_query(query)
+    try:
+        mode = Mode(mode)
+    except ValueError as err:
+        raise SearchError(
+            "bad-mode", f"--mode {mode!r}: must be one of keyword, dense, hybrid"
+        ) from err
+    if not 1 <= k <= 1000:
+        raise SearchError("bad-k", f"--k {k}: must be between 1 and 1000")
+    filters = filters or SearchFilters()
+    terms = query_terms(q)
+    n = max(cfg.candidates, k * (3 if per_document else 1))
+
+    lists: dict[str, Sequence[ScoredChunk]] = {}
+    if mode in (Mode.keyword, Mode.hybrid):
+        lists["keyword"] = store.keyword_search(terms, n, filters)
+    if mode in (Mode.dense, Mode.hybrid):
+        lists["dense"] = store.dense_search(embedder.embed_query(q), n, filters)
+    if mode == Mode.hybrid and cfg.graph:
+        lists["graph"] = _graph_candidates(store, q, lists, n, filters, cfg)
+
+    if mode == Mode.hybrid:
+        ranked = fuse(lists, cfg.fusion)
+    else:
+        only = next(iter(lists.values()))
+        ranked = [(h.chunk_id, h.score, {mode.value: h.score}) for h in only]
+
+    return _hits(store, ranked, terms, k, per_document)
+
+
+def _graph_candidates(
+    store: Store,
+    query: str,
+    lists: dict[str, Sequence[ScoredChunk]],
+    n: int,
+    filters: SearchFilters,
+    cfg: SearchConfig,
+) -> list[ScoredChunk]:
+    """Chunks that share entities with the query, or with the top hits of the other signals."""
+    keys = set(store.match_entities(query))
+    seeds = fuse(lists, cfg.fusion)[: cfg.graph_seed_hits]
+    if seeds:
+        for ents in store.chunk_entities([cid for cid, _, _ in seeds]).values():
+            keys.update(ents)
+    if not keys:
+        return []
+    return store.entity_search(sorted(keys), n, filters)
+
+
+def _hits(
+    store: Store,
+    ranked: list[tuple[int, float, dict[str, float]]],
+    terms: list[str],
+    k: int,
+    per_document: bool,
+) -> list[SearchHit]:
+    chosen: list[tuple[int, float, dict[str, float]]] = []
+    if per_document:
+        # Collapse to the best chunk per document; fetch records in pages until k documents.
+        seen_docs: set[int] = set()
+        for lo in range(0, len(ranked), 200):
+            page = ranked[lo : lo + 200]
+            records = {r.chunk_id: r for r in store.chunk_records([c for c, _, _ in page])}
+            for cid, score, sig in page:
+                rec = records.get(cid)
+                if rec is None or rec.document_id in seen_docs:
+                    continue
+                seen_docs.add(rec.document_id)
+                chosen.append((cid, score, sig))
+                if len(chosen) >= k:
+                    break
+            if len(chosen) >= k:
+                break
+    else:
+        chosen = ranked[:k]
+    records = {r.chunk_id: r for r in store.chunk_records([c for c, _, _ in chosen])}
+    hits: list[SearchHit] = []
+    for cid, score, sig in chosen:
+        rec = records.get(cid)
+        if rec is None:  # forgotten between the two reads
+            continue
+        hits.append(SearchHit(rec, score, len(hits) + 1, dict(sig), best_sentence(rec, terms)))
+    return hits
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:5]
+
+
+def best_sentence(rec: ChunkRecord, terms: Sequence[str]) -> tuple[int, int] | None:
+    """Document offsets of the chunk's sentence sharing most query terms (first on ties)."""
+    spans = split_sentences(rec.text)
+    if not spans:
+        return None
+    wanted = Counter(_stem(t) for t in terms)
+    best, best_score = spans[0], 0
+    for s in spans:
+        words = {_stem(w) for w in _WORD.findall(rec.text[s.start : s.end])}
+        score = sum(1 for w in wanted if w in words)
+        if score > best_score:
+            best, best_score = s, score
+    return (rec.start + best.start, rec.start + best.end)
