@@ -24,6 +24,7 @@ def demo(
     """Ingest three bundled Wikipedia articles (CC BY-SA 4.0) and search them."""
     from cairn.cli.kb_commands import ingest_with_progress, print_hit
     from cairn.demo import DEMO_LICENSE, DEMO_QUESTION, DEMO_SOURCE_URL, demo_files
+    from cairn.ingest.pipeline import Status
     from cairn.knowledge import open_kb
 
     path = kb or Path(user_data_dir("cairn", appauthor=False)) / "demo.sqlite"
