@@ -107,6 +107,7 @@ class KnowledgeBase:
         licenses: Sequence[str] = (),
         consent: Sequence[str] = (),
         per_document: bool = True,
+        highlights: bool = True,
     ) -> list[SearchHit]:
         filters = SearchFilters(
             collections=tuple(collections),
@@ -121,6 +122,7 @@ class KnowledgeBase:
             mode=mode,
             filters=filters,
             per_document=per_document,
+            highlights=highlights,
             config=self.search_config,
         )
 

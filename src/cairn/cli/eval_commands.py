@@ -69,3 +69,51 @@ def retrieval(
         )
     console.print(table)
     console.print(f"ingest: {report.ingest}; peak RSS {report.peak_rss_mb:.0f} MB")
+
+
+@eval_app.command("fit-fusion")
+def fit_fusion_command(
+    beir: Annotated[Path, typer.Option("--beir", help="BEIR-style folder with a train split.")],
+    split: Annotated[
+        str, typer.Option(help="Split to fit on (never the one you report).")
+    ] = "train",
+    method: Annotated[str, typer.Option(help="convex or rrf.")] = "convex",
+    kb: KbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Grid-search the hybrid fusion weights for nDCG@10 on a train split."""
+    from cairn.eval.fusion_fit import fit_fusion
+    from cairn.knowledge import open_kb
+
+    with errors_as_messages(), open_kb(kb) as base:
+        result = fit_fusion(base, beir, split=split, method=method)
+    if json_out:
+        print_json({"weights": result.weights, "ndcg@10": result.ndcg10, "queries": result.queries})
+        return
+    console.print(
+        f"best {method} weights on {split} ({result.queries} queries): {result.weights} "
+        f"-> nDCG@10 {result.ndcg10:.4f}"
+    )
+
+
+@eval_app.command("ingest")
+def ingest_bench(
+    corpus: Annotated[
+        Path, typer.Option("--corpus", help="A JSONL corpus, e.g. BEIR corpus.jsonl.")
+    ],
+    limit: Annotated[int, typer.Option(help="Documents to use.")] = 1000,
+    json_out: JsonOption = False,
+) -> None:
+    """Ingest throughput (chunks/s) beside the embedding model's raw throughput."""
+    from cairn.eval.ingest_bench import run_ingest_bench
+
+    with errors_as_messages():
+        r = run_ingest_bench(corpus, limit=limit)
+    if json_out:
+        print_json(r.as_dict())
+        return
+    console.print(
+        f"{r.documents} documents, {r.chunks} chunks: raw embedding {r.raw_embed_chunks_per_s} "
+        f"chunks/s; ingest {r.ingest_chunks_per_s} chunks/s ({r.ratio:.0%} of raw), with graph "
+        f"{r.ingest_graph_chunks_per_s} chunks/s ({r.ratio_graph:.0%}); peak RSS {r.peak_rss_mb} MB"
+    )

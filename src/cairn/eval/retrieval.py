@@ -96,7 +96,7 @@ def _run_mode(
     latencies: list[float] = []
     for qid, text in queries.items():
         t0 = time.perf_counter()
-        hits = kb.search(text, k=100, mode=mode, collections=[collection])
+        hits = kb.search(text, k=100, mode=mode, collections=[collection], highlights=False)
         latencies.append((time.perf_counter() - t0) * 1000)
         run[qid] = [h.chunk.doc_key for h in hits]
     qrels = {q: ds.qrels[q] for q in queries if q in ds.qrels}

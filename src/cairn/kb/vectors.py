@@ -44,6 +44,8 @@ class VectorIndex:
         self.expansion_add = expansion_add
         self.expansion_search = expansion_search
         self._loaded: _Loaded | None = None
+        self._mask_for: frozenset[int] | None = None
+        self._mask_cache: npt.NDArray[np.bool_] | None = None
 
     @property
     def generation(self) -> int | None:
@@ -51,6 +53,7 @@ class VectorIndex:
 
     def invalidate(self) -> None:
         self._loaded = None
+        self._mask_cache = None
 
     def load(self, generation: int, rows: Iterable[tuple[int, bytes]], count: int) -> None:
         """(Re)build from ``(chunk_id, float32 bytes)`` rows, or reuse the saved ANN file."""
@@ -75,9 +78,10 @@ class VectorIndex:
             self._build_ann(generation, ids, matrix)
         else:
             self._loaded = _Loaded(generation, ids, matrix, None)
+        self._mask_cache = None
 
     def search(
-        self, query: Vec, k: int, allowed: set[int] | None = None
+        self, query: Vec, k: int, allowed: frozenset[int] | None = None
     ) -> list[tuple[int, float]]:
         loaded = self._loaded
         if loaded is None or k <= 0 or len(loaded.ids) == 0:
@@ -86,13 +90,18 @@ class VectorIndex:
             return self._search_ann(loaded, query, k, allowed)
         assert loaded.matrix is not None
         scores = loaded.matrix @ query.astype(np.float32)
-        if allowed is not None:
-            mask = np.isin(loaded.ids, np.fromiter(allowed, dtype=np.int64))
-            scores = np.where(mask, scores, -np.inf)
+        if allowed is not None and len(allowed) < len(loaded.ids):
+            scores = np.where(self._mask(loaded, allowed), scores, -np.inf)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(int(loaded.ids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def _mask(self, loaded: _Loaded, allowed: frozenset[int]) -> npt.NDArray[np.bool_]:
+        if self._mask_for is not allowed or self._mask_cache is None:
+            self._mask_cache = np.isin(loaded.ids, np.fromiter(allowed, dtype=np.int64))
+            self._mask_for = allowed
+        return self._mask_cache
 
     # ANN (usearch) -----------------------------------------------------------------------
     def _meta_path(self) -> Path | None:
@@ -142,7 +151,7 @@ class VectorIndex:
             meta_path.write_text(json.dumps({"generation": generation, "count": len(ids)}))
 
     def _search_ann(
-        self, loaded: _Loaded, query: Vec, k: int, allowed: set[int] | None
+        self, loaded: _Loaded, query: Vec, k: int, allowed: frozenset[int] | None
     ) -> list[tuple[int, float]]:
         fetch = k if allowed is None else min(len(loaded.ids), max(k * 10, 100))
         matches = loaded.ann.search(query.astype(np.float32), fetch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cairn.errors import SearchError
@@ -17,6 +18,7 @@ from cairn.search.query import query_terms, validate_query
 from cairn.search.types import Mode, SearchFilters, SearchHit
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cairn-search")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ def search(
     mode: Mode | str = Mode.hybrid,
     filters: SearchFilters | None = None,
     per_document: bool = True,
+    highlights: bool = True,
     config: SearchConfig | None = None,
 ) -> list[SearchHit]:
     cfg = config or SearchConfig()
@@ -53,9 +56,14 @@ def search(
     n = max(cfg.candidates, k * (3 if per_document else 1))
 
     lists: dict[str, Sequence[ScoredChunk]] = {}
-    if mode in (Mode.keyword, Mode.hybrid):
+    if mode == Mode.hybrid:
+        # The query encoder and SQLite's FTS both release the GIL: overlap them.
+        vec_future = _POOL.submit(embedder.embed_query, q)
         lists["keyword"] = store.keyword_search(terms, n, filters)
-    if mode in (Mode.dense, Mode.hybrid):
+        lists["dense"] = store.dense_search(vec_future.result(), n, filters)
+    elif mode == Mode.keyword:
+        lists["keyword"] = store.keyword_search(terms, n, filters)
+    else:
         lists["dense"] = store.dense_search(embedder.embed_query(q), n, filters)
     if mode == Mode.hybrid and cfg.graph:
         lists["graph"] = _graph_candidates(store, q, lists, n, filters, cfg)
@@ -66,7 +74,7 @@ def search(
         only = next(iter(lists.values()))
         ranked = [(h.chunk_id, h.score, {mode.value: h.score}) for h in only]
 
-    return _hits(store, ranked, terms, k, per_document)
+    return _hits(store, ranked, terms if highlights else None, k, per_document)
 
 
 def _graph_candidates(
@@ -91,7 +99,7 @@ def _graph_candidates(
 def _hits(
     store: Store,
     ranked: list[tuple[int, float, dict[str, float]]],
-    terms: list[str],
+    terms: list[str] | None,
     k: int,
     per_document: bool,
 ) -> list[SearchHit]:
@@ -120,7 +128,8 @@ def _hits(
         rec = records.get(cid)
         if rec is None:  # forgotten between the two reads
             continue
-        hits.append(SearchHit(rec, score, len(hits) + 1, dict(sig), best_sentence(rec, terms)))
+        highlight = best_sentence(rec, terms) if terms is not None else None
+        hits.append(SearchHit(rec, score, len(hits) + 1, dict(sig), highlight))
     return hits
 
 

@@ -18,7 +18,7 @@ class FusionConfig:
     method: str = "convex"
     # Fitted on SciFact *train* queries (see BENCHMARKS.md, `cairn eval fit-fusion`).
     weights: Mapping[str, float] = field(
-        default_factory=lambda: {"keyword": 0.45, "dense": 0.55, "graph": 0.05}
+        default_factory=lambda: {"keyword": 0.55, "dense": 0.45, "graph": 0.05}
     )
     rrf_k: int = 60
 
