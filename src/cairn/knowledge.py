@@ -9,15 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from cairn.config import default_kb_path
 from cairn.events import EventCallback, ignore
 from cairn.graph.extract import EntityExtractor, SpacyExtractor
 from cairn.ingest.chunker import ChunkerConfig
 from cairn.ingest.loaders import LoadOptions
 from cairn.ingest.pipeline import IngestOptions, IngestReport, ingest_paths
 from cairn.ingest.provenance import make_provenance, normalise_license
+from cairn.kb.factory import open_store
 from cairn.kb.protocol import Store
-from cairn.kb.sqlite import SQLiteStore
 from cairn.kb.types import Consent, Source, StoreStats
 from cairn.models.embed import Embedder, load_embedder
 from cairn.search.engine import SearchConfig, search
@@ -157,6 +156,9 @@ def open_kb(
     extractor: EntityExtractor | None = None,
     search_config: SearchConfig | None = None,
 ) -> KnowledgeBase:
-    """Open (creating if needed) the knowledge base at ``path`` (default: ``$CAIRN_KB``)."""
-    store = SQLiteStore(Path(path) if path is not None else default_kb_path())
+    """Open (creating if needed) the knowledge base at ``path`` (default: ``$CAIRN_KB``).
+
+    ``path`` is a SQLite file, or a ``postgresql://`` URL for the PostgreSQL backend.
+    """
+    store = open_store(path)
     return KnowledgeBase(store, embedder=embedder, extractor=extractor, search_config=search_config)

@@ -6,7 +6,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -18,10 +17,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 KbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--kb",
-        help="Knowledge base file (default: $CAIRN_KB or the user data directory).",
+        help="Knowledge base: a SQLite file or a postgresql:// URL "
+        "(default: $CAIRN_KB, else the user data directory).",
         show_default=False,
     ),
 ]

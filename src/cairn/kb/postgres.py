@@ -1,0 +1,889 @@
+"""A store on PostgreSQL + pgvector, for when one machine is not enough.
+
+It implements :class:`cairn.kb.protocol.Store` with the same tables as the SQLite store, kept
+in one schema (``cairn`` by default): sources, documents, chunks (with a generated ``tsvector``
+column and a GIN index), embeddings (``vector(dim)`` with an HNSW index, cosine), entities,
+mentions, relations, and named migrations applied on open. Keyword search ranks with BM25,
+computed from the ``tsvector`` positions ('english' configuration). Every source is written in
+one transaction, so readers see either the old version of a source or the new one.
+
+Needs the ``postgres`` extra: ``pip install 'cairn[postgres]'`` (psycopg, psycopg-pool,
+pgvector). See ``docs/postgres.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg import errors, sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from cairn.errors import NotFoundError, StoreError
+from cairn.kb.types import (
+    ChunkRecord,
+    Consent,
+    DocumentIn,
+    Provenance,
+    ScoredChunk,
+    Source,
+    StoreStats,
+    normalise_entity,
+)
+from cairn.search.types import SearchFilters
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+# BM25 parameters (the usual defaults; SQLite's FTS5 uses the same).
+BM25_K1 = 1.2
+BM25_B = 0.75
+HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_sources_documents_chunks",
+        """
+        CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+        CREATE TABLE sources (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            uri text NOT NULL UNIQUE,
+            collection text NOT NULL,
+            license text,
+            source_url text,
+            owner text,
+            consent text NOT NULL CHECK (consent IN ('granted', 'refused', 'unknown')),
+            content_hash text NOT NULL,
+            size_bytes bigint NOT NULL,
+            ingested_at timestamptz NOT NULL,
+            -- kept with the source, in its transaction: counts, and BM25's corpus statistics
+            n_documents integer NOT NULL DEFAULT 0,
+            n_chunks integer NOT NULL DEFAULT 0,
+            n_tokens bigint NOT NULL DEFAULT 0
+        );
+        CREATE INDEX sources_collection ON sources (collection);
+        CREATE INDEX sources_source_url ON sources (source_url);
+        CREATE TABLE documents (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            source_id bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+            doc_key text NOT NULL,
+            title text,
+            text text NOT NULL,
+            metadata jsonb NOT NULL DEFAULT '{}',
+            UNIQUE (source_id, doc_key)
+        );
+        CREATE TABLE chunks (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            document_id bigint NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            source_id bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+            ord integer NOT NULL,
+            start integer NOT NULL,
+            "end" integer NOT NULL,
+            title text,
+            text text NOT NULL,
+            tsv tsvector GENERATED ALWAYS AS (
+                to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || text)
+            ) STORED
+        );
+        CREATE INDEX chunks_document ON chunks (document_id);
+        CREATE INDEX chunks_source ON chunks (source_id);
+        CREATE INDEX chunks_tsv ON chunks USING gin (tsv);
+        -- The column gets its dimension, and its HNSW index, with the first vectors written.
+        CREATE TABLE embeddings (
+            chunk_id bigint PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE,
+            model text NOT NULL,
+            vector vector NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_entity_graph",
+        """
+        CREATE TABLE entities (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            key text NOT NULL UNIQUE,
+            name text NOT NULL,
+            label text NOT NULL
+        );
+        CREATE TABLE mentions (
+            chunk_id bigint NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
+            entity_id bigint NOT NULL REFERENCES entities (id),
+            start integer NOT NULL,
+            "end" integer NOT NULL
+        );
+        CREATE INDEX mentions_entity ON mentions (entity_id);
+        CREATE INDEX mentions_chunk ON mentions (chunk_id);
+        CREATE TABLE relations (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            subject_id bigint NOT NULL REFERENCES entities (id),
+            predicate text NOT NULL,
+            object_id bigint NOT NULL REFERENCES entities (id),
+            chunk_id bigint NOT NULL REFERENCES chunks (id) ON DELETE CASCADE
+        );
+        CREATE INDEX relations_chunk ON relations (chunk_id);
+        CREATE INDEX relations_subject ON relations (subject_id);
+        CREATE INDEX relations_object ON relations (object_id);
+        """,
+    ),
+]
+
+_SOURCE_COLUMNS = (
+    "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
+    "s.ingested_at, s.size_bytes, s.n_documents, s.n_chunks"
+)
+
+_KEYWORD_SQL = """
+WITH q AS (
+    SELECT * FROM unnest(%(lexemes)s::text[], %(queries)s::tsquery[]) AS q(lexeme, query)
+), corpus AS (
+    SELECT greatest(coalesce(sum(n_chunks), 0), 1)::float8 AS n,
+           greatest(coalesce(sum(n_tokens), 0)::float8
+                    / greatest(coalesce(sum(n_chunks), 0), 1), 1.0) AS avgdl
+    FROM sources
+), df AS (
+    SELECT q.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ q.query)::float8 AS n
+    FROM q
+), hits AS (
+    SELECT c.id, c.tsv FROM chunks c JOIN sources s ON s.id = c.source_id
+    WHERE c.tsv @@ %(query)s::tsquery AND {where}
+)
+SELECT h.id,
+       sum(ln(1 + (corpus.n - df.n + 0.5) / (df.n + 0.5))
+           * cardinality(u.positions) * (%(k1)s + 1)
+           / (cardinality(u.positions)
+              + %(k1)s * (1 - %(b)s + %(b)s * len.dl / corpus.avgdl))) AS score
+FROM hits h
+CROSS JOIN corpus
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(cardinality(p.positions)), 0)::float8 AS dl FROM unnest(h.tsv) p
+) len
+CROSS JOIN LATERAL unnest(h.tsv) u
+JOIN df ON df.lexeme = u.lexeme
+GROUP BY h.id
+ORDER BY score DESC, h.id
+LIMIT %(k)s
+"""
+
+
+class PostgresStore:
+    """Implements :class:`cairn.kb.protocol.Store` on PostgreSQL with the pgvector extension.
+
+    ``dsn`` is a libpq URL or key/value string. Tables live in ``schema`` (created if missing),
+    so one database can hold several knowledge bases. Connections come from a pool of at most
+    ``max_connections``; the store is safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "cairn",
+        max_connections: int = 8,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if not _SCHEMA_NAME.fullmatch(schema):
+            raise StoreError("pg-schema", f"schema {schema!r} is not a plain SQL identifier")
+        self.schema = schema
+        self._where = _describe(dsn)
+        # UTF-8 on the wire, also from a SQL_ASCII database (psycopg would return bytes).
+        kwargs: dict[str, Any] = {"client_encoding": "utf8"}
+        if "connect_timeout" not in _conninfo(dsn):
+            kwargs["connect_timeout"] = max(1, round(connect_timeout))
+        try:
+            first = psycopg.connect(dsn, autocommit=True, **kwargs)
+        except psycopg.Error as err:
+            raise StoreError(
+                "pg-connect", f"cannot connect to PostgreSQL at {self._where}: {err}"
+            ) from err
+        try:
+            ext_schema, self.pgvector_version = self._ensure_pgvector(first)
+            self._search_path = (
+                sql.SQL("{}, {}")
+                .format(sql.Identifier(schema), sql.Identifier(ext_schema))
+                .as_string(first)
+            )
+            self._migrate(first)
+        except psycopg.Error as err:
+            raise StoreError(
+                "pg-migrate",
+                f"cannot create or update the schema {schema!r} at {self._where}: {err}",
+            ) from err
+        finally:
+            first.close()
+        self._iterative_scan = _version(self.pgvector_version) >= (0, 8, 0)
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            dsn,
+            kwargs=kwargs,
+            min_size=1,
+            max_size=max(1, max_connections),
+            open=True,
+            configure=self._configure,
+            name=f"cairn-{schema}",
+            timeout=max(connect_timeout, 30.0),
+        )
+        try:
+            self._pool.wait(timeout=max(connect_timeout, 5.0))
+        except PoolTimeout as err:
+            self._pool.close()
+            raise StoreError(
+                "pg-connect", f"cannot open connections to PostgreSQL at {self._where}: {err}"
+            ) from err
+
+    # -- opening ------------------------------------------------------------------------------
+    def _ensure_pgvector(self, conn: Conn) -> tuple[str, str]:
+        """The schema and version of the vector extension, creating it when allowed."""
+        find = (
+            "SELECT n.nspname, e.extversion FROM pg_extension e "
+            "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'"
+        )
+        row = conn.execute(find).fetchone()
+        if row is None:
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('cairn-ext', 0))")
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            except psycopg.Error as err:
+                available = conn.execute(
+                    "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
+                ).fetchone()
+                database = conn.info.dbname
+                if available:
+                    why = (
+                        f"pgvector is installed on the server but not enabled in database "
+                        f"{database!r}, and this role cannot enable it ({err}). Ask an "
+                        f"administrator to run: CREATE EXTENSION vector;  in {database!r}"
+                    )
+                else:
+                    why = (
+                        "this PostgreSQL server has no pgvector extension. Install it (Debian/"
+                        "Ubuntu: postgresql-<version>-pgvector; or build it from "
+                        "https://github.com/pgvector/pgvector), then run: CREATE EXTENSION vector;"
+                    )
+                raise StoreError("pgvector-missing", why) from err
+            row = conn.execute(find).fetchone()
+            assert row is not None
+        version = str(row[1])
+        if _version(version) < (0, 5, 0):
+            raise StoreError(
+                "pgvector-missing",
+                f"pgvector {version} has no HNSW index; upgrade to 0.5 or later "
+                "(ALTER EXTENSION vector UPDATE;)",
+            )
+        return str(row[0]), version
+
+    def _migrate(self, conn: Conn) -> list[str]:
+        """Create the schema if needed and apply pending migrations; return those applied."""
+        applied: list[str] = []
+        with conn.transaction():
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"cairn-migrate:{self.schema}",),
+            )
+            exists = conn.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+            conn.execute("SELECT set_config('search_path', %s, true)", (self._search_path,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations "
+                "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r[0] for r in conn.execute("SELECT name FROM migrations")}
+            for name, ddl in MIGRATIONS:
+                if name in done:
+                    continue
+                conn.execute(ddl.encode())
+                conn.execute("INSERT INTO migrations (name) VALUES (%s)", (name,))
+                applied.append(name)
+        return applied
+
+    def _configure(self, conn: Conn) -> None:
+        conn.execute("SELECT set_config('search_path', %s, false)", (self._search_path,))
+        register_vector(conn)
+        conn.commit()
+
+    @contextmanager
+    def _conn(self) -> Iterator[Conn]:
+        """A pooled connection; lost or unreachable servers become StoreError('pg-connect')."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as err:
+            if isinstance(err, PoolTimeout) or err.sqlstate is None or err.sqlstate[:2] == "08":
+                raise StoreError(
+                    "pg-connect", f"no usable connection to PostgreSQL at {self._where}: {err}"
+                ) from err
+            raise
+
+    # -- sources ------------------------------------------------------------------------------
+    def get_source(self, ref: str | int) -> Source | None:
+        with self._conn() as conn:
+            return self._get_source(conn, ref)
+
+    def _get_source(self, conn: Conn, ref: str | int) -> Source | None:
+        if (isinstance(ref, int) or ref.isdigit()) and int(ref) < 2**63:
+            row = conn.execute(
+                f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = %s", (int(ref),)
+            ).fetchone()
+            if row:
+                return _source_from_row(row)
+        row = conn.execute(
+            f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.uri = %(r)s OR s.source_url = %(r)s "
+            "ORDER BY s.uri = %(r)s DESC, s.id LIMIT 1",
+            {"r": str(ref)},
+        ).fetchone()
+        return _source_from_row(row) if row else None
+
+    def list_sources(self, collection: str | None = None) -> list[Source]:
+        query = f"SELECT {_SOURCE_COLUMNS} FROM sources s"
+        params: tuple[str, ...] = ()
+        if collection is not None:
+            query += " WHERE s.collection = %s"
+            params = (collection,)
+        with self._conn() as conn:
+            rows = conn.execute(query + " ORDER BY s.id", params).fetchall()
+        return [_source_from_row(r) for r in rows]
+
+    def update_provenance(self, source_id: int, provenance: Provenance) -> Source:
+        with self._conn() as conn, conn.transaction():
+            row = conn.execute(
+                "UPDATE sources s SET collection = %s, license = %s, source_url = %s, "
+                f"owner = %s, consent = %s WHERE s.id = %s RETURNING {_SOURCE_COLUMNS}",
+                (
+                    provenance.collection,
+                    provenance.license,
+                    provenance.source_url,
+                    provenance.owner,
+                    provenance.consent.value,
+                    source_id,
+                ),
+            ).fetchone()
+        if row is None:
+            raise NotFoundError("unknown-source", f"no source with id {source_id}")
+        return _source_from_row(row)
+
+    def write_source(
+        self,
+        uri: str,
+        *,
+        content_hash: str,
+        size_bytes: int,
+        provenance: Provenance,
+        documents: Sequence[DocumentIn],
+        embedding_model: str,
+    ) -> Source:
+        vectors = _vectors(uri, documents)
+        retry = (errors.DeadlockDetected, errors.SerializationFailure, errors.ForeignKeyViolation)
+        for attempt in range(3):
+            try:
+                with self._conn() as conn, conn.transaction():
+                    source_id = self._write(
+                        conn,
+                        uri,
+                        content_hash,
+                        size_bytes,
+                        provenance,
+                        documents,
+                        vectors,
+                        model=embedding_model,
+                    )
+                    src = self._get_source(conn, source_id)
+                assert src is not None
+                return src
+            except retry as err:
+                # Lost a race with a concurrent writer (a deadlock), or an entity this source
+                # reuses was dropped by a concurrent forget: start again, a few times.
+                if attempt == 2:
+                    raise StoreError("kb-write", f"cannot write {uri}: {err}") from err
+            except (errors.IntegrityError, errors.DataError) as err:
+                raise StoreError("kb-write", f"cannot write {uri}: {err}") from err
+        raise AssertionError("unreachable")
+
+    def _write(
+        self,
+        conn: Conn,
+        uri: str,
+        content_hash: str,
+        size_bytes: int,
+        provenance: Provenance,
+        documents: Sequence[DocumentIn],
+        vectors: dict[tuple[int, int], npt.NDArray[np.float32]],
+        *,
+        model: str,
+    ) -> int:
+        # Writers of the same source queue here; writers of other sources go on in parallel.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("cairn:" + uri,))
+        if vectors:
+            self._check_model(conn, model, len(next(iter(vectors.values()))))
+        old = conn.execute("SELECT id FROM sources WHERE uri = %s", (uri,)).fetchone()
+        if old:
+            self._delete_source(conn, int(old[0]))
+        row = conn.execute(
+            "INSERT INTO sources (uri, collection, license, source_url, owner, consent, "
+            "content_hash, size_bytes, ingested_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now()) RETURNING id",
+            (
+                uri,
+                provenance.collection,
+                provenance.license,
+                provenance.source_url,
+                provenance.owner,
+                provenance.consent.value,
+                content_hash,
+                size_bytes,
+            ),
+        ).fetchone()
+        assert row is not None
+        source_id = int(row[0])
+        entity_ids = self._entity_ids(conn, documents)
+        with conn.cursor() as cur:
+            for d, doc in enumerate(documents):
+                row = cur.execute(
+                    "INSERT INTO documents (source_id, doc_key, title, text, metadata) "
+                    "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                    (source_id, doc.doc_key, doc.title, doc.text, json.dumps(doc.metadata)),
+                ).fetchone()
+                assert row is not None
+                document_id = int(row[0])
+                if not doc.chunks:
+                    continue
+                cur.execute(
+                    'INSERT INTO chunks (document_id, source_id, ord, start, "end", title, text) '
+                    "SELECT %s, %s, t.ord, t.start, t.end, %s, t.text "
+                    "FROM unnest(%s::int[], %s::int[], %s::int[], %s::text[]) "
+                    'AS t(ord, start, "end", text) RETURNING id, ord',
+                    (
+                        document_id,
+                        source_id,
+                        doc.title,
+                        list(range(len(doc.chunks))),
+                        [c.start for c in doc.chunks],
+                        [c.end for c in doc.chunks],
+                        [c.text for c in doc.chunks],
+                    ),
+                )
+                chunk_ids = {int(o): int(i) for i, o in cur.fetchall()}
+                embeddings = [
+                    (chunk_ids[o], model, vectors[(d, o)])
+                    for o in range(len(doc.chunks))
+                    if (d, o) in vectors
+                ]
+                if embeddings:
+                    cur.executemany(
+                        "INSERT INTO embeddings (chunk_id, model, vector) VALUES (%s, %s, %s)",
+                        embeddings,
+                    )
+                mentions = [
+                    (chunk_ids[o], entity_ids[m.key], m.start, m.end)
+                    for o, c in enumerate(doc.chunks)
+                    for m in c.entities
+                ]
+                if mentions:
+                    cur.executemany(
+                        'INSERT INTO mentions (chunk_id, entity_id, start, "end") '
+                        "VALUES (%s, %s, %s, %s)",
+                        mentions,
+                    )
+                relations = [
+                    (entity_ids[r.subject], r.predicate, entity_ids[r.object], chunk_ids[o])
+                    for o, c in enumerate(doc.chunks)
+                    for r in c.relations
+                ]
+                if relations:
+                    cur.executemany(
+                        "INSERT INTO relations (subject_id, predicate, object_id, chunk_id) "
+                        "VALUES (%s, %s, %s, %s)",
+                        relations,
+                    )
+        conn.execute(
+            "UPDATE sources s SET n_documents = %s, n_chunks = t.n, n_tokens = t.tokens "
+            "FROM (SELECT count(*) AS n, coalesce(sum((SELECT sum(cardinality(p.positions)) "
+            "      FROM unnest(c.tsv) p)), 0) AS tokens FROM chunks c WHERE c.source_id = %s) t "
+            "WHERE s.id = %s",
+            (len(documents), source_id, source_id),
+        )
+        return source_id
+
+    def _check_model(self, conn: Conn, model: str, dim: int) -> None:
+        find = "SELECT key, value FROM meta WHERE key IN ('embedding_model', 'embedding_dim')"
+        meta: dict[str, str] = dict(conn.execute(find).fetchall())
+        if "embedding_model" not in meta:
+            # The first vectors fix the model, the column's dimension and its index.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('cairn-model', 0))")
+            meta = dict(conn.execute(find).fetchall())
+        if "embedding_model" not in meta:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('embedding_model', %s), "
+                "('embedding_dim', %s)",
+                (model, str(dim)),
+            )
+            conn.execute(
+                sql.SQL("ALTER TABLE embeddings ALTER COLUMN vector TYPE vector({})").format(
+                    sql.Literal(dim)
+                )
+            )
+            if dim <= HNSW_MAX_DIM:
+                conn.execute(
+                    "CREATE INDEX embeddings_hnsw ON embeddings "
+                    "USING hnsw (vector vector_cosine_ops)"
+                )
+            return
+        if meta["embedding_model"] != model:
+            raise StoreError(
+                "embedding-model-mismatch",
+                f"this knowledge base holds vectors from {meta['embedding_model']!r}, not "
+                f"{model!r}; use the same model or a new --kb",
+            )
+        if int(meta["embedding_dim"]) != dim:
+            raise StoreError(
+                "embedding-dim-mismatch",
+                f"this knowledge base holds vectors of dimension {meta['embedding_dim']}, "
+                f"not {dim}",
+            )
+
+    def _entity_ids(self, conn: Conn, documents: Sequence[DocumentIn]) -> dict[str, int]:
+        """Ids of every entity the documents mention or relate, inserting the new ones."""
+        first: dict[str, tuple[str, str]] = {}  # key -> (name, label), first seen wins
+        for doc in documents:
+            for chunk in doc.chunks:
+                for m in chunk.entities:
+                    first.setdefault(m.key, (m.name, m.label))
+                for r in chunk.relations:
+                    first.setdefault(r.subject, (r.subject, ""))
+                    first.setdefault(r.object, (r.object, ""))
+        if not first:
+            return {}
+        keys = sorted(first)  # one order for every writer, so concurrent inserts cannot deadlock
+        conn.execute(
+            "INSERT INTO entities (key, name, label) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) "
+            "ON CONFLICT (key) DO NOTHING",
+            (keys, [first[k][0] for k in keys], [first[k][1] for k in keys]),
+        )
+        rows = conn.execute("SELECT key, id FROM entities WHERE key = ANY(%s)", (keys,))
+        return {str(k): int(i) for k, i in rows.fetchall()}
+
+    def _delete_source(self, conn: Conn, source_id: int) -> None:
+        # Entities are shared across sources; drop those of this source nothing refers to now.
+        row = conn.execute(
+            "SELECT array(SELECT m.entity_id FROM mentions m JOIN chunks c ON c.id = m.chunk_id "
+            "  WHERE c.source_id = %(s)s "
+            "UNION SELECT r.subject_id FROM relations r JOIN chunks c ON c.id = r.chunk_id "
+            "  WHERE c.source_id = %(s)s "
+            "UNION SELECT r.object_id FROM relations r JOIN chunks c ON c.id = r.chunk_id "
+            "  WHERE c.source_id = %(s)s)",
+            {"s": source_id},
+        ).fetchone()
+        entity_ids: list[int] = list(row[0]) if row else []
+        conn.execute("DELETE FROM sources WHERE id = %s", (source_id,))
+        if entity_ids:
+            conn.execute(
+                "DELETE FROM entities e WHERE e.id = ANY(%s) "
+                "AND NOT EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id = e.id) "
+                "AND NOT EXISTS (SELECT 1 FROM relations r WHERE r.subject_id = e.id) "
+                "AND NOT EXISTS (SELECT 1 FROM relations r WHERE r.object_id = e.id)",
+                (sorted(entity_ids),),
+            )
+
+    def forget_source(self, ref: str | int) -> Source:
+        with self._conn() as conn, conn.transaction():
+            src = self._get_source(conn, ref)
+            if src is None:
+                raise NotFoundError(
+                    "unknown-source", f"no source matches {ref!r} (see `cairn sources`)"
+                )
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("cairn:" + src.uri,)
+            )
+            gone = conn.execute("SELECT 1 FROM sources WHERE id = %s", (src.id,)).fetchone()
+            if gone is None:  # forgotten or replaced by another writer meanwhile
+                raise NotFoundError("unknown-source", f"no source matches {ref!r}")
+            self._delete_source(conn, src.id)
+        return src
+
+    # -- search -------------------------------------------------------------------------------
+    @staticmethod
+    def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, list[str]]]:
+        clauses, params = [], {}
+        for name, column, values in (
+            ("f_collection", "s.collection", filters.collections),
+            ("f_license", "s.license", filters.licenses),
+            ("f_consent", "s.consent", filters.consent),
+        ):
+            if values:
+                clauses.append(f"{column} = ANY(%({name})s)")
+                params[name] = list(values)
+        return (" AND ".join(clauses) or "TRUE"), params
+
+    def keyword_search(
+        self, terms: Sequence[str], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        text = " ".join(t for t in terms if t.strip())
+        if not text or k <= 0:
+            return []
+        where, params = self._filter_sql(filters)
+        with self._conn() as conn:
+            lexemes = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %s))", (text,)
+                )
+            ]
+            if not lexemes:  # only stop words or punctuation
+                return []
+            queries = [_tsquery_lexeme(x) for x in lexemes]
+            rows = conn.execute(
+                _KEYWORD_SQL.format(where=where),
+                {
+                    **params,
+                    "lexemes": lexemes,
+                    "queries": queries,
+                    "query": " | ".join(queries),
+                    "k1": BM25_K1,
+                    "b": BM25_B,
+                    "k": k,
+                },
+            ).fetchall()
+        return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
+
+    def dense_search(
+        self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        if k <= 0:
+            return []
+        where, params = self._filter_sql(filters)
+        query = np.asarray(vector, dtype=np.float32)
+        with self._conn() as conn, conn.transaction():
+            # ef_search bounds how many rows one HNSW scan returns; iterative scans (pgvector
+            # 0.8) keep going when filters drop candidates, in exact distance order.
+            ef_search = min(max(2 * k, 64), 1000)
+            conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
+            if self._iterative_scan:
+                conn.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+            try:
+                joins = (
+                    ""
+                    if not params
+                    else "JOIN chunks c ON c.id = e.chunk_id JOIN sources s ON s.id = c.source_id "
+                )
+                rows = conn.execute(
+                    f"SELECT e.chunk_id, 1 - (e.vector <=> %(q)s) FROM embeddings e {joins}"
+                    f"WHERE {where} ORDER BY e.vector <=> %(q)s LIMIT %(k)s",
+                    {**params, "q": query, "k": k},
+                ).fetchall()
+            except errors.DataException as err:
+                raise StoreError(
+                    "embedding-dim-mismatch",
+                    f"the query vector does not fit the stored vectors: {err}",
+                ) from err
+        return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
+
+    def entity_search(
+        self, entity_keys: Sequence[str], k: int, filters: SearchFilters
+    ) -> list[ScoredChunk]:
+        if not entity_keys or k <= 0:
+            return []
+        where, params = self._filter_sql(filters)
+        with self._conn() as conn:
+            row = conn.execute("SELECT coalesce(sum(n_chunks), 0) FROM sources").fetchone()
+            n_chunks = max(1, int(row[0])) if row else 1
+            # As in the SQLite store: entities named in a large share of the collection say
+            # little, so they are skipped.
+            rows = conn.execute(
+                "WITH df AS ("
+                "  SELECT m.entity_id, count(DISTINCT m.chunk_id) AS df FROM mentions m"
+                "  WHERE m.entity_id IN (SELECT id FROM entities WHERE key = ANY(%(keys)s))"
+                "  GROUP BY m.entity_id"
+                "), w AS ("
+                "  SELECT entity_id, ln(1 + %(n)s::float8 / df) AS w FROM df"
+                "  WHERE df <= %(limit)s"
+                "), hit AS ("
+                "  SELECT DISTINCT m.chunk_id, m.entity_id FROM mentions m"
+                "  WHERE m.entity_id IN (SELECT entity_id FROM w)"
+                ") "
+                "SELECT hit.chunk_id, sum(w.w) AS score FROM hit JOIN w USING (entity_id) "
+                "JOIN chunks c ON c.id = hit.chunk_id JOIN sources s ON s.id = c.source_id "
+                f"WHERE {where} GROUP BY hit.chunk_id ORDER BY score DESC, hit.chunk_id "
+                "LIMIT %(k)s",
+                {
+                    **params,
+                    "keys": list(entity_keys),
+                    "n": n_chunks,
+                    "limit": max(50, n_chunks // 50),
+                    "k": k,
+                },
+            ).fetchall()
+        return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
+
+    def match_entities(self, text: str) -> list[str]:
+        words = [w.lower() for w in _WORD.findall(text)]
+        grams = {" ".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
+        grams = {normalise_entity(g) for g in grams if len(g) >= 3}
+        if not grams:
+            return []
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT key FROM entities WHERE key = ANY(%s)", (sorted(grams),)
+            ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def chunk_entities(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
+        if not chunk_ids:
+            return {}
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT m.chunk_id, e.key FROM mentions m "
+                "JOIN entities e ON e.id = m.entity_id WHERE m.chunk_id = ANY(%s)",
+                (_ids(chunk_ids),),
+            ).fetchall()
+        out: dict[int, list[str]] = {}
+        for cid, key in sorted(rows):
+            out.setdefault(int(cid), []).append(str(key))
+        return out
+
+    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
+        if not chunk_ids:
+            return []
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT c.id, d.id, d.doc_key, d.title, s.id, s.uri, s.collection, s.license, "
+                's.consent, c.start, c."end", c.text FROM chunks c '
+                "JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = c.source_id "
+                "WHERE c.id = ANY(%s)",
+                (_ids(chunk_ids),),
+            ).fetchall()
+        by_id = {
+            int(r[0]): ChunkRecord(
+                chunk_id=int(r[0]),
+                document_id=int(r[1]),
+                doc_key=str(r[2]),
+                title=r[3],
+                source_id=int(r[4]),
+                source_uri=str(r[5]),
+                collection=str(r[6]),
+                license=r[7],
+                consent=Consent(r[8]),
+                start=int(r[9]),
+                end=int(r[10]),
+                text=str(r[11]),
+            )
+            for r in rows
+        }
+        return [by_id[c] for c in chunk_ids if c in by_id]
+
+    def document_text(self, document_id: int) -> str:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT text FROM documents WHERE id = %s", (_ids([document_id])[0],)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError("unknown-document", f"no document with id {document_id}")
+        return str(row[0])
+
+    def embedding_model(self) -> str | None:
+        with self._conn() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'embedding_model'").fetchone()
+        return str(row[0]) if row else None
+
+    def stats(self) -> StoreStats:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM sources), (SELECT count(*) FROM documents), "
+                "(SELECT count(*) FROM chunks), (SELECT count(*) FROM embeddings), "
+                "(SELECT count(*) FROM entities), (SELECT count(*) FROM relations)"
+            ).fetchone()
+        assert row is not None
+        return StoreStats(*(int(x) for x in row))
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _source_from_row(row: Sequence[Any]) -> Source:
+    ingested: datetime = row[8]
+    return Source(
+        id=int(row[0]),
+        uri=str(row[1]),
+        content_hash=str(row[2]),
+        provenance=Provenance(
+            collection=str(row[3]),
+            license=row[4],
+            source_url=row[5],
+            owner=row[6],
+            consent=Consent(row[7]),
+        ),
+        ingested_at=ingested.astimezone(UTC).isoformat(timespec="seconds"),
+        n_documents=int(row[10]),
+        n_chunks=int(row[11]),
+        size_bytes=int(row[9]),
+    )
+
+
+def _vectors(
+    uri: str, documents: Sequence[DocumentIn]
+) -> dict[tuple[int, int], npt.NDArray[np.float32]]:
+    """Chunk vectors by (document, chunk) position, checked: float32 bytes, one dimension."""
+    out: dict[tuple[int, int], npt.NDArray[np.float32]] = {}
+    dims: set[int] = set()
+    for d, doc in enumerate(documents):
+        for o, chunk in enumerate(doc.chunks):
+            if chunk.vector is None:
+                continue
+            if not isinstance(chunk.vector, bytes | bytearray | memoryview):
+                raise TypeError(f"chunk vectors must be float32 bytes, not {type(chunk.vector)}")
+            if len(chunk.vector) == 0 or len(chunk.vector) % 4:
+                raise StoreError(
+                    "kb-write", f"{uri}: a chunk vector of {len(chunk.vector)} bytes is not float32"
+                )
+            v = np.frombuffer(chunk.vector, dtype="<f4").astype(np.float32)
+            dims.add(v.shape[0])
+            out[(d, o)] = v
+    if len(dims) > 1:
+        raise StoreError(
+            "embedding-dim-mismatch", f"{uri}: chunk vectors of several dimensions {sorted(dims)}"
+        )
+    return out
+
+
+def _tsquery_lexeme(lexeme: str) -> str:
+    """One lexeme as tsquery text: quoted, so that no character is read as an operator."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _ids(values: Sequence[int]) -> list[int]:
+    """Ids as bigint-safe ints (out-of-range ids cannot exist, so they become -1)."""
+    return [int(v) if -(2**63) <= int(v) < 2**63 else -1 for v in values]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+
+def _conninfo(dsn: str) -> dict[str, Any]:
+    try:
+        return conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as err:
+        # libpq's message may quote the string, password included: leave it out.
+        raise StoreError(
+            "pg-connect", "not a PostgreSQL connection string (libpq cannot parse it)"
+        ) from err
+
+
+def _describe(dsn: str) -> str:
+    """Where a DSN points, for messages: never the password."""
+    info = _conninfo(dsn)
+    host = info.get("host") or info.get("hostaddr") or "localhost"
+    port = info.get("port") or "5432"
+    user = f"{info['user']}@" if info.get("user") else ""
+    return f"{user}{host}:{port}/{info.get('dbname') or ''}"

@@ -1,0 +1,293 @@
+"""The SQLite store: the conformance suite, plus what only a file on disk can show."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cairn.errors import StoreError
+from cairn.kb.factory import open_store
+from cairn.kb.migrations import MIGRATIONS, apply_migrations
+from cairn.kb.protocol import Store
+from cairn.kb.sqlite import SQLiteStore
+from cairn.kb.types import ChunkIn, DocumentIn, Source
+from cairn.search.types import SearchFilters
+from store_conformance import (
+    DIM,
+    LOVELACE,
+    MODEL,
+    NO_FILTERS,
+    C,
+    StoreConformance,
+    all_records,
+    axis,
+    chunk_id,
+    doc,
+    ids,
+    unit,
+    write,
+    write_corpus,
+)
+
+
+class TestSQLiteConformance(StoreConformance):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[Store]:
+        s = SQLiteStore(tmp_path / "kb.sqlite")
+        yield s
+        s.close()
+
+
+# -- forgetting leaves no trace on disk --------------------------------------------------------
+SECRET = ("zyxwvutsrq", "quokkaplanet", "vexillomancer")
+KEPT = "plmoknijbuhv"
+
+
+def _raw_bytes(db: Path) -> bytes:
+    """Every file that belongs to the database: the file itself, -wal, -shm, caches."""
+    files = sorted(p for p in db.parent.iterdir() if p.name.startswith(db.name) and p.is_file())
+    assert db in files
+    return b"".join(p.read_bytes() for p in files)
+
+
+def _windows(token: str, size: int = 6) -> list[bytes]:
+    # FTS5 stores terms prefix-compressed, so look for every piece of the token, not only all of it
+    return [token[i : i + size].encode() for i in range(len(token) - size + 1)]
+
+
+def test_forget_leaves_no_text_on_disk(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    store = SQLiteStore(db)
+    secret_text = " ".join(SECRET) + " lives here. " + " ".join(reversed(SECRET))
+    write(
+        store,
+        f"/private/{SECRET[0]}.txt",
+        doc(
+            SECRET[1],
+            f"Title {SECRET[2]}",
+            C(secret_text, axis(0), [(SECRET[1], "ORG")], [(SECRET[1], "is", SECRET[1])]),
+            C(f"More about {SECRET[0]} and {SECRET[2]}.", axis(1), [(SECRET[2], "PERSON")]),
+            metadata={"note": SECRET[0]},
+        ),
+        source_url=f"https://example.org/{SECRET[1]}",
+        owner=SECRET[2],
+    )
+    write(store, "/kept.txt", doc("kept", "Kept", C(f"The {KEPT} stays.", axis(2))))
+    store.close()
+    # a second session, as in real use (statistics, checkpoints, FTS segments from before)
+    store = SQLiteStore(db)
+    for token in SECRET:
+        assert store.keyword_search([token], 10, NO_FILTERS)
+    assert SECRET[0].encode() in _raw_bytes(db)
+    store.forget_source(f"/private/{SECRET[0]}.txt")
+    store.close()
+
+    raw = _raw_bytes(db)
+    assert KEPT.encode() in raw  # the control: text that was not forgotten is on disk
+    for token in SECRET:
+        for piece in _windows(token):
+            assert piece not in raw, f"{piece!r} from the forgotten source is still on disk"
+
+
+# -- atomic writes -----------------------------------------------------------------------------
+def _v1(store: SQLiteStore) -> Source:
+    return write(
+        store,
+        "/atomic.txt",
+        doc("a", "Version one", C("Original wording about Otters.", axis(0), [("Otters", "ORG")])),
+        doc("b", None, C("Second original document.", axis(1))),
+    )
+
+
+def test_write_that_fails_midway_keeps_previous_version(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "kb.sqlite")
+    try:
+        v1 = _v1(store)
+        before = store.stats()
+        bad = DocumentIn(
+            "c",
+            None,
+            "Broken replacement.",
+            [ChunkIn(0, 19, "Broken replacement.", [0.5] * DIM)],  # type: ignore[arg-type]
+        )
+        good = doc("a", "Version two", C("Replacement wording.", axis(2)))
+        with pytest.raises(sqlite3.ProgrammingError):
+            write(store, "/atomic.txt", good, bad)
+        assert store.get_source("/atomic.txt") == v1
+        assert store.stats() == before
+        assert store.keyword_search(["replacement"], 10, NO_FILTERS) == []
+        assert len(store.keyword_search(["otters"], 10, NO_FILTERS)) == 1
+        assert store.match_entities("otters") == ["otters"]
+    finally:
+        store.close()
+
+
+def test_write_interrupted_inside_the_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteStore(tmp_path / "kb.sqlite")
+    try:
+        v1 = _v1(store)
+        real = SQLiteStore._insert_document
+        calls = 0
+
+        def failing(self: SQLiteStore, *args: Any, **kwargs: Any) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise KeyboardInterrupt  # e.g. Ctrl-C halfway through a source
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(SQLiteStore, "_insert_document", failing)
+        with pytest.raises(KeyboardInterrupt):
+            write(
+                store,
+                "/atomic.txt",
+                doc("a", None, C("Replacement one.", axis(2))),
+                doc("b", None, C("Replacement two.", axis(3))),
+            )
+        monkeypatch.undo()
+        assert calls == 2
+        assert store.get_source("/atomic.txt") == v1
+        assert store.keyword_search(["replacement"], 10, NO_FILTERS) == []
+        assert ids(store.dense_search(axis(0), 1, NO_FILTERS)) == ids(
+            store.keyword_search(["otters"], 1, NO_FILTERS)
+        )
+        # the store is still usable afterwards
+        assert write(store, "/other.txt", doc("o", None, C("After.", axis(4)))).n_chunks == 1
+    finally:
+        store.close()
+    reopened = SQLiteStore(tmp_path / "kb.sqlite")
+    try:
+        assert reopened.get_source("/atomic.txt") == v1
+    finally:
+        reopened.close()
+
+
+# -- opening -----------------------------------------------------------------------------------
+def test_reopen_applies_migrations_once_and_keeps_data(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    store = SQLiteStore(db)
+    corpus = write_corpus(store)
+    stats = store.stats()
+    store.close()
+    for _ in range(2):
+        store = SQLiteStore(db)
+        try:
+            assert store.stats() == stats
+            assert store.get_source(LOVELACE) == corpus.lovelace
+            assert store.embedding_model() == MODEL
+        finally:
+            store.close()
+    with closing(sqlite3.connect(db)) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")]
+        assert names == [name for name, _ in MIGRATIONS]
+        assert apply_migrations(conn) == []
+
+
+def test_open_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.sqlite"
+    bogus.write_bytes(b"this is a text file, not a database\n" * 200)
+    with pytest.raises(StoreError) as info:
+        SQLiteStore(bogus)
+    assert info.value.code == "kb-corrupt"
+    assert bogus.read_bytes().startswith(b"this is a text file")
+
+
+def test_open_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as info:
+        SQLiteStore(tmp_path)
+    assert info.value.code == "kb-is-dir"
+
+
+# -- the ANN cache (usearch) -------------------------------------------------------------------
+def test_ann_recall_and_cache_reuse(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    cache = tmp_path / "kb.sqlite.usearch"
+    rng = np.random.default_rng(11)
+    matrix = rng.normal(size=(200, DIM)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    chunks = [C(f"vector {i}", matrix[i]) for i in range(200)]
+    queries = rng.normal(size=(20, DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+
+    store = SQLiteStore(db, ann_threshold=50)
+    try:
+        for part in range(4):
+            write(store, f"/ann/{part}", doc("d", None, *chunks[part * 50 : (part + 1) * 50]))
+        by_text = {r.text: r.chunk_id for r in all_records(store)}
+        row_ids = np.array([by_text[f"vector {i}"] for i in range(200)])
+        assert not cache.exists()
+        recall = []
+        for q in queries:
+            exact = set(row_ids[np.argsort(-(matrix @ q))[:10]].tolist())
+            found = ids(store.dense_search(q, 10, NO_FILTERS))
+            assert len(found) == 10
+            recall.append(len(exact & set(found)) / 10)
+        assert np.mean(recall) >= 0.9, recall
+        assert cache.exists()
+        first = json.loads(cache.with_name(cache.name + ".json").read_text())
+        assert first == {"generation": 4, "count": 200}
+        stamp = cache.stat().st_mtime_ns
+        before = [ids(store.dense_search(q, 10, NO_FILTERS)) for q in queries[:5]]
+    finally:
+        store.close()
+
+    # a new session reuses the saved index while the generation is unchanged
+    store = SQLiteStore(db, ann_threshold=50)
+    try:
+        assert [ids(store.dense_search(q, 10, NO_FILTERS)) for q in queries[:5]] == before
+        assert cache.stat().st_mtime_ns == stamp
+        assert json.loads(cache.with_name(cache.name + ".json").read_text()) == first
+        # a write makes it stale: it is rebuilt and finds the new vector
+        new_vector = unit(*queries[0])
+        write(store, "/ann/new", doc("n", None, C("the newcomer", new_vector)))
+        hits = store.dense_search(new_vector, 10, NO_FILTERS)
+        assert hits[0].chunk_id == chunk_id(store, "the newcomer")
+        assert hits[0].score == pytest.approx(1.0, abs=1e-2)  # f16 in the index
+        assert json.loads(cache.with_name(cache.name + ".json").read_text()) == {
+            "generation": 5,
+            "count": 201,
+        }
+        assert cache.stat().st_mtime_ns != stamp
+        # filters still apply on the ANN path
+        only = store.dense_search(matrix[0], 10, SearchFilters(collections=("nowhere",)))
+        assert only == []
+    finally:
+        store.close()
+
+
+# -- the factory -------------------------------------------------------------------------------
+def test_open_store_paths_mean_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for spec in (tmp_path / "a.sqlite", str(tmp_path / "b.sqlite")):
+        store = open_store(spec)
+        try:
+            assert isinstance(store, SQLiteStore)
+            assert store.path == Path(spec)
+        finally:
+            store.close()
+    monkeypatch.setenv("CAIRN_KB", str(tmp_path / "env.sqlite"))
+    store = open_store(None)
+    try:
+        assert isinstance(store, SQLiteStore)
+        assert store.path == tmp_path / "env.sqlite"
+    finally:
+        store.close()
+
+
+def test_open_store_postgres_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, "cairn.kb.postgres", raising=False)
+    with pytest.raises(StoreError) as info:
+        open_store("postgresql://kb.example.org/cairn")
+    assert info.value.code == "pg-driver-missing"
+    assert "psycopg" in info.value.message
+    assert "pip install 'cairn[postgres]'" in info.value.message
