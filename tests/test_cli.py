@@ -49,7 +49,8 @@ def corpus(tmp_path: Path) -> Path:
 
 def test_ingest_search_sources_forget(kb: Path, corpus: Path) -> None:
     r = runner.invoke(
-        app, ["ingest", str(corpus), "--kb", str(kb), "--license", "CC-BY-4.0", "--collection", "c1"]
+        app,
+        ["ingest", str(corpus), "--kb", str(kb), "--license", "CC-BY-4.0", "--collection", "c1"],
     )
     assert r.exit_code == 0, r.output
     assert "2 added" in r.output

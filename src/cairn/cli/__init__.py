@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cairn.cli import demo_command, eval_commands, kb_commands, speech_commands
+from cairn.cli import answer_commands, demo_command, eval_commands, kb_commands, speech_commands
 
 app = typer.Typer(
     name="cairn",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 demo_command.register(app)
 kb_commands.register(app)
+answer_commands.register(app)
 speech_commands.register(app)
 eval_commands.register(app)
 

@@ -31,7 +31,7 @@ def ask(
         bool,
         typer.Option(
             "--synthesize",
-            help="Treat the text as a claim: gather supporting / contradicting evidence per source.",
+            help="Treat the text as a claim: evidence for and against it, per source.",
         ),
     ] = False,
     kb: KbOption = None,

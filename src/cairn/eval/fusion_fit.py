@@ -20,7 +20,6 @@ from cairn.search.fusion import FusionConfig, fuse
 from cairn.search.query import query_terms, validate_query
 from cairn.search.types import SearchFilters
 
-
 KEYWORD_GRID = tuple(round(0.05 * i, 2) for i in range(21))
 
 

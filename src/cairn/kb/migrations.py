@@ -93,6 +93,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX relations_object ON relations(object_id);
         """,
     ),
+    (
+        "0003_fts_vocabulary",
+        """
+        CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, row);
+        """,
+    ),
 ]
 
 

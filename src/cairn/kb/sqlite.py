@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import Stemmer
 
 from cairn.errors import NotFoundError, StoreError
 from cairn.kb.migrations import apply_migrations
@@ -40,12 +41,24 @@ _SOURCE_COLUMNS = (
     "s.ingested_at, s.size_bytes"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Query terms found in more than this share of chunks are dropped from keyword search when
+# rarer ones remain: they add little to BM25 and most of its cost on large collections.
+# Chosen on SciFact *train* queries (see BENCHMARKS.md).
+MAX_TERM_DF = 0.2
+_STEMMER = Stemmer.Stemmer("porter")  # the same algorithm as FTS5's porter tokenizer
 
 
 class SQLiteStore:
     """Implements :class:`cairn.kb.protocol.Store` over one SQLite file."""
 
-    def __init__(self, path: str | Path, *, ann_threshold: int = 200_000) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        ann_threshold: int = 200_000,
+        max_term_df: float = MAX_TERM_DF,
+    ) -> None:
+        self.max_term_df = max_term_df
         self.path = Path(path).expanduser()
         if self.path.is_dir():
             raise StoreError("kb-is-dir", f"--kb {self.path} is a folder; give a file path")
@@ -341,6 +354,8 @@ class SQLiteStore:
         clean = [t.replace('"', "") for t in terms if t.replace('"', "").strip()]
         if not clean or k <= 0:
             return []
+        with self._lock:
+            clean = self._prune_common_terms(clean)
         match = " OR ".join(f'"{t}"' for t in clean)
         plain = (
             "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
@@ -367,6 +382,25 @@ class SQLiteStore:
                 [match, *args, k],
             ).fetchall()
         return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
+
+    def _prune_common_terms(self, terms: list[str]) -> list[str]:
+        if self.max_term_df >= 1.0 or len(terms) <= 2:
+            return terms
+        total = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        stems = [_STEMMER.stemWord(t) for t in terms]
+        marks = ",".join("?" * len(stems))
+        df = dict(
+            self._conn.execute(
+                f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", stems
+            ).fetchall()
+        )
+        kept = [
+            t for t, s in zip(terms, stems, strict=True) if df.get(s, 0) <= self.max_term_df * total
+        ]
+        if len(kept) >= 2:
+            return kept
+        by_rarity = sorted(zip(terms, stems, strict=True), key=lambda p: df.get(p[1], 0))
+        return [t for t, _ in by_rarity[:3]]
 
     def dense_search(
         self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters

@@ -1,0 +1,202 @@
+"""``ask``: a grounded, extractive answer with numbered citations, or a plain abstention.
+
+The default answerer uses no language model: it finds the sentence that best supports an
+answer, copies a short answer span verbatim from it, and quotes the sentence with a citation
+whose offsets resolve into the document text. When the support check fails, it abstains and
+lists the closest sources instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from cairn.answer.evidence import select_evidence
+from cairn.answer.question import QuestionInfo, analyse
+from cairn.answer.span import SpacySpans, SpanSource, choose_span
+from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence
+from cairn.answer.verify import SupportModel, default_model, features
+from cairn.knowledge import KnowledgeBase
+from cairn.search.types import SearchHit
+
+DEFAULT_K = 5
+CANDIDATE_SENTENCES = 3  # best evidence sentences checked for an answer span
+CLOSEST_SOURCES = 3
+NO_ANSWER = "The sources do not contain an answer to this question."
+
+
+@lru_cache(maxsize=1)
+def default_spans() -> SpanSource:
+    return SpacySpans()
+
+
+def ask(
+    kb: KnowledgeBase,
+    question: str,
+    *,
+    collections: Sequence[str] = (),
+    k: int = DEFAULT_K,
+    explain: bool = False,
+    spans: SpanSource | None = None,
+    model: SupportModel | None = None,
+    threshold: float | None = None,
+) -> Answer:
+    """Answer ``question`` from the knowledge base, citing exact spans, or abstain.
+
+    Text in the documents is data: an instruction inside a passage (or a question asking to
+    ignore the sources) changes nothing about how the answer is built.
+    """
+    info = analyse(question)
+    if not 1 <= k <= 50:
+        raise AnswerError("bad-k", f"k = {k}: must be between 1 and 50")
+    model = model or default_model()
+    thr = model.threshold if threshold is None else threshold
+    check_collections(kb, collections)
+    if kb.stats().chunks == 0:
+        return _abstain(
+            info,
+            (),
+            thr,
+            "empty-kb",
+            "The knowledge base is empty: add documents with `cairn ingest PATH` first.",
+        )
+    hits = kb.search(info.text, k=k, collections=collections)
+    if not hits:
+        return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
+    candidates = rank_candidates(info, hits, kb, spans=spans, model=model)
+    if not candidates:
+        return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
+    best = candidates[0]
+    shown = tuple(candidates) if explain else ()
+    if best.support < thr:
+        closest = _distinct_sources([c.evidence for c in candidates])[:CLOSEST_SOURCES]
+        return _abstain(info, closest, thr, "low-support", NO_ANSWER, best.support, shown)
+    return _answer(info, best, thr, shown)
+
+
+def check_collections(kb: KnowledgeBase, collections: Sequence[str]) -> None:
+    if not collections:
+        return
+    known = {s.provenance.collection for s in kb.sources()}
+    unknown = [c for c in collections if c not in known]
+    if unknown:
+        have = ", ".join(sorted(known)) or "none yet"
+        raise AnswerError(
+            "unknown-collection",
+            f"no collection named {', '.join(map(repr, unknown))} in this knowledge base "
+            f"(collections: {have})",
+        )
+
+
+def rank_candidates(
+    info: QuestionInfo,
+    hits: Sequence[SearchHit],
+    kb: KnowledgeBase,
+    *,
+    spans: SpanSource | None = None,
+    model: SupportModel | None = None,
+) -> list[Candidate]:
+    """The best evidence sentences with their answer span and support, best first."""
+    model = model or default_model()
+    evidence = select_evidence(info, hits, kb.embedder)
+    top = evidence[:CANDIDATE_SENTENCES]
+    if not top:
+        return []
+    chunk_texts = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
+    found = (spans or default_spans()).candidates([e.text for e in top])
+    out = []
+    for ev, cands in zip(top, found, strict=True):
+        span, fit = choose_span(info, ev.text, cands)
+        feats = features(
+            info,
+            ev,
+            chunk_texts.get((ev.document_id, ev.chunk_start), ev.text),
+            fit,
+            span is not None,
+            evidence,
+        )
+        out.append(
+            Candidate(
+                evidence=ev,
+                span=span.text if span else None,
+                span_label=span.label if span else None,
+                span_start=ev.start + span.start if span else None,
+                span_end=ev.start + span.end if span else None,
+                support=model.score(feats),
+                features=feats,
+            )
+        )
+    out.sort(key=lambda c: -c.support)
+    return out
+
+
+def citation(n: int, ev: Evidence) -> Citation:
+    return Citation(
+        n=n,
+        document_id=ev.document_id,
+        doc_key=ev.doc_key,
+        title=ev.title,
+        source=ev.source,
+        license=ev.license,
+        start=ev.start,
+        end=ev.end,
+        quote=ev.text,
+    )
+
+
+def _distinct_sources(evidence: Sequence[Evidence]) -> list[Evidence]:
+    seen: set[int] = set()
+    out = []
+    for ev in evidence:
+        if ev.document_id not in seen:
+            seen.add(ev.document_id)
+            out.append(ev)
+    return out
+
+
+def _answer(
+    info: QuestionInfo, best: Candidate, thr: float, shown: tuple[Candidate, ...]
+) -> Answer:
+    cite = citation(1, best.evidence)
+    lines = []
+    if best.span:
+        lines.append(f"{best.span} [1]")
+    lines.append(f"\u201c{cite.quote}\u201d [1]")
+    return Answer(
+        question=info.text,
+        text="\n".join(lines),
+        short_answer=best.span,
+        abstained=False,
+        citations=(cite,),
+        support=best.support,
+        threshold=thr,
+        candidates=shown,
+    )
+
+
+def _abstain(
+    info: QuestionInfo,
+    closest: Sequence[Evidence],
+    thr: float,
+    reason: str,
+    message: str,
+    support: float = 0.0,
+    shown: tuple[Candidate, ...] = (),
+) -> Answer:
+    cites = tuple(citation(i, ev) for i, ev in enumerate(closest, start=1))
+    text = message
+    if cites:
+        text += " Closest sources:\n" + "\n".join(
+            f"[{c.n}] {c.title or c.doc_key} ({c.source}, chars {c.start}-{c.end})" for c in cites
+        )
+    return Answer(
+        question=info.text,
+        text=text,
+        short_answer=None,
+        abstained=True,
+        citations=cites,
+        support=support,
+        threshold=thr,
+        reason=reason,
+        candidates=shown,
+    )

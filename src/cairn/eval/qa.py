@@ -1,0 +1,340 @@
+"""`cairn.eval.qa`: grounded question answering on SQuAD 2.0 (answerable + unanswerable).
+
+All paragraphs are ingested as one collection (one JSONL record per paragraph, ``_id`` =
+``Article#index``). The support model is fitted on the first half of the articles (in file
+order) and every figure is reported on the other half, which it never saw:
+
+* answerable questions: share answered with a cited sentence that contains a gold answer
+  (the gold answer's offsets fall inside the cited span of the right paragraph), and the short
+  span's exact match / F1 under SQuAD normalisation;
+* unanswerable questions: abstention rate;
+* overall accuracy (answered-and-grounded, or correctly abstained) against always-abstain;
+* precision of the answers given, and a risk-coverage table across thresholds;
+* latency of ``ask`` (p50 / p95).
+
+Run: ``python -m cairn.eval.qa --kb /tmp/squad-kb.sqlite --out report.json [--fit]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import string
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cairn.answer.ask import ask
+from cairn.answer.types import Candidate
+from cairn.answer.verify import FEATURES, WEIGHTS_PATH, SupportModel, default_model
+from cairn.eval.metrics import summarize_latencies
+from cairn.knowledge import KnowledgeBase, open_kb
+
+DEFAULT_DATA = Path("/work/shared/benchdata/squad2-dev-half/dev-v2.0.json")
+COLLECTION = "squad2"
+
+
+@dataclass(frozen=True)
+class QAItem:
+    qid: str
+    question: str
+    article: str
+    doc_key: str
+    answers: tuple[tuple[str, int], ...]  # (text, start offset in the paragraph); () if none
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+@dataclass
+class Outcome:
+    """One question run through ``ask`` with explain=True (all candidates kept)."""
+
+    item: QAItem
+    candidates: list[Candidate]
+    grounded: list[bool]  # per candidate: its sentence holds a gold answer
+    ms: float
+
+
+@dataclass
+class Squad:
+    articles: list[str]
+    paragraphs: list[tuple[str, str, str]]  # (doc_key, title, context)
+    items: list[QAItem] = field(default_factory=list)
+
+
+def load_squad(path: Path = DEFAULT_DATA) -> Squad:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    squad = Squad([], [])
+    for art in data["data"]:
+        title = art["title"]
+        squad.articles.append(title)
+        for i, para in enumerate(art["paragraphs"]):
+            key = f"{title}#{i}"
+            squad.paragraphs.append((key, title, para["context"]))
+            for qa in para["qas"]:
+                answers = tuple(
+                    dict.fromkeys((a["text"], int(a["answer_start"])) for a in qa["answers"])
+                )
+                squad.items.append(QAItem(qa["id"], qa["question"], title, key, answers))
+    return squad
+
+
+def write_corpus(squad: Squad, path: Path) -> Path:
+    """One JSONL record per paragraph; unchanged content keeps its hash (ingest skips it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        json.dumps({"_id": key, "title": title, "text": text}, ensure_ascii=False)
+        for key, title, text in squad.paragraphs
+    ]
+    body = "\n".join(lines) + "\n"
+    if not path.is_file() or path.read_text(encoding="utf-8") != body:
+        path.write_text(body, encoding="utf-8")
+    return path
+
+
+# -- SQuAD answer normalisation (as in the official evaluation script) ------------------------
+def normalize_answer(s: str) -> str:
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in set(string.punctuation))
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+def exact_match(pred: str, golds: Sequence[str]) -> float:
+    return float(any(normalize_answer(pred) == normalize_answer(g) for g in golds))
+
+
+def f1_score(pred: str, golds: Sequence[str]) -> float:
+    best = 0.0
+    p = normalize_answer(pred).split()
+    for g in golds:
+        t = normalize_answer(g).split()
+        common = Counter(p) & Counter(t)
+        same = sum(common.values())
+        if same == 0:
+            continue
+        prec, rec = same / len(p), same / len(t)
+        best = max(best, 2 * prec * rec / (prec + rec))
+    return best
+
+
+# -- running ----------------------------------------------------------------------------------
+def run_questions(
+    kb: KnowledgeBase, items: Sequence[QAItem], k: int = 5, *, progress: bool = True
+) -> list[Outcome]:
+    out = []
+    for item in items:
+        t = time.perf_counter()
+        ans = ask(kb, item.question, collections=(COLLECTION,), k=k, explain=True)
+        ms = (time.perf_counter() - t) * 1000
+        cands = list(ans.candidates)
+        grounded = [_holds_gold(item, c) for c in cands]
+        out.append(Outcome(item, cands, grounded, ms))
+        if progress and len(out) % 100 == 0:
+            sys.stderr.write(f"{len(out)}/{len(items)} questions\n")
+    return out
+
+
+def _holds_gold(item: QAItem, c: Candidate) -> bool:
+    ev = c.evidence
+    if not item.answerable or ev.doc_key != item.doc_key:
+        return False
+    return any(ev.start <= s and s + len(t) <= ev.end for t, s in item.answers)
+
+
+def fit_model(outcomes: Sequence[Outcome], *, l2: float = 1e-3, steps: int = 3000) -> SupportModel:
+    """Logistic regression (numpy, full-batch gradient descent) on every candidate."""
+    x = np.array(
+        [[c.features[f] for f in FEATURES] for o in outcomes for c in o.candidates], dtype=float
+    )
+    y = np.array([float(g) for o in outcomes for g in o.grounded])
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    lr = 0.5
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        g = p - y
+        w -= lr * (x.T @ g / len(y) + l2 * w)
+        b -= lr * float(g.mean())
+    return SupportModel(dict(zip(FEATURES, map(float, w), strict=True)), b, 0.5)
+
+
+def decide(model: SupportModel, o: Outcome) -> tuple[float, Candidate | None, bool]:
+    """(support, best candidate, grounded) under ``model``."""
+    if not o.candidates:
+        return 0.0, None, False
+    scored = [(model.score(c.features), i) for i, c in enumerate(o.candidates)]
+    s, i = max(scored)
+    return s, o.candidates[i], o.grounded[i]
+
+
+def score_at(model: SupportModel, outcomes: Sequence[Outcome], thr: float) -> dict[str, Any]:
+    n_ans = sum(o.item.answerable for o in outcomes)
+    n_un = len(outcomes) - n_ans
+    answered = correct = ans_answered = un_abstained = 0
+    em = f1 = 0.0
+    for o in outcomes:
+        s, cand, grounded = decide(model, o)
+        gives = cand is not None and s >= thr
+        if o.item.answerable:
+            if gives:
+                ans_answered += 1
+                golds = [t for t, _ in o.item.answers]
+                em += exact_match(cand.span or "", golds) if cand else 0.0
+                f1 += f1_score(cand.span or "", golds) if cand else 0.0
+        elif not gives:
+            un_abstained += 1
+        if gives:
+            answered += 1
+            correct += grounded
+    right = correct + un_abstained
+    return {
+        "threshold": round(thr, 3),
+        "questions": len(outcomes),
+        "answerable": n_ans,
+        "unanswerable": n_un,
+        "coverage_answerable": _r(ans_answered / n_ans if n_ans else 0.0),
+        "answered_grounded_answerable": _r(correct / n_ans if n_ans else 0.0),
+        "abstention_unanswerable": _r(un_abstained / n_un if n_un else 0.0),
+        "answered": answered,
+        "precision": _r(correct / answered if answered else 1.0),
+        "overall_accuracy": _r(right / len(outcomes) if outcomes else 0.0),
+        "always_abstain_accuracy": _r(n_un / len(outcomes) if outcomes else 0.0),
+        "span_exact_match": _r(em / ans_answered if ans_answered else 0.0),
+        "span_f1": _r(f1 / ans_answered if ans_answered else 0.0),
+        "coverage_all": _r(answered / len(outcomes) if outcomes else 0.0),
+    }
+
+
+def _r(x: float) -> float:
+    return round(float(x), 4)
+
+
+def risk_coverage(model: SupportModel, outcomes: Sequence[Outcome]) -> list[dict[str, float]]:
+    rows = []
+    for thr in np.linspace(0.0, 1.0, 41):
+        s = score_at(model, outcomes, float(thr))
+        rows.append(
+            {
+                "threshold": s["threshold"],
+                "coverage": s["coverage_all"],
+                "coverage_answerable": s["coverage_answerable"],
+                "precision": s["precision"],
+                "overall_accuracy": s["overall_accuracy"],
+            }
+        )
+    return rows
+
+
+def choose_threshold(model: SupportModel, outcomes: Sequence[Outcome]) -> float:
+    """The threshold with the best overall accuracy on the fit questions."""
+    best_thr, best_acc = 0.5, -1.0
+    for thr in np.linspace(0.05, 0.95, 91):
+        acc = score_at(model, outcomes, float(thr))["overall_accuracy"]
+        if acc > best_acc:
+            best_thr, best_acc = float(thr), acc
+    return round(best_thr, 3)
+
+
+def subsample(items: Sequence[QAItem], limit: int | None) -> list[QAItem]:
+    if not limit or limit >= len(items):
+        return list(items)
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
+def run_qa_eval(
+    kb: KnowledgeBase,
+    *,
+    data: Path = DEFAULT_DATA,
+    corpus: Path = Path("/tmp/squad-corpus/squad.jsonl"),
+    fit_articles: int = 8,
+    limit_fit: int | None = None,
+    limit_report: int | None = None,
+    fit: bool = False,
+    save_weights: Path | None = None,
+    k: int = 5,
+) -> dict[str, Any]:
+    squad = load_squad(data)
+    path = write_corpus(squad, corpus)
+    t = time.perf_counter()
+    rep = kb.ingest([path], collection=COLLECTION, license="CC-BY-SA-4.0", graph=False)
+    if rep.failed:
+        raise RuntimeError(f"ingesting {path} failed: {rep.failed[0].message}")
+    ingest_s = time.perf_counter() - t
+    fit_names = set(squad.articles[:fit_articles])
+    fit_items = subsample([i for i in squad.items if i.article in fit_names], limit_fit)
+    rep_items = subsample([i for i in squad.items if i.article not in fit_names], limit_report)
+    kb.embedder.warm_up()
+    ask(kb, "warm up the models?", collections=(COLLECTION,))  # model loading is not latency
+    fit_out = run_questions(kb, fit_items, k)
+    model = default_model()
+    if fit:
+        model = fit_model(fit_out)
+        thr = choose_threshold(model, fit_out)
+        model = SupportModel(
+            model.weights,
+            model.bias,
+            thr,
+            note=f"fitted by cairn.eval.qa on SQuAD 2.0 dev-half articles {sorted(fit_names)} "
+            f"({len(fit_out)} questions); threshold = best overall accuracy on those",
+        )
+        if save_weights is not None:
+            save_weights.write_text(model.to_json() + "\n", encoding="utf-8")
+    rep_out = run_questions(kb, rep_items, k)
+    latency = summarize_latencies([o.ms for o in rep_out])
+    return {
+        "dataset": "SQuAD 2.0 dev (CS224N half): 16 articles, 646 paragraphs",
+        "fit_articles": sorted(fit_names),
+        "report_articles": sorted(set(squad.articles) - fit_names),
+        "ingest_seconds": round(ingest_s, 1),
+        "k": k,
+        "model": json.loads(model.to_json()),
+        "fit": score_at(model, fit_out, model.threshold),
+        "report": score_at(model, rep_out, model.threshold),
+        "risk_coverage_report": risk_coverage(model, rep_out),
+        "latency_ms_report": latency,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    ap.add_argument("--kb", type=Path, default=Path("/tmp/squad-kb.sqlite"))
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--corpus", type=Path, default=Path("/tmp/squad-corpus/squad.jsonl"))
+    ap.add_argument("--limit-fit", type=int, default=None)
+    ap.add_argument("--limit-report", type=int, default=None)
+    ap.add_argument("--fit", action="store_true", help="refit the support model")
+    ap.add_argument("--save-weights", action="store_true", help=f"write {WEIGHTS_PATH.name}")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+    with open_kb(args.kb) as kb:
+        report = run_qa_eval(
+            kb,
+            data=args.data,
+            corpus=args.corpus,
+            limit_fit=args.limit_fit,
+            limit_report=args.limit_report,
+            fit=args.fit,
+            save_weights=WEIGHTS_PATH if args.save_weights else None,
+        )
+    text = json.dumps(report, indent=1)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    sys.stdout.write(
+        json.dumps({k: report[k] for k in ("fit", "report", "latency_ms_report")}, indent=1) + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
