@@ -78,7 +78,25 @@ def measure(db: Path, queries: list[str]) -> dict[str, dict[str, float]]:
                 "p95": round(ms[int(0.95 * (len(ms) - 1))], 1),
             }
         out["chunks"] = {"n": kb.stats().chunks}
+        out["ann_recall@10"] = {"mean": ann_recall(db, kb, queries[:100])}
     return out
+
+
+def ann_recall(db: Path, kb: cairn.KnowledgeBase, queries: list[str]) -> float:
+    """Recall@10 of the store's dense search (ANN above its threshold) against exact search."""
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT chunk_id, vector FROM embeddings").fetchall()
+    ids = np.array([r[0] for r in rows])
+    matrix = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+    from cairn.search.types import SearchFilters
+
+    recalls = []
+    for q in queries:
+        v = kb.embedder.embed_query(q)
+        exact = set(ids[np.argsort(-(matrix @ v))[:10]].tolist())
+        got = {h.chunk_id for h in kb.store.dense_search(v, 10, SearchFilters())}
+        recalls.append(len(exact & got) / 10)
+    return round(float(np.mean(recalls)), 4)
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ class SQLiteStore:
         self,
         path: str | Path,
         *,
-        ann_threshold: int = 200_000,
+        ann_threshold: int = 50_000,
         max_term_df: float = MAX_TERM_DF,
     ) -> None:
         self.max_term_df = max_term_df
@@ -86,6 +86,8 @@ class SQLiteStore:
                 "kb-corrupt", f"{self.path} is not a Cairn knowledge base (SQLite said: {err})"
             ) from err
         self._allowed_cache: dict[SearchFilters, tuple[int, frozenset[int]]] = {}
+        self._df_cache: dict[str, int] = {}
+        self._df_cache_generation = -1
         self._vectors = VectorIndex(
             self.path.with_name(self.path.name + ".usearch"), ann_threshold=ann_threshold
         )
@@ -386,20 +388,32 @@ class SQLiteStore:
     def _prune_common_terms(self, terms: list[str]) -> list[str]:
         if self.max_term_df >= 1.0 or len(terms) <= 2:
             return terms
-        total = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        generation = self._generation()
+        if self._df_cache_generation != generation:
+            self._df_cache = {}
+            self._df_cache_generation = generation
+        cache = self._df_cache
+        if "" not in cache:  # the chunk count, cached under the empty key
+            cache[""] = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
         stems = [_STEMMER.stemWord(t) for t in terms]
-        marks = ",".join("?" * len(stems))
-        df = dict(
-            self._conn.execute(
-                f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", stems
-            ).fetchall()
-        )
-        kept = [
-            t for t, s in zip(terms, stems, strict=True) if df.get(s, 0) <= self.max_term_df * total
-        ]
+        missing = [s for s in set(stems) if s not in cache]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            found = dict(
+                self._conn.execute(
+                    f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", missing
+                ).fetchall()
+            )
+            if len(cache) > 50_000:
+                cache.clear()
+                cache[""] = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+            for s in missing:
+                cache[s] = int(found.get(s, 0))
+        limit = self.max_term_df * cache[""]
+        kept = [t for t, s in zip(terms, stems, strict=True) if cache[s] <= limit]
         if len(kept) >= 2:
             return kept
-        by_rarity = sorted(zip(terms, stems, strict=True), key=lambda p: df.get(p[1], 0))
+        by_rarity = sorted(zip(terms, stems, strict=True), key=lambda p: cache[p[1]])
         return [t for t, _ in by_rarity[:3]]
 
     def dense_search(
