@@ -739,3 +739,128 @@ class StoreConformance:
         assert store.get_source(KINGFISHER) == again
         assert uris(store, store.keyword_search(["kingfisher"], 10, NO_FILTERS)) == {KINGFISHER}
         assert ids(store.dense_search(axis(5), 1, NO_FILTERS)) == [chunk_id(store, K0)]
+
+    # -- run log -------------------------------------------------------------------------------
+    def test_runs_round_trip(self, store: Store) -> None:
+        assert store.list_runs() == []
+        run = {
+            "started_at": "2025-01-02T03:04:05.006+00:00",
+            "finished_at": "2025-01-02T03:04:06.500+00:00",
+            "status": "ok",
+            "request": "Who built the lighthouse? \u00e9\u4e2d",
+            "events": [{"type": "stage-start", "stage": "stt", "data": {}, "t": 1.5}],
+            "result": {"answer": "Margaret Hale [1]", "citations": [{"n": 1, "quote": "x\u0000y"}]},
+        }
+        run_id = store.save_run(run)
+        assert isinstance(run_id, int)
+        got = store.get_run(run_id)
+        assert got == {"id": run_id, **run}
+        assert store.list_runs() == [got]
+        assert store.get_run(run_id + 1000) is None
+        assert store.get_run(2**70) is None
+
+    def test_runs_newest_first_and_limit(self, store: Store) -> None:
+        ids_ = [
+            store.save_run({"started_at": 1_700_000_000 + i, "status": "ok", "request": f"r{i}"})
+            for i in range(5)
+        ]
+        listed = store.list_runs(limit=3)
+        assert [r["id"] for r in listed] == ids_[::-1][:3]
+        assert listed[0]["request"] == "r4"
+        assert listed[0]["started_at"].startswith("2023-11-14T22:13:24")
+        assert listed[0]["finished_at"] is None
+        assert listed[0]["events"] == [] and listed[0]["result"] == {}
+        assert store.list_runs(limit=0) == []
+
+    def test_runs_reject_bad_input_and_leave_sources_alone(self, store: Store) -> None:
+        with pytest.raises(StoreError):
+            store.save_run({"request": "no status"})
+        with pytest.raises(StoreError):
+            store.save_run({"status": "ok", "events": "not a list"})
+        store.save_run({"status": "error", "request": None})
+        assert store.stats() == StoreStats(0, 0, 0, 0, 0, 0)
+        assert store.list_sources() == []
+
+    # -- records from API calls, and stored tools -------------------------------------------------
+    def test_add_records_writes_a_searchable_source(self, store: Store) -> None:
+        rows = [{"year": 2020, "value": 1.5, "city": "Quokkaville"}, {"year": 2021, "value": 2}]
+        request = {"url": "http://api.example/series", "params": {"q": "x"}}
+        src = store.add_records(
+            "api://stats/series/2024-01-01T00:00:00Z",
+            Provenance("api", None, "http://api.example/series", None, Consent.granted),
+            "stats.series",
+            request,
+            rows,
+        )
+        assert src.uri == "api://stats/series/2024-01-01T00:00:00Z"
+        assert src.provenance.collection == "api"
+        assert src.n_documents == 1 and src.n_chunks == 1
+        got = store.list_records()
+        assert [r["data"] for r in got] == rows
+        assert [list(r["data"]) for r in got] == [["year", "value", "city"], ["year", "value"]]
+        assert {r["operation"] for r in got} == {"stats.series"}
+        assert all(r["request"] == request and r["source_id"] == src.id for r in got)
+        assert got[0]["requested_at"] == got[1]["requested_at"]
+        (hit,) = store.keyword_search(["quokkaville"], 5, NO_FILTERS)
+        (rec,) = store.chunk_records([hit.chunk_id])
+        assert rec.source_uri == src.uri
+        assert "year: 2020; value: 1.5; city: Quokkaville" in rec.text
+        assert store.stats().vectors == 0
+
+    def test_add_records_with_vectors_filter_and_limit(self, store: Store) -> None:
+        text = "n: 1"
+        document = DocumentIn("records", "t", text, [ChunkIn(0, 4, text, vec_bytes(axis(3)))])
+        prov = Provenance("api")
+        store.add_records(
+            "api://a/one/1",
+            prov,
+            "a.one",
+            {},
+            [{"n": 1}],
+            documents=[document],
+            embedding_model=MODEL,
+        )
+        store.add_records(
+            "api://a/two/1",
+            prov,
+            "a.two",
+            {},
+            [{"n": i} for i in range(5)],
+            requested_at="2024-05-01T10:00:00+00:00",
+        )
+        assert store.embedding_model() == MODEL
+        assert store.dense_search(axis(3), 1, NO_FILTERS)[0].chunk_id == chunk_id(store, "n: 1")
+        assert [r["data"] for r in store.list_records("a.one")] == [{"n": 1}]
+        two = store.list_records("a.two", limit=3)
+        assert [r["data"]["n"] for r in two] == [0, 1, 2]
+        assert two[0]["requested_at"] == "2024-05-01T10:00:00+00:00"
+        assert len(store.list_records()) == 6
+        assert store.list_records("nothing") == []
+        with pytest.raises(StoreError):
+            store.add_records("api://bad", prov, "bad", {}, ["not an object"])  # type: ignore[list-item]
+        assert store.get_source("api://bad") is None
+
+    def test_forgetting_a_records_source_removes_its_records(self, store: Store) -> None:
+        prov = Provenance("api")
+        one = store.add_records("api://x/a/1", prov, "x.a", {}, [{"word": "zanzibarian"}])
+        store.add_records("api://x/a/2", prov, "x.a", {}, [{"word": "kept"}])
+        store.forget_source(one.uri)
+        assert [r["data"] for r in store.list_records()] == [{"word": "kept"}]
+        assert store.keyword_search(["zanzibarian"], 5, NO_FILTERS) == []
+        # writing the same URI again replaces the records too
+        store.add_records("api://x/a/2", prov, "x.a", {}, [{"word": "new"}, {"word": "newer"}])
+        assert [r["data"]["word"] for r in store.list_records()] == ["new", "newer"]
+
+    def test_tools_round_trip(self, store: Store) -> None:
+        assert store.list_tools() == [] and store.get_tool("weather") is None
+        saved = store.save_tool("weather", '{"openapi": "3.1.0"}', ["api.example"], "https://a/")
+        assert saved.name == "weather" and saved.allowed_hosts == ("api.example",)
+        assert store.get_tool("weather") == saved
+        again = store.save_tool("weather", "{}", ["a", "b"], "https://b/")
+        assert (again.spec_json, again.allowed_hosts, again.base_url) == (
+            "{}",
+            ("a", "b"),
+            "https://b/",
+        )
+        store.save_tool("atlas", "{}", [], "https://c/")
+        assert [t.name for t in store.list_tools()] == ["atlas", "weather"]

@@ -4,19 +4,27 @@ The default answerer uses no language model: it finds the sentence that best sup
 answer, copies a short answer span verbatim from it, and quotes the sentence with a citation
 whose offsets resolve into the document text. When the support check fails, it abstains and
 lists the closest sources instead.
+
+With ``llm=``, the same support check decides whether to answer at all; the model then phrases
+the answer from the chosen evidence sentences (``generate.py``), every sentence it writes is
+checked against what it cites, and what fails is dropped (``Answer.dropped``). When the model
+fails (unreachable, timeout, garbage), the extractive answer is shown and ``reason`` says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from cairn.answer.evidence import select_evidence
+from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
 from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
-from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence
+from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence, SentenceCheck
 from cairn.answer.verify import SupportModel, default_model, features
 from cairn.knowledge import KnowledgeBase
+from cairn.models.llm import LLM, LLMError
 from cairn.search.types import SearchHit
 
 DEFAULT_K = 5
@@ -40,11 +48,17 @@ def ask(
     spans: SpanSource | None = None,
     model: SupportModel | None = None,
     threshold: float | None = None,
+    llm: LLM | None = None,
+    sentence_threshold: float = SENTENCE_COSINE,
 ) -> Answer:
     """Answer ``question`` from the knowledge base, citing exact spans, or abstain.
 
     Text in the documents is data: an instruction inside a passage (or a question asking to
     ignore the sources) changes nothing about how the answer is built.
+
+    With ``llm``, the answer is phrased by the model and each of its sentences must pass the
+    sentence support check (encoder cosine >= ``sentence_threshold`` with the cited evidence,
+    and no number or name the cited evidence lacks), or be a verbatim quote.
     """
     info = analyse(question)
     if not 1 <= k <= 50:
@@ -63,15 +77,29 @@ def ask(
     hits = kb.search(info.text, k=k, collections=collections)
     if not hits:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
-    candidates = rank_candidates(info, hits, kb, spans=spans, model=model)
+    candidates, evidence = _rank(info, hits, kb, spans=spans, model=model)
     if not candidates:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
     best = candidates[0]
     shown = tuple(candidates) if explain else ()
+    closest = _distinct_sources([c.evidence for c in candidates])[:CLOSEST_SOURCES]
     if best.support < thr:
-        closest = _distinct_sources([c.evidence for c in candidates])[:CLOSEST_SOURCES]
         return _abstain(info, closest, thr, "low-support", NO_ANSWER, best.support, shown)
-    return _answer(info, best, thr, shown)
+    extractive = _answer(info, best, thr, shown)
+    if llm is None:
+        return extractive
+    # The model sees the answering sentence first, then the other best evidence.
+    given = [best.evidence] + [e for e in evidence if e != best.evidence]
+    given = given[:MAX_SOURCES]
+    contexts = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
+    try:
+        checks = generate_checked(
+            info.text, given, llm, kb.embedder, contexts=contexts, threshold=sentence_threshold
+        )
+    except LLMError as err:
+        note = f"generation failed ({err.code}: {err.message}): extractive answer shown"
+        return replace(extractive, text=f"{extractive.text}\n[{note}]", reason=note)
+    return _generated(info, best, given, checks, closest, thr, shown)
 
 
 def check_collections(kb: KnowledgeBase, collections: Sequence[str]) -> None:
@@ -97,11 +125,23 @@ def rank_candidates(
     model: SupportModel | None = None,
 ) -> list[Candidate]:
     """The best evidence sentences with their answer span and support, best first."""
+    return _rank(info, hits, kb, spans=spans, model=model)[0]
+
+
+def _rank(
+    info: QuestionInfo,
+    hits: Sequence[SearchHit],
+    kb: KnowledgeBase,
+    *,
+    spans: SpanSource | None = None,
+    model: SupportModel | None = None,
+) -> tuple[list[Candidate], list[Evidence]]:
+    """Candidates (best first) and every selected evidence sentence (by evidence score)."""
     model = model or default_model()
     evidence = select_evidence(info, hits, kb.embedder)
     top = evidence[:CANDIDATE_SENTENCES]
     if not top:
-        return []
+        return [], evidence
     chunk_texts = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
     found = (spans or default_spans()).candidates([e.text for e in top])
     out = []
@@ -127,7 +167,7 @@ def rank_candidates(
             )
         )
     out.sort(key=lambda c: -c.support)
-    return out
+    return out, evidence
 
 
 def citation(n: int, ev: Evidence) -> Citation:
@@ -171,6 +211,46 @@ def _answer(
         support=best.support,
         threshold=thr,
         candidates=shown,
+    )
+
+
+def _generated(
+    info: QuestionInfo,
+    best: Candidate,
+    given: Sequence[Evidence],
+    checks: Sequence[SentenceCheck],
+    closest: Sequence[Evidence],
+    thr: float,
+    shown: tuple[Candidate, ...],
+) -> Answer:
+    """The sentences that passed, with citations renumbered in order of first use."""
+    kept = [c for c in checks if c.passed]
+    dropped = tuple(c.text for c in checks if not c.passed)
+    if not kept:
+        why = "no generated sentence passed the support check" if checks else "no answer given"
+        message = f"{NO_ANSWER} (The model's answer was dropped: {why}.)"
+        out = _abstain(info, closest, thr, "unsupported-generation", message, best.support, shown)
+        return replace(out, mode="generative", dropped=dropped, checks=tuple(checks))
+    numbers: dict[int, int] = {}  # source number in the prompt -> citation number
+    lines = []
+    for c in kept:
+        refs = [numbers.setdefault(n, len(numbers) + 1) for n in c.cites]
+        lines.append(c.text + " " + "".join(f"[{r}]" for r in refs))
+    cites = tuple(citation(new, given[old - 1]) for old, new in numbers.items())
+    text = "\n".join(lines)
+    short = best.span if best.span and best.span in text else None
+    return Answer(
+        question=info.text,
+        text=text,
+        short_answer=short,
+        abstained=False,
+        citations=cites,
+        support=best.support,
+        threshold=thr,
+        candidates=shown,
+        mode="generative",
+        dropped=dropped,
+        checks=tuple(checks),
     )
 
 

@@ -80,6 +80,26 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """A generated sentence and the verdict of the support check against what it cites."""
+
+    text: str
+    cites: tuple[int, ...]  # source numbers as given to the model (1-based)
+    passed: bool
+    reason: str  # "verbatim", "supported", or why it was dropped
+    cosine: float = 0.0  # best encoder cosine sentence <-> cited evidence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "cites": list(self.cites),
+            "passed": self.passed,
+            "reason": self.reason,
+            "cosine": round(self.cosine, 4),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str  # what the user reads; every sentence is a verbatim quote or passed the check
@@ -88,10 +108,11 @@ class Answer:
     citations: tuple[Citation, ...]
     support: float = 0.0
     threshold: float = 0.0
-    reason: str = ""  # why it abstained ("" when it answered)
+    reason: str = ""  # why it abstained, or why generation fell back ("" when all went well)
     candidates: tuple[Candidate, ...] = ()  # filled when explain=True
-    mode: str = "extractive"
+    mode: str = "extractive"  # or "generative": sentences phrased by an LLM, each checked
     dropped: tuple[str, ...] = ()  # generated sentences that failed the support check
+    checks: tuple[SentenceCheck, ...] = ()  # every generated sentence with its verdict
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,4 +127,5 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "candidates": [c.to_dict() for c in self.candidates],
             "dropped": list(self.dropped),
+            "checks": [c.to_dict() for c in self.checks],
         }

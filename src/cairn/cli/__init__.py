@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from cairn.cli import answer_commands, demo_command, eval_commands, kb_commands, speech_commands
+from cairn.cli import (
+    answer_commands,
+    command_commands,
+    demo_command,
+    eval_commands,
+    kb_commands,
+    server_commands,
+    speech_commands,
+    tools_commands,
+)
 
 app = typer.Typer(
     name="cairn",
@@ -16,6 +25,9 @@ app = typer.Typer(
 demo_command.register(app)
 kb_commands.register(app)
 answer_commands.register(app)
+server_commands.register(app)
+command_commands.register(app)
+tools_commands.register(app)
 speech_commands.register(app)
 eval_commands.register(app)
 

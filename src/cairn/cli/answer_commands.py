@@ -1,7 +1,9 @@
-"""ask (with --synthesize): grounded answers with citations, or a plain abstention."""
+"""ask (with --synthesize, --llm) and chat: grounded answers with citations, or abstention."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,10 +14,32 @@ from cairn.answer.synthesize import synthesize
 from cairn.answer.types import Answer
 from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, print_json
 from cairn.knowledge import open_kb
+from cairn.models.llm import LLM, load_llm
+
+LlmOption = Annotated[
+    str | None,
+    typer.Option(
+        "--llm",
+        help="Phrase answers with a language model: 'local' (llama.cpp + packaged SmolLM2, "
+        "needs the llm extra) or an OpenAI-compatible base URL such as "
+        "http://127.0.0.1:8080/v1 (model name from $CAIRN_LLM_MODEL). Every generated "
+        "sentence is checked against what it cites; failures are dropped.",
+        show_default=False,
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
     app.command()(ask)
+    app.command()(chat)
+
+
+def _prepare_llm(spec: str | None) -> LLM | None:
+    if not spec:
+        return None
+    llm = load_llm(spec)
+    llm.warm_up()  # a missing package or model file fails here, with its install hint
+    return llm
 
 
 def ask(
@@ -34,10 +58,14 @@ def ask(
             help="Treat the text as a claim: evidence for and against it, per source.",
         ),
     ] = False,
+    llm: LlmOption = None,
     kb: KbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Answer a question from your documents, quoting and citing the sources (no LLM)."""
+    """Answer a question from your documents, quoting and citing the sources.
+
+    Without --llm no language model is used: the answer is copied from the sources.
+    """
     with errors_as_messages(), open_kb(kb) as base:
         if synthesize_claim:
             syn = synthesize(base, question, collections=collection or ())
@@ -46,7 +74,10 @@ def ask(
             else:
                 console.print(escape(syn.text), highlight=False, soft_wrap=True)
             return
-        answer = ask_question(base, question, collections=collection or (), k=k, explain=explain)
+        model = _prepare_llm(llm)
+        answer = ask_question(
+            base, question, collections=collection or (), k=k, explain=explain, llm=model
+        )
     if json_out:
         print_json(answer.to_dict())
         return
@@ -66,9 +97,18 @@ def _print_answer(answer: Answer, explain: bool) -> None:
             )
     if explain:
         console.print(
-            f"[dim]support {answer.support:.3f} (threshold {answer.threshold:.3f})[/]",
+            f"[dim]mode {answer.mode}; support {answer.support:.3f} "
+            f"(threshold {answer.threshold:.3f})[/]",
             highlight=False,
         )
+        for chk in answer.checks:
+            mark = "kept" if chk.passed else "dropped"
+            console.print(
+                f"[dim]{mark}: {escape(chk.text)} (cites {list(chk.cites)}; {escape(chk.reason)}; "
+                f"cosine {chk.cosine:.2f})[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
         for i, cand in enumerate(answer.candidates, start=1):
             feats = ", ".join(f"{k} {v:.2f}" for k, v in cand.features.items())
             console.print(
@@ -78,3 +118,59 @@ def _print_answer(answer: Answer, explain: bool) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+def chat(
+    collection: Annotated[
+        list[str] | None, typer.Option("--collection", help="Only these collections.")
+    ] = None,
+    save: Annotated[
+        Path | None, typer.Option("--save", help="Write the transcript (JSON) to this file.")
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="Search hits to read.")] = 5,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show support and every generated sentence.")
+    ] = False,
+    llm: LlmOption = None,
+    kb: KbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Ask questions one line at a time (stdin); follow-ups like "and in 2019?" or "who
+    built it?" are rewritten against the previous turn. Every answer cites. /quit ends."""
+    from cairn.answer.chat import ChatSession
+    from cairn.answer.types import AnswerError
+
+    interactive = sys.stdin.isatty()
+    with errors_as_messages(), open_kb(kb) as base:
+        session = ChatSession(base, _prepare_llm(llm), collections=collection or (), k=k)
+        try:
+            while True:
+                if interactive:
+                    console.print("[bold]?[/] ", end="")
+                line = sys.stdin.readline()
+                if not line:
+                    break
+                text = line.strip()
+                if not text:
+                    continue
+                if text in ("/quit", "/exit", "/q"):
+                    break
+                try:
+                    turn = session.ask(text)
+                except AnswerError as err:
+                    console.print(f"[red]{escape(err.message)}[/]", highlight=False)
+                    continue
+                if json_out:
+                    print_json(turn.to_dict())
+                    continue
+                if turn.rewritten:
+                    console.print(f"[dim]» {escape(turn.query)}[/]", highlight=False)
+                _print_answer(turn.answer, explain)
+        finally:
+            if save is not None:
+                path = session.save(save)
+                if not json_out:
+                    console.print(
+                        f"[dim]transcript ({len(session.turns)} turns) saved to {path}[/]",
+                        highlight=False,
+                    )

@@ -16,6 +16,9 @@ eval_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    from cairn.cli import command_commands
+
+    eval_app.command("commands")(command_commands.eval_commands_cli)
     app.add_typer(eval_app, name="eval")
 
 
@@ -101,14 +104,15 @@ def ingest_bench(
     corpus: Annotated[
         Path, typer.Option("--corpus", help="A JSONL corpus, e.g. BEIR corpus.jsonl.")
     ],
-    limit: Annotated[int, typer.Option(help="Documents to use.")] = 1000,
+    limit: Annotated[int, typer.Option(help="Documents to use.")] = 300,
+    repeats: Annotated[int, typer.Option(help="Alternating repeats; medians reported.")] = 3,
     json_out: JsonOption = False,
 ) -> None:
     """Ingest throughput (chunks/s) beside the embedding model's raw throughput."""
     from cairn.eval.ingest_bench import run_ingest_bench
 
     with errors_as_messages():
-        r = run_ingest_bench(corpus, limit=limit)
+        r = run_ingest_bench(corpus, limit=limit, repeats=repeats)
     if json_out:
         print_json(r.as_dict())
         return
@@ -116,4 +120,90 @@ def ingest_bench(
         f"{r.documents} documents, {r.chunks} chunks: raw embedding {r.raw_embed_chunks_per_s} "
         f"chunks/s; ingest {r.ingest_chunks_per_s} chunks/s ({r.ratio:.0%} of raw), with graph "
         f"{r.ingest_graph_chunks_per_s} chunks/s ({r.ratio_graph:.0%}); peak RSS {r.peak_rss_mb} MB"
+    )
+
+
+@eval_app.command("qa")
+def qa_command(
+    squad: Annotated[
+        Path,
+        typer.Option("--squad", help="SQuAD 2.0 JSON (dev-v2.0.json format)."),
+    ] = Path("../shared/benchdata/squad2-dev-half/dev-v2.0.json"),
+    kb: Annotated[
+        str | None,
+        typer.Option(
+            "--kb",
+            help="Knowledge base to ingest the SQuAD paragraphs into (cached between runs; "
+            "default: squad-kb.sqlite in the temporary folder, never your own KB).",
+            show_default=False,
+        ),
+    ] = None,
+    limit_fit: Annotated[
+        int | None, typer.Option("--limit-fit", help="Fit-article questions (evenly spaced).")
+    ] = None,
+    limit_report: Annotated[
+        int | None,
+        typer.Option("--limit-report", help="Report-article questions (evenly spaced)."),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write the risk-coverage curve (fit and report) as a PNG."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the full report JSON to this file.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Grounded QA on SQuAD 2.0: answered-and-grounded, abstention, precision, latency."""
+    import json
+    import tempfile
+
+    from cairn.errors import ConfigError
+    from cairn.eval.qa import plot_risk_coverage, run_qa_eval
+    from cairn.knowledge import open_kb
+
+    tmp = Path(tempfile.gettempdir())
+    with errors_as_messages():
+        if not squad.is_file():
+            raise ConfigError("missing-data", f"no SQuAD file at {squad} (pass --squad PATH)")
+        with open_kb(kb or tmp / "squad-kb.sqlite") as base:
+            report = run_qa_eval(
+                base,
+                data=squad,
+                corpus=tmp / "squad-corpus" / "squad.jsonl",
+                limit_fit=limit_fit,
+                limit_report=limit_report,
+            )
+    if out is not None:
+        out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if plot is not None:
+        plot_risk_coverage(report, plot)
+    if json_out:
+        print_json(report)
+        return
+    table = Table("", "fit articles", "report articles", title=report["dataset"])
+    rows = (
+        ("questions", "questions", "{:d}"),
+        ("answered+grounded (answerable)", "answered_grounded_answerable", "{:.1%}"),
+        ("coverage (answerable)", "coverage_answerable", "{:.1%}"),
+        ("abstention (unanswerable)", "abstention_unanswerable", "{:.1%}"),
+        ("precision of answers given", "precision", "{:.1%}"),
+        ("overall accuracy", "overall_accuracy", "{:.3f}"),
+        ("always-abstain baseline", "always_abstain_accuracy", "{:.3f}"),
+        ("span EM / F1", None, ""),
+    )
+    for label, key, fmt in rows:
+        if key is None:
+            cells = [
+                f"{report[s]['span_exact_match']:.3f} / {report[s]['span_f1']:.3f}"
+                for s in ("fit", "report")
+            ]
+        else:
+            cells = [fmt.format(report[s][key]) for s in ("fit", "report")]
+        table.add_row(label, *cells)
+    console.print(table)
+    lat = report["latency_ms_report"]
+    console.print(
+        f"threshold {report['model']['threshold']}; ask latency p50 {lat.get('p50', 0):.0f} ms, "
+        f"p95 {lat.get('p95', 0):.0f} ms" + (f"; plot: {plot}" if plot else "")
     )

@@ -301,9 +301,55 @@ def run_qa_eval(
         "model": json.loads(model.to_json()),
         "fit": score_at(model, fit_out, model.threshold),
         "report": score_at(model, rep_out, model.threshold),
+        "risk_coverage_fit": risk_coverage(model, fit_out),
         "risk_coverage_report": risk_coverage(model, rep_out),
         "latency_ms_report": latency,
     }
+
+
+def plot_risk_coverage(report: dict[str, Any], path: Path) -> Path:
+    """Write the risk-coverage curves (fit and report articles) as a PNG (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    try:
+        for key, label in (
+            ("risk_coverage_fit", "fit articles"),
+            ("risk_coverage_report", "report articles (held out)"),
+        ):
+            rows = [r for r in report.get(key, []) if r["coverage"] > 0]
+            if rows:
+                ax.plot(
+                    [r["coverage"] for r in rows],
+                    [r["precision"] for r in rows],
+                    marker=".",
+                    label=label,
+                )
+        thr = report.get("model", {}).get("threshold")
+        if isinstance(thr, float | int):
+            rep = report.get("report", {})
+            ax.scatter(
+                [rep.get("coverage_all", 0.0)],
+                [rep.get("precision", 0.0)],
+                color="black",
+                zorder=3,
+                label=f"chosen threshold {thr:.2f}",
+            )
+        ax.set_xlabel("coverage (share of questions answered)")
+        ax.set_ylabel("precision (answers right and grounded)")
+        ax.set_title("Cairn grounded QA on SQuAD 2.0: risk-coverage")
+        ax.set_xlim(0.0, 1.0)
+        ax.set_ylim(0.0, 1.0)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower left")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -99,6 +99,43 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, row);
         """,
     ),
+    (
+        "0004_records",
+        """
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            operation TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            request TEXT NOT NULL DEFAULT '{}',
+            data TEXT NOT NULL
+        );
+        CREATE INDEX records_source ON records(source_id);
+        CREATE INDEX records_operation ON records(operation);
+        CREATE TABLE tools (
+            name TEXT PRIMARY KEY,
+            spec TEXT NOT NULL,
+            allowed_hosts TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            saved_at TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        "0005_runs",
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            request TEXT,
+            events TEXT NOT NULL DEFAULT '[]',
+            result TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX runs_started ON runs(started_at);
+        """,
+    ),
 ]
 
 

@@ -13,9 +13,10 @@ pgvector). See ``docs/postgres.md``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,16 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cairn.errors import NotFoundError, StoreError
+from cairn.kb.records import (
+    RECORD_KEYS,
+    StoredTool,
+    check_rows,
+    record_from_row,
+    records_document,
+    records_limit,
+    to_json,
+)
+from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_row
 from cairn.kb.types import (
     ChunkRecord,
     Consent,
@@ -133,6 +144,44 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX relations_chunk ON relations (chunk_id);
         CREATE INDEX relations_subject ON relations (subject_id);
         CREATE INDEX relations_object ON relations (object_id);
+        """,
+    ),
+    (
+        "0004_records",
+        """
+        -- JSON kept as text: key order matters to people (and to charts), jsonb loses it.
+        CREATE TABLE records (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            source_id bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+            operation text NOT NULL,
+            requested_at text NOT NULL,
+            request text NOT NULL DEFAULT '{}',
+            data text NOT NULL
+        );
+        CREATE INDEX records_source ON records (source_id);
+        CREATE INDEX records_operation ON records (operation);
+        CREATE TABLE tools (
+            name text PRIMARY KEY,
+            spec text NOT NULL,
+            allowed_hosts text NOT NULL,
+            base_url text NOT NULL,
+            saved_at text NOT NULL
+        );
+        """,
+    ),
+    (
+        "0005_runs",
+        """
+        CREATE TABLE runs (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            started_at text NOT NULL,
+            finished_at text,
+            status text NOT NULL,
+            request text,
+            events text NOT NULL DEFAULT '[]',
+            result text NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX runs_started ON runs (started_at);
         """,
     ),
 ]
@@ -796,6 +845,101 @@ class PostgresStore:
             row = conn.execute("SELECT value FROM meta WHERE key = 'embedding_model'").fetchone()
         return str(row[0]) if row else None
 
+    # -- records and tools ----------------------------------------------------------------------
+    def add_records(
+        self,
+        source_uri: str,
+        provenance: Provenance,
+        operation: str,
+        request: Mapping[str, Any],
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        documents: Sequence[DocumentIn] | None = None,
+        embedding_model: str = "",
+        requested_at: str | None = None,
+    ) -> Source:
+        clean = check_rows(rows)
+        request_json = to_json(dict(request))
+        data = [to_json(r) for r in clean]
+        if documents is None:
+            documents = [records_document(operation, clean)]
+        when = requested_at or datetime.now(UTC).isoformat(timespec="microseconds")
+        body = "\n".join(data).encode()
+        vectors = _vectors(source_uri, documents)
+        retry = (errors.DeadlockDetected, errors.SerializationFailure, errors.ForeignKeyViolation)
+        for attempt in range(3):
+            try:
+                with self._conn() as conn, conn.transaction():
+                    source_id = self._write(
+                        conn,
+                        source_uri,
+                        hashlib.sha256(body).hexdigest(),
+                        len(body),
+                        provenance,
+                        documents,
+                        vectors,
+                        model=embedding_model,
+                    )
+                    if data:
+                        with conn.cursor() as cur:
+                            cur.executemany(
+                                "INSERT INTO records (source_id, operation, requested_at, "
+                                "request, data) VALUES (%s, %s, %s, %s, %s)",
+                                [(source_id, operation, when, request_json, d) for d in data],
+                            )
+                    src = self._get_source(conn, source_id)
+                assert src is not None
+                return src
+            except retry as err:
+                if attempt == 2:
+                    raise StoreError("kb-write", f"cannot write {source_uri}: {err}") from err
+            except (errors.IntegrityError, errors.DataError) as err:
+                raise StoreError("kb-write", f"cannot write {source_uri}: {err}") from err
+        raise AssertionError("unreachable")
+
+    def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        query = f"SELECT {', '.join(RECORD_KEYS)} FROM records"
+        params: list[object] = []
+        if operation is not None:
+            query += " WHERE operation = %s"
+            params.append(operation)
+        with self._conn() as conn:
+            rows = conn.execute(
+                query + " ORDER BY id LIMIT %s", [*params, records_limit(limit)]
+            ).fetchall()
+        return [record_from_row(r) for r in rows]
+
+    def save_tool(
+        self, name: str, spec_json: str, allowed_hosts: Sequence[str], base_url: str
+    ) -> StoredTool:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._conn() as conn, conn.transaction():
+            row = conn.execute(
+                "INSERT INTO tools (name, spec, allowed_hosts, base_url, saved_at) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                "spec = excluded.spec, allowed_hosts = excluded.allowed_hosts, "
+                "base_url = excluded.base_url, saved_at = excluded.saved_at "
+                "RETURNING name, spec, allowed_hosts, base_url, saved_at",
+                (name, spec_json, json.dumps(list(allowed_hosts)), base_url, now),
+            ).fetchone()
+        assert row is not None
+        return _tool_from_row(row)
+
+    def get_tool(self, name: str) -> StoredTool | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools WHERE name = %s",
+                (name,),
+            ).fetchone()
+        return _tool_from_row(row) if row else None
+
+    def list_tools(self) -> list[StoredTool]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools ORDER BY name"
+            ).fetchall()
+        return [_tool_from_row(r) for r in rows]
+
     def stats(self) -> StoreStats:
         with self._conn() as conn:
             row = conn.execute(
@@ -806,8 +950,46 @@ class PostgresStore:
         assert row is not None
         return StoreStats(*(int(x) for x in row))
 
+    # -- run log -------------------------------------------------------------------------------
+    def save_run(self, run: dict[str, Any]) -> int:
+        row = run_row(run)
+        with self._conn() as conn, conn.transaction():
+            got = conn.execute(
+                "INSERT INTO runs (started_at, finished_at, status, request, events, result) "
+                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                row,
+            ).fetchone()
+        assert got is not None
+        return int(got[0])
+
+    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT %s", (check_limit(limit),)
+            ).fetchall()
+        return [run_from_row(r) for r in rows]
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        if not -(2**63) <= int(run_id) < 2**63:
+            return None
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE id = %s", (int(run_id),)
+            ).fetchone()
+        return run_from_row(row) if row else None
+
     def close(self) -> None:
         self._pool.close()
+
+
+def _tool_from_row(row: Sequence[Any]) -> StoredTool:
+    return StoredTool(
+        name=str(row[0]),
+        spec_json=str(row[1]),
+        allowed_hosts=tuple(json.loads(str(row[2]))),
+        base_url=str(row[3]),
+        saved_at=str(row[4]),
+    )
 
 
 def _source_from_row(row: Sequence[Any]) -> Source:

@@ -6,12 +6,13 @@ the same methods and pass the same conformance suite (``tests/store_conformance.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from cairn.kb.records import StoredTool
 from cairn.kb.types import ChunkRecord, DocumentIn, Provenance, ScoredChunk, Source, StoreStats
 from cairn.search.types import SearchFilters
 
@@ -71,6 +72,46 @@ class Store(Protocol):
     def embedding_model(self) -> str | None:
         """The embedding model the stored vectors were made with, if any."""
 
+    # -- structured records from API calls, and the tools that make them ----------------------
+    def add_records(
+        self,
+        source_uri: str,
+        provenance: Provenance,
+        operation: str,
+        request: Mapping[str, Any],
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        documents: Sequence[DocumentIn] | None = None,
+        embedding_model: str = "",
+        requested_at: str | None = None,
+    ) -> Source:
+        """Write ``rows`` as records of a new source (replacing one at the same URI), with a
+        searchable document: ``documents`` (with vectors), else one rendered from the rows
+        (see :func:`cairn.kb.records.records_document`). One transaction; forgetting the
+        source removes its records."""
+
+    def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Records, oldest first: id, source_id, operation, requested_at, request, data."""
+
+    def save_tool(
+        self, name: str, spec_json: str, allowed_hosts: Sequence[str], base_url: str
+    ) -> StoredTool:
+        """Insert or replace an imported API tool."""
+
+    def get_tool(self, name: str) -> StoredTool | None: ...
+
+    def list_tools(self) -> list[StoredTool]: ...
+
     def stats(self) -> StoreStats: ...
+
+    # -- run log (one entry per pipeline run; see cairn.pipeline) ------------------------------
+    def save_run(self, run: dict[str, Any]) -> int:
+        """Store a run (started_at, finished_at, status, request, events, result); its id."""
+
+    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest ``limit`` runs, newest first, as :meth:`get_run` returns them."""
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        """A run by id (``id`` plus the saved fields, events and result decoded); or None."""
 
     def close(self) -> None: ...

@@ -7,15 +7,17 @@ leaves either the old version of a source or the new one, never half of either.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +25,16 @@ import Stemmer
 
 from cairn.errors import NotFoundError, StoreError
 from cairn.kb.migrations import apply_migrations
+from cairn.kb.records import (
+    RECORD_KEYS,
+    StoredTool,
+    check_rows,
+    record_from_row,
+    records_document,
+    records_limit,
+    to_json,
+)
+from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_row
 from cairn.kb.types import (
     ChunkRecord,
     Consent,
@@ -183,40 +195,56 @@ class SQLiteStore:
         documents: Sequence[DocumentIn],
         embedding_model: str,
     ) -> Source:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._write() as conn:
-            self._check_model(conn, embedding_model, documents)
-            old = conn.execute("SELECT id FROM sources WHERE uri = ?", (uri,)).fetchone()
-            if old:
-                self._delete_source(conn, int(old[0]))
-            cur = conn.execute(
-                "INSERT INTO sources(uri, collection, license, source_url, owner, consent, "
-                "content_hash, size_bytes, ingested_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    uri,
-                    provenance.collection,
-                    provenance.license,
-                    provenance.source_url,
-                    provenance.owner,
-                    provenance.consent.value,
-                    content_hash,
-                    size_bytes,
-                    now,
-                ),
+            source_id = self._insert_source(
+                conn, uri, content_hash, size_bytes, provenance, documents, embedding_model
             )
-            source_id = int(cur.lastrowid or 0)
-            entity_ids: dict[str, int] = {}
-            for doc in documents:
-                try:
-                    self._insert_document(conn, source_id, doc, embedding_model, entity_ids)
-                except sqlite3.IntegrityError as err:
-                    raise StoreError(
-                        "kb-write", f"cannot write {uri} (document {doc.doc_key!r}): {err}"
-                    ) from err
         self._vectors.invalidate()
         src = self.get_source(source_id)
         assert src is not None
         return src
+
+    def _insert_source(
+        self,
+        conn: sqlite3.Connection,
+        uri: str,
+        content_hash: str,
+        size_bytes: int,
+        provenance: Provenance,
+        documents: Sequence[DocumentIn],
+        embedding_model: str,
+    ) -> int:
+        """Write a source inside the caller's transaction (replacing one at ``uri``)."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self._check_model(conn, embedding_model, documents)
+        old = conn.execute("SELECT id FROM sources WHERE uri = ?", (uri,)).fetchone()
+        if old:
+            self._delete_source(conn, int(old[0]))
+        cur = conn.execute(
+            "INSERT INTO sources(uri, collection, license, source_url, owner, consent, "
+            "content_hash, size_bytes, ingested_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                uri,
+                provenance.collection,
+                provenance.license,
+                provenance.source_url,
+                provenance.owner,
+                provenance.consent.value,
+                content_hash,
+                size_bytes,
+                now,
+            ),
+        )
+        source_id = int(cur.lastrowid or 0)
+        entity_ids: dict[str, int] = {}
+        for doc in documents:
+            try:
+                self._insert_document(conn, source_id, doc, embedding_model, entity_ids)
+            except sqlite3.IntegrityError as err:
+                raise StoreError(
+                    "kb-write", f"cannot write {uri} (document {doc.doc_key!r}): {err}"
+                ) from err
+        return source_id
 
     def _check_model(
         self, conn: sqlite3.Connection, model: str, documents: Sequence[DocumentIn]
@@ -540,6 +568,90 @@ class SQLiteStore:
             ).fetchone()
         return str(row[0]) if row else None
 
+    # -- records and tools ----------------------------------------------------------------------
+    def add_records(
+        self,
+        source_uri: str,
+        provenance: Provenance,
+        operation: str,
+        request: Mapping[str, Any],
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        documents: Sequence[DocumentIn] | None = None,
+        embedding_model: str = "",
+        requested_at: str | None = None,
+    ) -> Source:
+        clean = check_rows(rows)
+        request_json = to_json(dict(request))
+        data = [to_json(r) for r in clean]
+        if documents is None:
+            documents = [records_document(operation, clean)]
+        when = requested_at or datetime.now(UTC).isoformat(timespec="microseconds")
+        body = "\n".join(data).encode()
+        with self._write() as conn:
+            source_id = self._insert_source(
+                conn,
+                source_uri,
+                hashlib.sha256(body).hexdigest(),
+                len(body),
+                provenance,
+                documents,
+                embedding_model,
+            )
+            conn.executemany(
+                "INSERT INTO records(source_id, operation, requested_at, request, data) "
+                "VALUES (?,?,?,?,?)",
+                [(source_id, operation, when, request_json, d) for d in data],
+            )
+        self._vectors.invalidate()
+        src = self.get_source(source_id)
+        assert src is not None
+        return src
+
+    def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        sql = f"SELECT {', '.join(RECORD_KEYS)} FROM records"
+        args: list[object] = []
+        if operation is not None:
+            sql += " WHERE operation = ?"
+            args.append(operation)
+        with self._lock:
+            rows = self._conn.execute(
+                sql + " ORDER BY id LIMIT ?", [*args, records_limit(limit)]
+            ).fetchall()
+        return [record_from_row(r) for r in rows]
+
+    def save_tool(
+        self, name: str, spec_json: str, allowed_hosts: Sequence[str], base_url: str
+    ) -> StoredTool:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        hosts = json.dumps(list(allowed_hosts))
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO tools(name, spec, allowed_hosts, base_url, saved_at) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, "
+                "allowed_hosts = excluded.allowed_hosts, base_url = excluded.base_url, "
+                "saved_at = excluded.saved_at",
+                (name, spec_json, hosts, base_url, now),
+            )
+        tool = self.get_tool(name)
+        assert tool is not None
+        return tool
+
+    def get_tool(self, name: str) -> StoredTool | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools WHERE name = ?",
+                (name,),
+            ).fetchone()
+        return _tool_from_row(row) if row else None
+
+    def list_tools(self) -> list[StoredTool]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools ORDER BY name"
+            ).fetchall()
+        return [_tool_from_row(r) for r in rows]
+
     def stats(self) -> StoreStats:
         with self._lock:
             counts = [
@@ -547,6 +659,34 @@ class SQLiteStore:
                 for t in ("sources", "documents", "chunks", "embeddings", "entities", "relations")
             ]
         return StoreStats(*counts)
+
+    # -- run log -------------------------------------------------------------------------------
+    def save_run(self, run: dict[str, Any]) -> int:
+        row = run_row(run)
+        # Not through _write(): a run changes no search data, so caches stay valid.
+        with self._lock:
+            cur = self._conn.execute(
+                "INSERT INTO runs(started_at, finished_at, status, request, events, result) "
+                "VALUES (?,?,?,?,?,?)",
+                row,
+            )
+        return int(cur.lastrowid or 0)
+
+    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (check_limit(limit),)
+            ).fetchall()
+        return [run_from_row(r) for r in rows]
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        if not -(2**63) <= int(run_id) < 2**63:
+            return None
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (int(run_id),)
+            ).fetchone()
+        return run_from_row(row) if row else None
 
     def close(self) -> None:
         with self._lock:
@@ -571,4 +711,14 @@ def _source_from_row(row: Sequence[object], n_docs: int, n_chunks: int) -> Sourc
         n_documents=n_docs,
         n_chunks=n_chunks,
         size_bytes=int(str(row[9])),
+    )
+
+
+def _tool_from_row(row: Sequence[object]) -> StoredTool:
+    return StoredTool(
+        name=str(row[0]),
+        spec_json=str(row[1]),
+        allowed_hosts=tuple(json.loads(str(row[2]))),
+        base_url=str(row[3]),
+        saved_at=str(row[4]),
     )

@@ -74,7 +74,7 @@ class OnnxSentenceEmbedder(Embedder):
         name: str,
         dim: int = 384,
         max_tokens: int = 256,
-        batch_size: int = 32,
+        batch_size: int = 16,
         threads: int | None = None,
         expected_sha256: dict[str, str] | None = None,
     ) -> None:

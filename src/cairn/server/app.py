@@ -1,0 +1,139 @@
+"""The app factory: one process, one knowledge base, models loaded on first use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import cairn
+from cairn.answer.span import SpanSource
+from cairn.answer.verify import SupportModel
+from cairn.errors import CairnError
+from cairn.knowledge import KnowledgeBase, open_kb
+from cairn.models.stt import SpeechToText
+from cairn.models.tts import TextToSpeech
+from cairn.server import native_api, openai_api
+from cairn.server.security import (
+    ApiError,
+    BodyLimit,
+    CatchAll,
+    RequireApiKey,
+    error_body,
+    status_for,
+)
+from cairn.server.settings import ServerSettings, Services
+
+log = logging.getLogger("cairn.server")
+
+_HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    415: "unsupported-media-type",
+}
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    kb: KnowledgeBase | None = None,
+    stt: SpeechToText | None = None,
+    tts: TextToSpeech | None = None,
+    spans: SpanSource | None = None,
+    support_model: SupportModel | None = None,
+) -> FastAPI:
+    """A FastAPI app serving one knowledge base.
+
+    ``kb`` (and the models) may be given, e.g. with fake models in tests; otherwise the
+    knowledge base named by ``settings.kb`` is opened now and closed at shutdown.
+    """
+    settings = settings or ServerSettings()
+    owns_kb = kb is None
+    base = kb if kb is not None else open_kb(settings.kb)
+    services = Services(
+        settings,
+        base,
+        stt=stt,
+        tts=tts,
+        spans=spans,
+        support_model=support_model,
+        owns_kb=owns_kb,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="Cairn",
+        version=cairn.__version__,
+        description="Grounded, cited answers from your own documents; "
+        "OpenAI-compatible endpoints under /v1, Cairn's own under /api.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.include_router(native_api.router)
+    app.include_router(openai_api.router)
+    _add_error_handlers(app)
+    # Added innermost first: CatchAll > CORS > API key > body limit > the app.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.api_key:
+        app.add_middleware(RequireApiKey, api_key=settings.api_key)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(CatchAll)
+    return app
+
+
+def _json_error(status: int, code: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, err: ApiError) -> JSONResponse:
+        return _json_error(err.status, err.code, err.message)
+
+    @app.exception_handler(CairnError)
+    async def cairn_error(_: Request, err: CairnError) -> JSONResponse:
+        status = status_for(err)
+        if status >= 500:
+            log.error("%s: %s", err.code, err.message)
+        return _json_error(status, err.code, err.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        errors = err.errors()
+        bad_json = [e for e in errors if e.get("type") == "json_invalid"]
+        if bad_json:
+            ctx = bad_json[0].get("ctx") or {}
+            detail = f": {ctx['error']}" if "error" in ctx else ""
+            return _json_error(400, "invalid-json", f"the request body is not valid JSON{detail}")
+        problems = []
+        for e in errors[:10]:
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {e.get('msg', 'invalid')}")
+        return _json_error(422, "invalid-request", "; ".join(problems) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(err.status_code, "error" if err.status_code < 500 else "internal")
+        message = str(err.detail) if err.status_code < 500 else "internal server error"
+        return _json_error(err.status_code, code, message)

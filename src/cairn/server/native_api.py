@@ -1,0 +1,297 @@
+"""Cairn's own API under ``/api``: ingest uploads, search, ask, sources, forget, health.
+
+Endpoints are plain ``def`` functions: FastAPI runs them in its thread pool, so a slow
+embedding or a search never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from pydantic import BaseModel, Field
+
+import cairn
+from cairn.answer.ask import ask
+from cairn.cli.kb_commands import hit_json
+from cairn.errors import NotFoundError
+from cairn.ingest.loaders import SUPPORTED_EXTENSIONS
+from cairn.ingest.pipeline import Status
+from cairn.ingest.provenance import make_provenance
+from cairn.kb.types import Source
+from cairn.server.security import ApiError
+from cairn.server.settings import Services
+
+router = APIRouter(prefix="/api", tags=["cairn"])
+
+MAX_NAME = 200
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def json_body(request: Request) -> None:
+    """415 unless the request says its body is JSON (before the body is validated)."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise ApiError(
+            415,
+            "unsupported-media-type",
+            f"send the body as JSON with 'Content-Type: application/json' (got {kind or 'none'})",
+        )
+
+
+JSON_ONLY = [Depends(json_body)]
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def sanitise_filename(name: str | None) -> str:
+    """A safe file name from a client's: no folders, no leading dots, no control characters.
+
+    ``../../etc/passwd`` -> ``passwd``; ``..`` -> ``upload``; ``C:\\x\\a b.txt`` -> ``a b.txt``.
+    The extension is kept (the loaders choose a format by it).
+    """
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = _UNSAFE.sub("_", base).strip(" .")
+    if not base or set(base) <= {"_", "."}:
+        return "upload"
+    if len(base) > MAX_NAME:
+        stem, dot, ext = base.rpartition(".")
+        ext = ext[:16] if dot else ""
+        base = (stem if dot else base)[: MAX_NAME - len(ext) - 1].rstrip(" .") + (
+            f".{ext}" if ext else ""
+        )
+    return base
+
+
+def save_upload(upload: UploadFile, root: Path, max_bytes: int) -> Path:
+    """Copy an upload to ``root/<sha256>/<safe name>``; ``ApiError(413)`` over ``max_bytes``."""
+    root.mkdir(parents=True, exist_ok=True)
+    name = sanitise_filename(upload.filename)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while block := upload.file.read(1 << 20):
+                size += len(block)
+                if size > max_bytes:
+                    raise ApiError(
+                        413, "too-large", f"{name}: over the upload limit of {max_bytes:,} bytes"
+                    )
+                digest.update(block)
+                out.write(block)
+        folder = root / digest.hexdigest()
+        target = folder / name
+        # Defence in depth: the name cannot leave its folder.
+        if target.resolve().parent != folder.resolve():
+            raise ApiError(400, "bad-filename", f"unsafe file name {upload.filename!r}")
+        folder.mkdir(exist_ok=True)
+        if target.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
+        return target
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@router.post("/ingest")
+def ingest(
+    svc: ServicesDep,
+    files: Annotated[list[UploadFile], File(description="One or more documents.")],
+    collection: Annotated[str, Form()] = "default",
+    license: Annotated[str | None, Form(description="SPDX licence id or expression.")] = None,
+    consent: Annotated[str, Form(description="granted, refused or unknown.")] = "unknown",
+    source_url: Annotated[str | None, Form()] = None,
+    owner: Annotated[str | None, Form()] = None,
+    graph: Annotated[bool, Form(description="Extract entities and relations.")] = True,
+) -> dict[str, Any]:
+    """Upload documents and add them to the knowledge base (unchanged files are skipped).
+
+    Files are stored under ``<data dir>/uploads/<sha256>/<name>``; the answer lists what
+    happened to each file, errors included.
+    """
+    # Check the provenance before writing anything.
+    make_provenance(
+        collection=collection,
+        license=license,
+        source_url=source_url,
+        owner=owner,
+        consent=consent,
+    )
+    settings = svc.settings
+    results: list[dict[str, Any]] = []
+    saved: list[tuple[int, Path]] = []
+    for upload in files:
+        result: dict[str, Any] = {"filename": upload.filename, "status": Status.failed.value}
+        suffix = Path(sanitise_filename(upload.filename)).suffix.lower()
+        try:
+            if suffix not in SUPPORTED_EXTENSIONS:
+                raise ApiError(
+                    415,
+                    "unsupported-format",
+                    f"unsupported file type {suffix or '(no extension)'}; "
+                    f"supported: {' '.join(sorted(SUPPORTED_EXTENSIONS))}",
+                )
+            path = save_upload(upload, settings.uploads_dir, settings.max_upload_bytes)
+        except ApiError as err:
+            result |= {"code": err.code, "message": err.message}
+        else:
+            result |= {"stored_as": path.name, "sha256": path.parent.name}
+            saved.append((len(results), path))
+        finally:
+            upload.file.close()
+        results.append(result)
+    if saved:
+        report = svc.kb.ingest(
+            [p for _, p in saved],
+            collection=collection,
+            license=license,
+            source_url=source_url,
+            owner=owner,
+            consent=consent,
+            graph=graph,
+            max_bytes=settings.max_upload_bytes,
+        )
+        by_path = {o.path: o for o in report.outcomes}
+        for index, path in saved:
+            outcome = by_path.get(str(path.resolve())) or by_path.get(str(path))
+            if outcome is None:
+                results[index] |= {"code": "not-ingested", "message": "no result for this file"}
+                continue
+            results[index] |= {
+                "status": outcome.status.value,
+                "documents": outcome.documents,
+                "chunks": outcome.chunks,
+            }
+            if outcome.code or outcome.message:
+                # Messages name the file, never the server's folders.
+                message = (outcome.message or "").replace(str(path.resolve()), path.name)
+                results[index] |= {"code": outcome.code, "message": message}
+            if outcome.status in (Status.failed, Status.duplicate):  # not a source: not kept
+                _remove_upload(settings.uploads_dir, str(path))
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return {"counts": counts, "files": results}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@router.get("/search")
+def search(
+    svc: ServicesDep,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="What to look for.")],
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    mode: Annotated[str, Query(description="keyword, dense or hybrid.")] = "hybrid",
+    collection: Annotated[list[str] | None, Query()] = None,
+    license: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    """Hybrid search (BM25 + dense vectors + entity graph)."""
+    kb = svc.kb
+    hits = kb.search(q, k=k, mode=mode, collections=collection or (), licenses=license or ())
+    out = []
+    for h in hits:
+        try:
+            out.append(hit_json(h, kb))
+        except NotFoundError:
+            continue  # forgotten between the search and now
+    return {"query": q, "hits": out}
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    collections: list[str] = Field(default_factory=list)
+    k: int = Field(default=5, ge=1, le=50)
+    explain: bool = False
+
+
+@router.post("/ask", dependencies=JSON_ONLY)
+def ask_endpoint(svc: ServicesDep, body: AskRequest) -> dict[str, Any]:
+    """A grounded answer with exact citations, or an abstention with the closest sources."""
+    answer = ask(
+        svc.kb,
+        body.question,
+        collections=body.collections,
+        k=body.k,
+        explain=body.explain,
+        spans=svc.spans,
+        model=svc.support_model,
+    )
+    return answer.to_dict()
+
+
+def source_json(s: Source) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "uri": s.uri,
+        "collection": s.provenance.collection,
+        "license": s.provenance.license,
+        "consent": s.provenance.consent.value,
+        "owner": s.provenance.owner,
+        "source_url": s.provenance.source_url,
+        "ingested_at": s.ingested_at,
+        "documents": s.n_documents,
+        "chunks": s.n_chunks,
+        "content_hash": s.content_hash,
+    }
+
+
+@router.get("/sources")
+def sources(svc: ServicesDep, collection: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+    """Sources with their provenance and counts."""
+    return {"sources": [source_json(s) for s in svc.kb.sources(collection)]}
+
+
+@router.delete("/sources/{source_id}")
+def forget(svc: ServicesDep, source_id: int) -> dict[str, Any]:
+    """Remove a source and everything derived from it; an uploaded file is deleted too."""
+    gone = svc.kb.forget(source_id)
+    removed_file = _remove_upload(svc.settings.uploads_dir, gone.uri)
+    return {
+        "forgotten": gone.id,
+        "uri": gone.uri,
+        "documents": gone.n_documents,
+        "chunks": gone.n_chunks,
+        "file_removed": removed_file,
+    }
+
+
+def _remove_upload(root: Path, uri: str) -> bool:
+    try:
+        path = Path(uri).resolve()
+        root = root.resolve()
+    except (OSError, ValueError):
+        return False
+    if path.parent.parent != root or not path.is_file():
+        return False
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # only when empty
+    return True
+
+
+@router.get("/health")
+def health() -> dict[str, Any]:
+    """Liveness; needs no API key and says nothing about the data."""
+    return {"status": "ok", "version": cairn.__version__}

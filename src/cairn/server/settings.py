@@ -1,0 +1,141 @@
+"""Typed server settings: where to listen, which knowledge base, limits and the API key."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from platformdirs import user_data_dir
+
+from cairn.config import default_kb_path
+from cairn.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cairn.answer.span import SpanSource
+    from cairn.answer.verify import SupportModel
+    from cairn.knowledge import KnowledgeBase
+    from cairn.models.stt import SpeechToText
+    from cairn.models.tts import TextToSpeech
+
+MB = 1_000_000
+API_KEY_ENV = "CAIRN_API_KEY"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything ``create_app`` and ``cairn serve`` need; defaults are safe for one user.
+
+    ``kb`` is a SQLite file or a ``postgresql://`` URL (default: ``$CAIRN_KB``, else the user
+    data directory). ``data_dir`` holds uploaded files (``<data_dir>/uploads``); by default it
+    is the folder of the SQLite file, or the user data directory for PostgreSQL.
+    ``stt`` / ``tts`` are model specs for :func:`cairn.models.stt.load_stt` and
+    :func:`cairn.models.tts.load_tts` (``None``: the defaults), loaded on first use.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    kb: str | None = None
+    api_key: str | None = None
+    data_dir: Path | None = None
+    max_body_bytes: int = 100 * MB
+    max_upload_bytes: int = 100 * MB
+    cors_origins: tuple[str, ...] = ()
+    stt: str | None = None
+    tts: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes <= 0 or self.max_upload_bytes <= 0:
+            raise ConfigError("bad-limit", "size limits must be positive")
+        if not 0 < self.port < 65536:
+            raise ConfigError("bad-port", f"--port {self.port}: must be between 1 and 65535")
+        if self.api_key is not None and not self.api_key.strip():
+            raise ConfigError("bad-api-key", "the API key must not be empty")
+
+    def resolved_data_dir(self) -> Path:
+        if self.data_dir is not None:
+            return Path(self.data_dir).expanduser().resolve()
+        kb = self.kb
+        if kb and "://" in kb:
+            return Path(user_data_dir("cairn", appauthor=False)).resolve()
+        path = Path(kb).expanduser() if kb else default_kb_path()
+        return path.resolve().parent
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.resolved_data_dir() / "uploads"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # another host name: may resolve to anything
+
+
+def check_bind(settings: ServerSettings) -> None:
+    """Refuse to listen beyond this machine without an API key."""
+    if not is_loopback(settings.host) and not settings.api_key:
+        raise ConfigError(
+            "api-key-required",
+            f"refusing to listen on {settings.host}, which other machines can reach, without "
+            f"an API key: pass --api-key KEY or set ${API_KEY_ENV} (clients then send "
+            "'Authorization: Bearer KEY'), or keep the default --host 127.0.0.1",
+        )
+
+
+class Services:
+    """What the endpoints share: the settings, the one knowledge base, and the speech models
+    (loaded on first use, once, even when requests race)."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        kb: KnowledgeBase,
+        *,
+        stt: SpeechToText | None = None,
+        tts: TextToSpeech | None = None,
+        spans: SpanSource | None = None,
+        support_model: SupportModel | None = None,
+        owns_kb: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.kb = kb
+        self.spans = spans
+        self.support_model = support_model
+        self.owns_kb = owns_kb
+        self._stt = stt
+        self._tts = tts
+        self._lock = threading.Lock()
+
+    @property
+    def stt(self) -> SpeechToText:
+        with self._lock:
+            if self._stt is None:
+                from cairn.models.stt import load_stt
+
+                self._stt = load_stt(self.settings.stt)
+            return self._stt
+
+    @property
+    def tts(self) -> TextToSpeech:
+        with self._lock:
+            if self._tts is None:
+                from cairn.models.tts import load_tts
+
+                self._tts = load_tts(self.settings.tts)
+            return self._tts
+
+    @property
+    def embedding_model_id(self) -> str:
+        return self.kb.embedder.name
+
+    def close(self) -> None:
+        if self.owns_kb:
+            self.kb.close()
