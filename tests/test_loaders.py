@@ -23,7 +23,7 @@ from cairn.ingest.loaders import (
     load,
 )
 
-SCIFACT = Path("/work/shared/benchdata/scifact/corpus.jsonl")
+SCIFACT = Path(__file__).resolve().parents[2] / "shared/benchdata/scifact/corpus.jsonl"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 

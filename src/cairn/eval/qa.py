@@ -37,7 +37,7 @@ from cairn.answer.verify import FEATURES, WEIGHTS_PATH, SupportModel, default_mo
 from cairn.eval.metrics import summarize_latencies
 from cairn.knowledge import KnowledgeBase, open_kb
 
-DEFAULT_DATA = Path("/work/shared/benchdata/squad2-dev-half/dev-v2.0.json")
+DEFAULT_DATA = Path("../shared/benchdata/squad2-dev-half/dev-v2.0.json")
 COLLECTION = "squad2"
 
 
