@@ -759,6 +759,19 @@ class StoreConformance:
         assert store.get_run(run_id + 1000) is None
         assert store.get_run(2**70) is None
 
+    def test_forgetting_a_source_forgets_runs_that_cite_it(
+        self, store: Store, corpus: Corpus
+    ) -> None:
+        citing = store.save_run(
+            {"status": "ok", "result": {"citations": [{"source": LOVELACE, "quote": "Ada"}]}}
+        )
+        other = store.save_run(
+            {"status": "ok", "result": {"citations": [{"source": KINGFISHER, "quote": "bird"}]}}
+        )
+        store.forget_source(LOVELACE)
+        assert store.get_run(citing) is None
+        assert store.get_run(other) is not None
+
     def test_runs_newest_first_and_limit(self, store: Store) -> None:
         ids_ = [
             store.save_run({"started_at": 1_700_000_000 + i, "status": "ok", "request": f"r{i}"})

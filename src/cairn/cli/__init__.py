@@ -13,6 +13,7 @@ from cairn.cli import (
     server_commands,
     speech_commands,
     tools_commands,
+    voice_commands,
 )
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ answer_commands.register(app)
 server_commands.register(app)
 command_commands.register(app)
 tools_commands.register(app)
+voice_commands.register(app)
 speech_commands.register(app)
 eval_commands.register(app)
 

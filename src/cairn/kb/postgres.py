@@ -39,7 +39,7 @@ from cairn.kb.records import (
     records_limit,
     to_json,
 )
-from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_row
+from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
 from cairn.kb.types import (
     ChunkRecord,
     Consent,
@@ -659,6 +659,12 @@ class PostgresStore:
             if gone is None:  # forgotten or replaced by another writer meanwhile
                 raise NotFoundError("unknown-source", f"no source matches {ref!r}")
             self._delete_source(conn, src.id)
+            # Runs that quoted or cited the source go too: they hold its text.
+            needle = run_needle(src.uri)
+            conn.execute(
+                "DELETE FROM runs WHERE strpos(result, %s) > 0 OR strpos(events, %s) > 0",
+                (needle, needle),
+            )
         return src
 
     # -- search -------------------------------------------------------------------------------

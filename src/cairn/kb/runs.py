@@ -75,3 +75,8 @@ def check_limit(limit: int) -> int:
 
 
 RUN_COLUMNS = "id, started_at, finished_at, status, request, events, result"
+
+
+def run_needle(uri: str) -> str:
+    """How a source's URI appears inside a stored run's JSON (to forget runs that cite it)."""
+    return json.dumps(uri, ensure_ascii=False)[1:-1]

@@ -34,7 +34,7 @@ from cairn.kb.records import (
     records_limit,
     to_json,
 )
-from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_row
+from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
 from cairn.kb.types import (
     ChunkRecord,
     Consent,
@@ -337,6 +337,12 @@ class SQLiteStore:
             )
         with self._write() as conn:
             self._delete_source(conn, src.id)
+            # Runs that quoted or cited the source go too: they hold its text.
+            needle = run_needle(src.uri)
+            conn.execute(
+                "DELETE FROM runs WHERE instr(result, ?) > 0 OR instr(events, ?) > 0",
+                (needle, needle),
+            )
             # Merge FTS segments so the forgotten tokens leave the index, not only its live view.
             conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
         with self._lock:
