@@ -864,6 +864,43 @@ class StoreConformance:
         store.add_records("api://x/a/2", prov, "x.a", {}, [{"word": "new"}, {"word": "newer"}])
         assert [r["data"]["word"] for r in store.list_records()] == ["new", "newer"]
 
+    # -- export (for `cairn migrate`) ------------------------------------------------------------
+    def test_source_documents_round_trip(self, store: Store) -> None:
+        docs = [
+            doc(
+                "d1",
+                "Title",
+                C("Ada Lovelace met Babbage.", axis(1), [("Ada Lovelace", "PERSON")]),
+                C(
+                    "Babbage built engines in London.",
+                    axis(2),
+                    [("Babbage", "PERSON"), ("London", "GPE")],
+                    [("babbage", "lived_in", "london")],
+                ),
+                metadata={"lang": "en", "page": "3"},
+            ),
+            doc("d2", None, C("no vector here")),
+            doc("d3", None),
+        ]
+        src = write(store, "/export", *docs)
+        write(store, "/other", doc("o", None, C("other text", axis(3))))
+        assert store.source_documents(src.id) == docs
+        with pytest.raises(NotFoundError):
+            store.source_documents(src.id + 1000)
+
+    def test_source_records_and_runs_after(self, store: Store) -> None:
+        one = store.add_records("api://r/1", Provenance("api"), "r.op", {"q": 1}, [{"a": 1}])
+        two = store.add_records("api://r/2", Provenance("api"), "r.op", {}, [{"b": 2}, {"c": 3}])
+        assert [r["data"] for r in store.source_records(one.id)] == [{"a": 1}]
+        got = store.source_records(two.id)
+        assert [r["data"] for r in got] == [{"b": 2}, {"c": 3}]
+        assert got == [r for r in store.list_records() if r["source_id"] == two.id]
+        assert store.source_records(two.id + 1000) == []
+        ids_ = [store.save_run({"status": "ok", "request": f"r{i}"}) for i in range(5)]
+        assert [r["id"] for r in store.runs_after(0, 2)] == ids_[:2]
+        assert [r["request"] for r in store.runs_after(ids_[1], 10)] == ["r2", "r3", "r4"]
+        assert store.runs_after(ids_[-1]) == []
+
     def test_tools_round_trip(self, store: Store) -> None:
         assert store.list_tools() == [] and store.get_tool("weather") is None
         saved = store.save_tool("weather", '{"openapi": "3.1.0"}', ["api.example"], "https://a/")

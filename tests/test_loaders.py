@@ -66,6 +66,7 @@ def test_supported_extensions() -> None:
     assert {
         ".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".csv", ".json",
         ".jsonl", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp",
+        ".wav", ".flac", ".mp3", ".ogg", ".webm", ".m4a",
     } == SUPPORTED_EXTENSIONS  # fmt: skip
 
 

@@ -6,10 +6,12 @@ import typer
 
 from cairn.cli import (
     answer_commands,
+    chart_commands,
     command_commands,
     demo_command,
     eval_commands,
     kb_commands,
+    migrate_commands,
     server_commands,
     speech_commands,
     tools_commands,
@@ -30,6 +32,8 @@ server_commands.register(app)
 command_commands.register(app)
 tools_commands.register(app)
 voice_commands.register(app)
+migrate_commands.register(app)
+chart_commands.register(app)
 speech_commands.register(app)
 eval_commands.register(app)
 

@@ -7,7 +7,9 @@ names the file and says what is wrong.
 
 Codes: ``not-found``, ``unreadable``, ``unsupported-format``, ``too-large``, ``empty``,
 ``binary``, ``encoding``, ``no-text``, ``bad-pdf``, ``bad-docx``, ``bad-csv``, ``bad-json``,
-``ocr-unavailable``, ``ocr-failed``.
+``ocr-unavailable``, ``ocr-failed``; for audio (transcribed, see
+:mod:`cairn.ingest.audio_loader`) ``stt-unavailable``, ``stt-failed``, ``no-speech`` and the
+audio decoder's codes.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ TEXT_EXTENSIONS = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".csv", ".json", ".jsonl"}
 )
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"})
-SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | IMAGE_EXTENSIONS | {".pdf", ".docx"}
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".webm", ".m4a"})
+SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | IMAGE_EXTENSIONS | AUDIO_EXTENSIONS | {".pdf", ".docx"}
 
 OCR_TIMEOUT_S = 120
 _SNIFF_CHARS = 8192  # how much of a file the binary check and the CSV sniffer look at
@@ -640,6 +643,15 @@ def _load_image(path: Path, options: LoadOptions) -> list[LoadedDocument]:
     return [LoadedDocument(text, path.stem, None, {"format": "image", "ocr": "tesseract"})]
 
 
+# --------------------------------------------------------------------------- audio
+
+
+def _load_audio(path: Path, options: LoadOptions) -> list[LoadedDocument]:
+    from cairn.ingest.audio_loader import load_audio  # imports this module: load it late
+
+    return load_audio(path, options)
+
+
 # --------------------------------------------------------------------------- helpers
 
 _LOADERS: dict[str, Loader] = {
@@ -654,6 +666,7 @@ _LOADERS: dict[str, Loader] = {
     ".json": _load_json,
     ".jsonl": _load_jsonl,
     **dict.fromkeys(IMAGE_EXTENSIONS, _load_image),
+    **dict.fromkeys(AUDIO_EXTENSIONS, _load_audio),
 }
 
 

@@ -984,6 +984,57 @@ class PostgresStore:
             ).fetchone()
         return run_from_row(row) if row else None
 
+    # -- export ---------------------------------------------------------------------------------
+    def source_documents(self, source_id: int) -> list[DocumentIn]:
+        from cairn.kb.migrate import documents_from_rows
+
+        sid = _ids([source_id])[0]
+        with self._conn() as conn, conn.transaction():  # one snapshot
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if conn.execute("SELECT 1 FROM sources WHERE id = %s", (sid,)).fetchone() is None:
+                raise NotFoundError("unknown-source", f"no source with id {source_id}")
+            docs = conn.execute(
+                "SELECT id, doc_key, title, text, metadata FROM documents WHERE source_id = %s "
+                "ORDER BY id",
+                (sid,),
+            ).fetchall()
+            rows = conn.execute(
+                'SELECT c.id, c.document_id, c.start, c."end", c.text, e.vector FROM chunks c '
+                "LEFT JOIN embeddings e ON e.chunk_id = c.id "
+                "WHERE c.source_id = %s ORDER BY c.document_id, c.ord",
+                (sid,),
+            ).fetchall()
+            mentions = conn.execute(
+                'SELECT m.chunk_id, e.name, e.label, m.start, m."end" FROM mentions m '
+                "JOIN entities e ON e.id = m.entity_id JOIN chunks c ON c.id = m.chunk_id "
+                'WHERE c.source_id = %s ORDER BY m.chunk_id, m.start, m."end", e.key',
+                (sid,),
+            ).fetchall()
+            relations = conn.execute(
+                "SELECT r.chunk_id, s.key, r.predicate, o.key FROM relations r "
+                "JOIN entities s ON s.id = r.subject_id JOIN entities o ON o.id = r.object_id "
+                "JOIN chunks c ON c.id = r.chunk_id WHERE c.source_id = %s ORDER BY r.id",
+                (sid,),
+            ).fetchall()
+        chunks = [(*r[:5], None if r[5] is None else _vector_bytes(r[5])) for r in rows]
+        return documents_from_rows(docs, chunks, mentions, relations)
+
+    def source_records(self, source_id: int) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(RECORD_KEYS)} FROM records WHERE source_id = %s ORDER BY id",
+                (_ids([source_id])[0],),
+            ).fetchall()
+        return [record_from_row(r) for r in rows]
+
+    def runs_after(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE id > %s ORDER BY id LIMIT %s",
+                (max(int(after_id), -(2**63)), check_limit(limit)),
+            ).fetchall()
+        return [run_from_row(r) for r in rows]
+
     def close(self) -> None:
         self._pool.close()
 
@@ -1042,6 +1093,12 @@ def _vectors(
             "embedding-dim-mismatch", f"{uri}: chunk vectors of several dimensions {sorted(dims)}"
         )
     return out
+
+
+def _vector_bytes(value: Any) -> bytes:
+    """A stored vector (pgvector's ``Vector``, or an array) as float32 little-endian bytes."""
+    array = value.to_numpy() if hasattr(value, "to_numpy") else value
+    return np.asarray(array, dtype="<f4").tobytes()
 
 
 def _tsquery_lexeme(lexeme: str) -> str:

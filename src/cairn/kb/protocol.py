@@ -114,4 +114,16 @@ class Store(Protocol):
     def get_run(self, run_id: int) -> dict[str, Any] | None:
         """A run by id (``id`` plus the saved fields, events and result decoded); or None."""
 
+    # -- export (whole sources, for `cairn migrate`) --------------------------------------------
+    def source_documents(self, source_id: int) -> list[DocumentIn]:
+        """A source's documents as they were written, in order: text, title, metadata, chunks
+        (offsets, text), vectors (float32 bytes), entity mentions (named and labelled as the
+        stored entity) and relations. NotFoundError for an unknown source."""
+
+    def source_records(self, source_id: int) -> list[dict[str, Any]]:
+        """A source's records, oldest first, as :meth:`list_records` returns them."""
+
+    def runs_after(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Runs with an id above ``after_id``, oldest first (to page through the whole log)."""
+
     def close(self) -> None: ...

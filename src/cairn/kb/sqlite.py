@@ -694,6 +694,59 @@ class SQLiteStore:
             ).fetchone()
         return run_from_row(row) if row else None
 
+    # -- export ---------------------------------------------------------------------------------
+    def source_documents(self, source_id: int) -> list[DocumentIn]:
+        from cairn.kb.migrate import documents_from_rows
+
+        of_source = "JOIN chunks c ON c.id = {}.chunk_id JOIN documents d ON d.id = c.document_id "
+        with self._lock:
+            conn = self._conn
+            if conn.execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone() is None:
+                raise NotFoundError("unknown-source", f"no source with id {source_id}")
+            docs = conn.execute(
+                "SELECT id, doc_key, title, text, metadata FROM documents WHERE source_id = ? "
+                "ORDER BY id",
+                (source_id,),
+            ).fetchall()
+            chunks = conn.execute(
+                'SELECT c.id, c.document_id, c.start, c."end", c.text, e.vector FROM chunks c '
+                "JOIN documents d ON d.id = c.document_id "
+                "LEFT JOIN embeddings e ON e.chunk_id = c.id "
+                "WHERE d.source_id = ? ORDER BY c.document_id, c.ord",
+                (source_id,),
+            ).fetchall()
+            mentions = conn.execute(
+                'SELECT m.chunk_id, e.name, e.label, m.start, m."end" FROM mentions m '
+                "JOIN entities e ON e.id = m.entity_id "
+                + of_source.format("m")
+                + 'WHERE d.source_id = ? ORDER BY m.chunk_id, m.start, m."end", e.key',
+                (source_id,),
+            ).fetchall()
+            relations = conn.execute(
+                "SELECT r.chunk_id, s.key, r.predicate, o.key FROM relations r "
+                "JOIN entities s ON s.id = r.subject_id JOIN entities o ON o.id = r.object_id "
+                + of_source.format("r")
+                + "WHERE d.source_id = ? ORDER BY r.id",
+                (source_id,),
+            ).fetchall()
+        return documents_from_rows(docs, chunks, mentions, relations)
+
+    def source_records(self, source_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {', '.join(RECORD_KEYS)} FROM records WHERE source_id = ? ORDER BY id",
+                (source_id,),
+            ).fetchall()
+        return [record_from_row(r) for r in rows]
+
+    def runs_after(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE id > ? ORDER BY id LIMIT ?",
+                (int(after_id), check_limit(limit)),
+            ).fetchall()
+        return [run_from_row(r) for r in rows]
+
     def close(self) -> None:
         with self._lock:
             with suppress(sqlite3.Error):
