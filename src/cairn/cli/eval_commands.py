@@ -207,3 +207,134 @@ def qa_command(
         f"threshold {report['model']['threshold']}; ask latency p50 {lat.get('p50', 0):.0f} ms, "
         f"p95 {lat.get('p95', 0):.0f} ms" + (f"; plot: {plot}" if plot else "")
     )
+
+
+@eval_app.command("speech")
+def speech_command(
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="A LibriSpeech-style folder (*.trans.txt beside the clips)."),
+    ] = Path("../shared/benchdata/librispeech-sample"),
+    pocketsphinx: Annotated[
+        Path,
+        typer.Option(
+            "--pocketsphinx", help="Debian pocketsphinx-testdata folder (librivox, cards, ...)."
+        ),
+    ] = Path("/usr/share/pocketsphinx/test/data"),
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Speech-to-text model: default (packaged Whisper base), tiny (packaged "
+            "tiny.en), a CTranslate2 folder or a faster-whisper model name.",
+            show_default=False,
+        ),
+    ] = None,
+    round_trip: Annotated[
+        bool,
+        typer.Option(
+            "--round-trip/--no-round-trip",
+            help="Also speak fixed sentences with eSpeak NG and transcribe them back.",
+        ),
+    ] = True,
+    show_clips: Annotated[bool, typer.Option("--clips", help="List every clip.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Speech-to-text word error rate and real-time factor on real recordings."""
+    import shutil
+
+    from cairn.eval.speech import run_speech_eval
+    from cairn.models.stt import load_stt
+    from cairn.models.tts import EspeakTTS
+
+    with errors_as_messages():
+        stt = load_stt(model)
+        tts = EspeakTTS() if round_trip and shutil.which("espeak-ng") else None
+        report = run_speech_eval(stt, librispeech=data, pocketsphinx=pocketsphinx, tts=tts)
+    out = report.as_dict()
+    if json_out:
+        print_json(out)
+        return
+    table = Table(
+        "set", "clips", "WER", "errors/words", "RTF median", "s/clip median", title=report.model
+    )
+    rows = [*out["sets"].items(), ("all", out["overall"])]
+    if "round_trip" in out:
+        rows.append((f"round trip ({out['round_trip']['tts']})", out["round_trip"]))
+    for name, s in rows:
+        table.add_row(
+            name,
+            str(s["clips"]),
+            f"{s['wer']:.1%}",
+            f"{s['errors']}/{s['words']}",
+            f"{s['rtf_median']:.3f}",
+            f"{s['seconds_per_clip_median']:.2f}",
+        )
+    console.print(table)
+    if show_clips:
+        clips = out["clips"] + out.get("round_trip", {}).get("sentences", [])
+        for c in clips:
+            console.print(
+                f"{c['set']} {c['id']}: {c['errors']}/{c['words']} rtf {c['rtf']:.2f}\n"
+                f"  ref {c['reference']}\n  hyp {c['hypothesis']}",
+                highlight=False,
+                markup=False,
+            )
+
+
+@eval_app.command("voice")
+def voice_command(
+    runs: Annotated[int, typer.Option(help="Timed runs (after one warm-up run).")] = 5,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Speech-to-text model (default: packaged Whisper base; tiny: tiny.en).",
+            show_default=False,
+        ),
+    ] = None,
+    tts_spec: Annotated[
+        str,
+        typer.Option("--tts", help="Speech engine for the question and the answer."),
+    ] = "espeak-ng",
+    question: Annotated[
+        str | None,
+        typer.Option("--question", help="The question to speak (default: the demo question)."),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Spoken question -> spoken answer on the demo collection: p50 time, inference share."""
+    from cairn.demo import DEMO_QUESTION
+    from cairn.eval.voice import run_voice_eval
+    from cairn.models.embed import load_embedder
+    from cairn.models.stt import load_stt
+    from cairn.models.tts import load_tts
+
+    with errors_as_messages():
+        stt = load_stt(model)
+        stt.warm_up()
+        tts = load_tts(tts_spec)
+        report = run_voice_eval(
+            stt=stt,
+            tts=tts,
+            embedder=load_embedder(),
+            question=question or DEMO_QUESTION,
+            runs=runs,
+        )
+    out = report.as_dict()
+    if json_out:
+        print_json(out)
+        return
+    parts = ", ".join(f"{k} {v:.3f}" for k, v in out["parts_p50_s"].items())
+    console.print(
+        f"{out['runs']} runs, question {out['question_audio_seconds']:.1f} s of audio "
+        f"({report.stt}, {report.tts}, {report.embedder}, {report.spans})\n"
+        f"p50 {out['p50_s']:.3f} s (target <= {out['target']['p50_s']} s), p95 "
+        f"{out['p95_s']:.3f} s; inference p50 {out['inference_p50_s']:.3f} s ({parts}); "
+        f"everything else p50 {out['other_p50_s']:.3f} s, share "
+        f"{out['other_share_median']:.1%} (target <= {out['target']['other_share']:.0%})\n"
+        f"heard: {report.runs[0].transcript if report.runs else ''}\n"
+        f"answer: {report.runs[0].answer if report.runs else ''}",
+        highlight=False,
+        markup=False,
+    )
