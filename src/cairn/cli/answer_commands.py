@@ -81,10 +81,10 @@ def ask(
     if json_out:
         print_json(answer.to_dict())
         return
-    _print_answer(answer, explain)
+    print_answer(answer, explain)
 
 
-def _print_answer(answer: Answer, explain: bool) -> None:
+def print_answer(answer: Answer, explain: bool = False) -> None:
     style = "yellow" if answer.abstained else "bold"
     console.print(f"[{style}]{escape(answer.text)}[/]", highlight=False, soft_wrap=True)
     if not answer.abstained:
@@ -165,7 +165,7 @@ def chat(
                     continue
                 if turn.rewritten:
                     console.print(f"[dim]» {escape(turn.query)}[/]", highlight=False)
-                _print_answer(turn.answer, explain)
+                print_answer(turn.answer, explain)
         finally:
             if save is not None:
                 path = session.save(save)

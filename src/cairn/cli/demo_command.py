@@ -21,7 +21,9 @@ def demo(
     ] = None,
     kb: KbOption = None,
 ) -> None:
-    """Ingest three bundled Wikipedia articles (CC BY-SA 4.0) and search them."""
+    """Ingest three bundled Wikipedia articles (CC BY-SA 4.0), answer a question, search them."""
+    from cairn.answer import ask
+    from cairn.cli.answer_commands import print_answer
     from cairn.cli.kb_commands import ingest_with_progress, print_hit
     from cairn.demo import DEMO_LICENSE, DEMO_QUESTION, DEMO_SOURCE_URL, demo_files
     from cairn.ingest.pipeline import Status
@@ -43,6 +45,8 @@ def demo(
         )
         counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status if report.count(s))
         console.print(f"ingested {len(report.outcomes)} files ({counts})")
+        console.print(f"\n[bold]ask:[/] {q}\n")
+        print_answer(ask(base, q, collections=["demo"]))
         console.print(f"\n[bold]search:[/] {q}\n")
         for hit in base.search(q, k=3, collections=["demo"]):
             print_hit(hit, base)
