@@ -28,6 +28,10 @@ class ConfigError(CairnError):
 class LoadError(CairnError):
     """A file could not be read into text (bad format, too large, not UTF-8, ...)."""
 
+    def __init__(self, code: str, message: str, path: str | None = None) -> None:
+        super().__init__(code, message)
+        self.path = path  # the file or folder as the user named it, when known
+
 
 class IngestError(CairnError):
     """Ingestion failed for a reason other than one file's content."""

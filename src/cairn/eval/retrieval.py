@@ -17,6 +17,7 @@ from cairn.eval.beir import BeirDataset, iter_corpus, load_beir
 from cairn.eval.metrics import evaluate_run, summarize_latencies
 from cairn.eval.peers import Bm25sPeer, run_peer
 from cairn.events import EventCallback, ignore
+from cairn.ingest.pipeline import Status
 from cairn.knowledge import KnowledgeBase
 from cairn.search.types import Mode
 
@@ -77,7 +78,7 @@ def run_retrieval_eval(
             "chunks": ingest.chunks_embedded,
             "chunks_per_s": round(ingest.chunks_per_second, 2),
             "embed_seconds": round(ingest.embed_seconds, 1),
-            "skipped_unchanged": ingest.count(ingest.outcomes[0].status.__class__("unchanged")),
+            "skipped_unchanged": ingest.count(Status.unchanged),
         },
     )
     kb.search("warm up", k=1)  # load models and vector cache before timing

@@ -90,19 +90,29 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[LoadError]]:
             resolved = given.resolve()
             exists = resolved.exists()
         except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop
-            errors.append(LoadError("unreadable", f"{_show(given)}: cannot resolve path: {err}"))
+            errors.append(
+                LoadError(
+                    "unreadable", f"{_show(given)}: cannot resolve path: {err}", path=str(given)
+                )
+            )
             continue
         if not exists:
-            errors.append(LoadError("not-found", f"{_show(given)}: no such file or folder"))
+            errors.append(
+                LoadError("not-found", f"{_show(given)}: no such file or folder", path=str(given))
+            )
         elif resolved.is_dir():
             for path in _walk(resolved, errors):
                 keep(path)
         elif resolved.suffix.lower() not in SUPPORTED_EXTENSIONS:
             errors.append(_unsupported(given))
         elif not resolved.is_file():
-            errors.append(LoadError("unreadable", f"{_show(given)}: not a regular file"))
+            errors.append(
+                LoadError("unreadable", f"{_show(given)}: not a regular file", path=str(given))
+            )
         elif not os.access(resolved, os.R_OK):
-            errors.append(LoadError("unreadable", f"{_show(given)}: permission denied"))
+            errors.append(
+                LoadError("unreadable", f"{_show(given)}: permission denied", path=str(given))
+            )
         else:
             keep(resolved)
     return files, errors
@@ -111,7 +121,9 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[LoadError]]:
 def _walk(folder: Path, errors: list[LoadError]) -> Iterator[Path]:
     def on_error(err: OSError) -> None:
         where = _show(Path(err.filename)) if err.filename else _show(folder)
-        errors.append(LoadError("unreadable", f"{where}: cannot list folder: {err.strerror}"))
+        errors.append(
+            LoadError("unreadable", f"{where}: cannot list folder: {err.strerror}", str(folder))
+        )
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -122,7 +134,9 @@ def _walk(folder: Path, errors: list[LoadError]) -> Iterator[Path]:
             if not path.is_file():  # a FIFO or a dangling link: nothing to read
                 continue
             if not os.access(path, os.R_OK):
-                errors.append(LoadError("unreadable", f"{_show(path)}: permission denied"))
+                errors.append(
+                    LoadError("unreadable", f"{_show(path)}: permission denied", path=str(path))
+                )
                 continue
             yield path.resolve()
 
@@ -676,6 +690,7 @@ def _unsupported(path: Path) -> LoadError:
         "unsupported-format",
         f"{_show(path)}: unsupported file type {kind}; "
         f"supported: {' '.join(sorted(SUPPORTED_EXTENSIONS))}",
+        path=str(path),
     )
 
 

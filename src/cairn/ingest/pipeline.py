@@ -119,7 +119,7 @@ def ingest_paths(
         _record(
             report,
             on_event,
-            FileOutcome(_err_path(err), Status.failed, code=err.code, message=err.message),
+            FileOutcome(err.path or "?", Status.failed, code=err.code, message=err.message),
         )
     seen_hashes: dict[str, str] = {}
     pending: list[_Prepared] = []
@@ -149,10 +149,6 @@ def ingest_paths(
         )
     )
     return report
-
-
-def _err_path(err: LoadError) -> str:
-    return err.message.split(":", 1)[0] if ":" in err.message else "?"
 
 
 def _record(report: IngestReport, on_event: EventCallback, outcome: FileOutcome) -> None:
