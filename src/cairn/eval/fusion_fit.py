@@ -15,7 +15,7 @@ from cairn.eval.beir import load_beir
 from cairn.eval.metrics import evaluate_run
 from cairn.kb.types import ScoredChunk
 from cairn.knowledge import KnowledgeBase
-from cairn.search.engine import _graph_candidates
+from cairn.search.engine import graph_candidates
 from cairn.search.fusion import FusionConfig, fuse
 from cairn.search.query import query_terms, validate_query
 from cairn.search.types import SearchFilters
@@ -54,7 +54,7 @@ def fit_fusion(
             "keyword": kb.store.keyword_search(query_terms(q), n, filters),
             "dense": kb.store.dense_search(kb.embedder.embed_query(q), n, filters),
         }
-        lists["graph"] = _graph_candidates(kb.store, q, dict(lists), n, filters, cfg)
+        lists["graph"] = graph_candidates(kb.store, q, dict(lists), n, filters, cfg)
         signals[qid] = lists
     all_ids = {h.chunk_id for lists in signals.values() for hits in lists.values() for h in hits}
     doc_of = {r.chunk_id: r.doc_key for r in kb.store.chunk_records(sorted(all_ids))}

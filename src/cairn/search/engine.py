@@ -66,7 +66,7 @@ def search(
     else:
         lists["dense"] = store.dense_search(embedder.embed_query(q), n, filters)
     if mode == Mode.hybrid and cfg.graph:
-        lists["graph"] = _graph_candidates(store, q, lists, n, filters, cfg)
+        lists["graph"] = graph_candidates(store, q, lists, n, filters, cfg)
 
     if mode == Mode.hybrid:
         ranked = fuse(lists, cfg.fusion)
@@ -77,7 +77,7 @@ def search(
     return _hits(store, ranked, terms if highlights else None, k, per_document)
 
 
-def _graph_candidates(
+def graph_candidates(
     store: Store,
     query: str,
     lists: dict[str, Sequence[ScoredChunk]],
