@@ -46,7 +46,12 @@ def grow(src: Path, dst: Path, target: int) -> None:
             v = np.frombuffer(blob, dtype=np.float32) + rng.normal(0, 0.05, 384).astype(np.float32)
             v /= np.linalg.norm(v)
             docs.append(
-                DocumentIn(f"{key}-{copy}-{i}", title, varied, [ChunkIn(0, len(varied), varied, v.tobytes())])
+                DocumentIn(
+                    f"{key}-{copy}-{i}",
+                    title,
+                    varied,
+                    [ChunkIn(0, len(varied), varied, v.tobytes())],
+                )
             )
         store.write_source(
             f"scale://copy{copy}",

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import cairn
 from cairn.answer.span import SpanSource
@@ -26,11 +29,15 @@ from cairn.server.security import (
     CatchAll,
     RequireApiKey,
     error_body,
+    send_error,
     status_for,
 )
 from cairn.server.settings import ServerSettings, Services
 
 log = logging.getLogger("cairn.server")
+
+STATIC_DIR = Path(__file__).parent / "static"
+UI_PREFIX = "/ui"
 
 _HTTP_CODES = {
     400: "bad-request",
@@ -90,6 +97,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.api_key:
         app.add_middleware(RequireApiKey, api_key=settings.api_key)
+    # Outside the key check: the page itself holds no data; it asks for the key.
+    app.add_middleware(WebUI)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -99,6 +108,55 @@ def create_app(
         )
     app.add_middleware(CatchAll)
     return app
+
+
+class WebUI:
+    """Serves the browser UI: ``GET /`` is ``static/index.html``, ``/ui/<file>`` the rest.
+
+    Plain files, no build step; every request for data still goes through the API (and its
+    key check), so the page needs no key to load."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.files = StaticFiles(directory=STATIC_DIR, html=True, check_dir=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope.get("method") in ("GET", "HEAD") and (
+            path == "/" or path.startswith(UI_PREFIX + "/")
+        ):
+            inner = path[len(UI_PREFIX) :] if path != "/" else "/"
+            scope = {**scope, "path": inner, "root_path": ""}
+            try:
+                await self.files(scope, receive, _ui_headers(send))
+            except StarletteHTTPException as err:
+                code = _HTTP_CODES.get(err.status_code, "error")
+                await send_error(send, err.status_code, code, str(err.detail))
+            return
+        await self.app(scope, receive, send)
+
+
+def _ui_headers(send: Send) -> Send:
+    """No caching (the page changes with the server) and a strict content security policy."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers += [
+                (b"cache-control", b"no-cache"),
+                (b"x-content-type-options", b"nosniff"),
+                (b"referrer-policy", b"no-referrer"),
+                (
+                    b"content-security-policy",
+                    b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                    b"style-src 'self'; script-src 'self'; connect-src 'self'; "
+                    b"frame-ancestors 'none'",
+                ),
+            ]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 def _json_error(status: int, code: str, message: str) -> JSONResponse:

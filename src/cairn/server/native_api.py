@@ -8,28 +8,39 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import logging
 import os
+import queue
 import re
 import tempfile
+import threading
 import unicodedata
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 import cairn
 from cairn.answer.ask import ask
+from cairn.answer.types import Citation
 from cairn.cli.kb_commands import hit_json
-from cairn.errors import NotFoundError
+from cairn.errors import CairnError, NotFoundError
+from cairn.events import Event, EventType
 from cairn.ingest.loaders import SUPPORTED_EXTENSIONS
 from cairn.ingest.pipeline import Status
 from cairn.ingest.provenance import make_provenance
 from cairn.kb.types import Source
+from cairn.pipeline.stages import PipelineError
 from cairn.server.security import ApiError
 from cairn.server.settings import Services
 
 router = APIRouter(prefix="/api", tags=["cairn"])
+log = logging.getLogger("cairn.server")
 
 MAX_NAME = 200
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
@@ -295,3 +306,231 @@ def _remove_upload(root: Path, uri: str) -> bool:
 def health() -> dict[str, Any]:
     """Liveness; needs no API key and says nothing about the data."""
     return {"status": "ok", "version": cairn.__version__}
+
+
+# --------------------------------------------------------------------------- voice (web UI)
+
+RUNS_DIR = "runs"  # under the data dir: one folder per /api/voice run (answer WAV, charts)
+KEEP_RUN_FOLDERS = 200
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+_FILE_NAME = re.compile(r"^[\w][\w.\-]{0,100}$")
+_FILE_TYPES = {".wav": "audio/wav", ".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def runs_dir(svc: Services) -> Path:
+    return svc.settings.resolved_data_dir() / RUNS_DIR
+
+
+def file_url(svc: Services, path: str | Path | None) -> str | None:
+    """``/api/files/<token>/<name>`` for a file this server wrote for a run, else None."""
+    if not path:
+        return None
+    try:
+        p = Path(path).resolve()
+        root = runs_dir(svc).resolve()
+    except (OSError, ValueError):
+        return None
+    if p.parent.parent != root or not _TOKEN.match(p.parent.name) or not p.is_file():
+        return None
+    return f"/api/files/{p.parent.name}/{p.name}"
+
+
+def _prune_run_folders(root: Path, keep: int = KEEP_RUN_FOLDERS) -> None:
+    """Keep the newest ``keep`` run folders (their WAVs and charts); remove older ones."""
+    with contextlib.suppress(OSError):
+        folders = [d for d in root.iterdir() if d.is_dir() and _TOKEN.match(d.name)]
+        folders.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+        for old in folders[keep:]:
+            for f in old.iterdir():
+                f.unlink(missing_ok=True)
+            old.rmdir()
+
+
+def citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        "document_id": c.document_id,
+        "title": c.title,
+        "source": c.source,
+        "license": c.license,
+        "start": c.start,
+        "end": c.end,
+        "quote": c.quote,
+    }
+
+
+def _sse(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False, default=str)}\n\n"
+
+
+def _voice_stream(
+    svc: Services,
+    *,
+    audio: bytes | None,
+    text: str | None,
+    speak: bool,
+) -> Iterator[str]:
+    """Run the pipeline in a worker thread; yield its events as SSE, then the result."""
+    from cairn.pipeline.run import PipelineResult, run_pipeline
+    from cairn.pipeline.stages import AskOptions
+
+    events: queue.Queue[Event | None] = queue.Queue()
+    holder: dict[str, PipelineResult] = {}
+    folder = runs_dir(svc) / uuid.uuid4().hex
+
+    def work() -> None:
+        try:
+            stt = tts = None
+            if audio is not None:
+                try:
+                    stt = svc.stt
+                except CairnError as err:
+                    events.put(
+                        Event(EventType.error, "stt", {"code": err.code, "message": err.message})
+                    )
+                    holder["result"] = PipelineResult(
+                        error=PipelineError(err.code, err.message, stage="stt")
+                    )
+                    return
+            if speak:
+                try:
+                    tts = svc.tts
+                except CairnError as err:
+                    events.put(
+                        Event(
+                            EventType.warning,
+                            "speak",
+                            {"message": f"no spoken answer: {err.message}"},
+                        )
+                    )
+            folder.mkdir(parents=True, exist_ok=True)
+            holder["result"] = run_pipeline(
+                svc.kb,
+                audio=audio,
+                text=text,
+                stt=stt,
+                tts=tts,
+                speak_to=folder / "answer.wav" if tts is not None else None,
+                chart_to=folder / "chart.png",
+                on_event=events.put,
+                ask_options=AskOptions(spans=svc.spans, model=svc.support_model),
+            )
+        except Exception:
+            log.exception("the voice pipeline failed")
+            holder["result"] = PipelineResult(
+                error=PipelineError("internal-error", "internal server error (logged)", stage="act")
+            )
+        finally:
+            events.put(None)
+
+    worker = threading.Thread(target=work, name="cairn-voice", daemon=True)
+    worker.start()
+    while (event := events.get()) is not None:
+        yield _sse(event.as_dict())
+    worker.join()
+    result = holder["result"]
+    charts = [u for u in (file_url(svc, p) for p in result.charts) if u]
+    yield _sse(
+        {
+            "type": "result",
+            "ok": result.ok,
+            "run_id": result.run_id,
+            "transcript": result.transcript,
+            "command": result.command.model_dump(mode="json") if result.command else None,
+            "answer": result.answer,
+            "abstained": result.abstained,
+            "citations": [citation_json(c) for c in result.citations],
+            "chart": charts[0] if charts else None,
+            "charts": charts,
+            "audio": file_url(svc, result.audio),
+            "error": result.error.to_dict() if result.error else None,
+            "seconds": round(result.seconds, 3),
+        }
+    )
+    with contextlib.suppress(OSError):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    _prune_run_folders(runs_dir(svc))
+
+
+@router.post("/voice")
+def voice(
+    svc: ServicesDep,
+    audio: Annotated[
+        UploadFile | None, File(description="A recording (WAV, WebM, Ogg, MP3, ...).")
+    ] = None,
+    text: Annotated[str | None, Form(max_length=2000, description="A typed request.")] = None,
+    speak: Annotated[bool, Form(description="Write a spoken answer (WAV).")] = True,
+) -> StreamingResponse:
+    """One spoken or typed request through the whole pipeline, streamed as server-sent events.
+
+    Each stage event is one ``data: {json}`` line; the last event has ``"type": "result"``
+    with the transcript, command, answer, citations, chart and spoken-answer URLs.
+    """
+    data: bytes | None = None
+    if audio is not None:
+        try:
+            limit = svc.settings.max_upload_bytes
+            data = audio.file.read(limit + 1)
+            if len(data) > limit:
+                raise ApiError(413, "too-large", f"the recording is over {limit:,} bytes")
+        finally:
+            audio.file.close()
+        if not data:
+            raise ApiError(400, "empty-audio", "the recording is empty")
+    typed = (text or "").strip() or None
+    if (data is None) == (typed is None):
+        raise ApiError(400, "bad-input", "send either 'audio' (a file) or 'text' (not both)")
+    return StreamingResponse(
+        _voice_stream(svc, audio=data, text=typed, speak=speak),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/files/{token}/{name}")
+def run_file(svc: ServicesDep, token: str, name: str) -> FileResponse:
+    """A spoken answer or chart written by ``/api/voice``."""
+    kind = _FILE_TYPES.get(Path(name).suffix.lower())
+    if not _TOKEN.match(token) or not _FILE_NAME.match(name) or kind is None:
+        raise ApiError(404, "unknown-file", "no such file")
+    path = runs_dir(svc) / token / name
+    if not path.is_file():
+        raise ApiError(404, "unknown-file", "no such file")
+    return FileResponse(path, media_type=kind)
+
+
+def _run_json(svc: Services, run: dict[str, Any]) -> dict[str, Any]:
+    out = dict(run)
+    result = out.get("result")
+    if isinstance(result, dict):
+        result = dict(result)
+        result["audio_url"] = file_url(svc, result.get("audio"))
+        charts = (file_url(svc, p) for p in result.get("charts") or [])
+        result["chart_urls"] = [u for u in charts if u]
+        out["result"] = result
+    return out
+
+
+@router.get("/runs")
+def runs(
+    svc: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    events: Annotated[bool, Query(description="Include each run's stage events.")] = False,
+) -> dict[str, Any]:
+    """The latest pipeline runs (spoken or typed requests), newest first."""
+    out = []
+    for run in svc.kb.store.list_runs(limit):
+        if not events:
+            run = {k: v for k, v in run.items() if k != "events"}
+        out.append(_run_json(svc, run))
+    return {"runs": out}
+
+
+@router.get("/runs/{run_id}")
+def run_detail(svc: ServicesDep, run_id: int) -> dict[str, Any]:
+    """One run with its stage events and result."""
+    run = svc.kb.store.get_run(run_id)
+    if run is None:
+        raise ApiError(404, "unknown-run", f"no run with id {run_id}")
+    return _run_json(svc, run)

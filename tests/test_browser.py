@@ -1,0 +1,209 @@
+"""The web UI in a real Chromium (Playwright), against a real uvicorn server on loopback.
+
+A spoken question (the demo question, said by eSpeak NG) is fed to Chromium's fake microphone;
+the server transcribes it with the packaged Whisper and answers from the demo collection.
+Screenshots go to ``test-artifacts/`` (gitignored).
+
+    pytest -m browser tests/test_browser.py
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import cairn
+from cairn.demo import DEMO_LICENSE, DEMO_QUESTION, demo_files
+from cairn.graph.extract import CapitalisedExtractor
+from cairn.models.embed import HashingEmbedder
+from cairn.server.app import create_app
+from cairn.server.settings import ServerSettings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+TIMEOUT_MS = 45_000
+
+if not CHROMIUM.is_file():
+    pytest.skip(
+        "browser tests need Chromium at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser tests need Playwright: pip install playwright"
+)
+uvicorn = pytest.importorskip("uvicorn")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo question spoken by eSpeak NG, then 3 s of silence (the fake mic loops it)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("the spoken question needs espeak-ng (apt-get install espeak-ng)")
+    from cairn.models.tts import EspeakTTS, read_wav, wav_bytes
+
+    folder = tmp_path_factory.mktemp("mic")
+    spoken = EspeakTTS().synthesize_to_file(DEMO_QUESTION, folder / "spoken.wav")
+    samples, rate = read_wav(spoken)
+    padded = np.concatenate([np.zeros(rate // 4), samples, np.zeros(3 * rate)])
+    out = folder / "question.wav"
+    out.write_bytes(wav_bytes(padded.astype(np.float32), rate))
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real server: demo collection, the packaged Whisper (warmed up), eSpeak NG."""
+    pytest.importorskip("faster_whisper", reason="speech input needs: pip install 'cairn[speech]'")
+    from cairn.errors import ModelError
+    from cairn.models.stt import load_stt
+    from cairn.models.tts import load_tts
+
+    try:
+        stt = load_stt()
+        stt.warm_up()
+    except ModelError as err:
+        pytest.skip(f"packaged Whisper unavailable: {err.message}")
+    root = tmp_path_factory.mktemp("browser")
+    kb = cairn.open(
+        root / "kb.sqlite", embedder=HashingEmbedder(), extractor=CapitalisedExtractor()
+    )
+    kb.ingest(demo_files(), collection="demo", license=DEMO_LICENSE)
+    app = create_app(
+        ServerSettings(data_dir=root / "data"), kb=kb, stt=stt, tts=load_tts("espeak-ng")
+    )
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=20)
+        kb.close()
+
+
+@pytest.fixture(scope="module")
+def browser(question_wav: Path) -> Iterator[Any]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[*FLAGS, f"--use-file-for-fake-audio-capture={question_wav}"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1000, "height": 1200})
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    pg.on("pageerror", lambda err: errors.append(str(err)))
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    pg.goto(server + "/")
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def _check_cited_answer(page: Any) -> None:
+    steam = page.locator("#citations details", has_text="steam-engine")
+    steam.first.wait_for(state="attached")
+    assert "Watt" in page.locator("#answer").inner_text()
+    summary = steam.first.locator("summary")
+    summary.click()
+    quote = steam.first.locator("blockquote")
+    assert quote.is_visible() and quote.inner_text().strip()
+    assert DEMO_LICENSE in steam.first.inner_text()
+    sync_api.expect(page.locator("#answer-audio")).to_have_attribute(
+        "src", re.compile(r"^/api/files/[0-9a-f]{32}/answer\.wav$"), timeout=TIMEOUT_MS
+    )
+    stages = page.locator("#stages li").all_inner_texts()
+    assert any(s.startswith("speak: done") for s in stages), stages
+
+
+def test_typed_question_with_the_keyboard(page: Any) -> None:
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # main -> the question box
+    assert page.evaluate("document.activeElement.id") == "question"
+    page.keyboard.type(DEMO_QUESTION)
+    page.keyboard.press("Enter")
+    _check_cited_answer(page)
+    page.screenshot(path=str(ARTIFACTS / "typed-answer.png"), full_page=True)
+
+
+def test_spoken_question_from_the_microphone(page: Any) -> None:
+    mic = page.locator("#mic")
+    mic.click()
+    sync_api.expect(mic).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(5_000)
+    page.screenshot(path=str(ARTIFACTS / "recording.png"))
+    mic.click()
+    page.locator("#transcript-box").wait_for(state="visible")
+    _check_cited_answer(page)
+    transcript = page.locator("#transcript").inner_text().lower()
+    assert "steam engine" in transcript, transcript
+    page.screenshot(path=str(ARTIFACTS / "spoken-answer.png"), full_page=True)
+
+
+def test_phone_layout(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True)
+    try:
+        pg = context.new_page()
+        pg.set_default_timeout(TIMEOUT_MS)
+        pg.goto(server + "/")
+        pg.fill("#question", DEMO_QUESTION)
+        pg.click("#ask-button")
+        pg.locator("#citations details").first.wait_for(state="attached")
+        pg.locator("#citations summary").first.click()
+        pg.locator("#sources li").first.wait_for(state="attached")
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"horizontal scroll at 375 px: the page is {width} px wide"
+        pg.screenshot(path=str(ARTIFACTS / "phone-375x800.png"))
+        pg.screenshot(path=str(ARTIFACTS / "phone-375-full.png"), full_page=True)
+    finally:
+        context.close()
