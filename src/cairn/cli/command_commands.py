@@ -94,13 +94,16 @@ def eval_commands_cli(
         bool, typer.Option("--errors", help="List the items the grammar got wrong.")
     ] = False,
     llm: LlmOption = None,
+    no_grammar: Annotated[
+        bool, typer.Option("--no-grammar", help="Measure the --llm alone, without the grammar.")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Intent accuracy and slot precision/recall/F1 of request understanding on the command set."""
     from cairn.eval.commands import run_command_eval
 
     with errors_as_messages():
-        report = run_command_eval(split, path=command_set, llm=_llm(llm))
+        report = run_command_eval(split, path=command_set, llm=_llm(llm), grammar=not no_grammar)
     if json_out:
         print_json(report.as_dict(with_errors=show_errors))
         return

@@ -117,8 +117,11 @@ def _clarify_llm(question: str) -> Command:
     return Command(intent="clarify", clarification=question, confidence=0.5, engine="llm")
 
 
-def understand(text: str, *, llm: CompletionModel | None = None) -> Command:
-    """The command in ``text``: grammar first, then ``llm`` (if given), else ``clarify``."""
+def understand(text: str, *, llm: CompletionModel | None = None, grammar: bool = True) -> Command:
+    """The command in ``text``: grammar first, then ``llm`` (if given), else ``clarify``.
+
+    ``grammar=False`` skips the grammar (to measure the language model on its own).
+    """
     if not text or not text.strip():
         raise UnderstandError("empty-request", "The request is empty: say or type what you want.")
     if len(text) > MAX_REQUEST_CHARS:
@@ -128,7 +131,7 @@ def understand(text: str, *, llm: CompletionModel | None = None) -> Command:
         )
     if looks_non_english(text):
         return Command(intent="out_of_scope", clarification=ONLY_ENGLISH, confidence=0.8)
-    command = parse(text)
+    command = parse(text) if grammar else None
     if command is not None:
         return command
     if llm is None:

