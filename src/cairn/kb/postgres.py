@@ -13,7 +13,6 @@ pgvector). See ``docs/postgres.md``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,11 +32,9 @@ from cairn.errors import NotFoundError, StoreError
 from cairn.kb.records import (
     RECORD_KEYS,
     StoredTool,
-    check_rows,
+    prepare_records,
     record_from_row,
-    records_document,
     records_limit,
-    to_json,
 )
 from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
 from cairn.kb.types import (
@@ -864,14 +861,8 @@ class PostgresStore:
         embedding_model: str = "",
         requested_at: str | None = None,
     ) -> Source:
-        clean = check_rows(rows)
-        request_json = to_json(dict(request))
-        data = [to_json(r) for r in clean]
-        if documents is None:
-            documents = [records_document(operation, clean)]
-        when = requested_at or datetime.now(UTC).isoformat(timespec="microseconds")
-        body = "\n".join(data).encode()
-        vectors = _vectors(source_uri, documents)
+        batch = prepare_records(operation, request, rows, documents, requested_at)
+        vectors = _vectors(source_uri, batch.documents)
         retry = (errors.DeadlockDetected, errors.SerializationFailure, errors.ForeignKeyViolation)
         for attempt in range(3):
             try:
@@ -879,19 +870,28 @@ class PostgresStore:
                     source_id = self._write(
                         conn,
                         source_uri,
-                        hashlib.sha256(body).hexdigest(),
-                        len(body),
+                        batch.content_hash,
+                        batch.size,
                         provenance,
-                        documents,
+                        batch.documents,
                         vectors,
                         model=embedding_model,
                     )
-                    if data:
+                    if batch.data:
                         with conn.cursor() as cur:
                             cur.executemany(
                                 "INSERT INTO records (source_id, operation, requested_at, "
                                 "request, data) VALUES (%s, %s, %s, %s, %s)",
-                                [(source_id, operation, when, request_json, d) for d in data],
+                                [
+                                    (
+                                        source_id,
+                                        operation,
+                                        batch.requested_at,
+                                        batch.request_json,
+                                        d,
+                                    )
+                                    for d in batch.data
+                                ],
                             )
                     src = self._get_source(conn, source_id)
                 assert src is not None

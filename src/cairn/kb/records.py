@@ -7,10 +7,12 @@ answers and forgetting treat them like any other source.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cairn.errors import StoreError
@@ -108,3 +110,35 @@ def record_from_row(row: Sequence[Any]) -> dict[str, Any]:
         "request": json.loads(request) if isinstance(request, str) else request,
         "data": json.loads(data) if isinstance(data, str) else data,
     }
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """What every backend writes for one ``add_records`` call."""
+
+    request_json: str
+    data: list[str]  # one JSON object per row
+    documents: Sequence[DocumentIn]  # the searchable rendering
+    requested_at: str
+    content_hash: str
+    size: int
+
+
+def prepare_records(
+    operation: str,
+    request: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    documents: Sequence[DocumentIn] | None,
+    requested_at: str | None,
+) -> RecordBatch:
+    clean = check_rows(rows)
+    data = [to_json(r) for r in clean]
+    body = "\n".join(data).encode()
+    return RecordBatch(
+        request_json=to_json(dict(request)),
+        data=data,
+        documents=documents if documents is not None else [records_document(operation, clean)],
+        requested_at=requested_at or datetime.now(UTC).isoformat(timespec="microseconds"),
+        content_hash=hashlib.sha256(body).hexdigest(),
+        size=len(body),
+    )

@@ -7,7 +7,6 @@ leaves either the old version of a source or the new one, never half of either.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -28,11 +27,9 @@ from cairn.kb.migrations import apply_migrations
 from cairn.kb.records import (
     RECORD_KEYS,
     StoredTool,
-    check_rows,
+    prepare_records,
     record_from_row,
-    records_document,
     records_limit,
-    to_json,
 )
 from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
 from cairn.kb.types import (
@@ -587,27 +584,24 @@ class SQLiteStore:
         embedding_model: str = "",
         requested_at: str | None = None,
     ) -> Source:
-        clean = check_rows(rows)
-        request_json = to_json(dict(request))
-        data = [to_json(r) for r in clean]
-        if documents is None:
-            documents = [records_document(operation, clean)]
-        when = requested_at or datetime.now(UTC).isoformat(timespec="microseconds")
-        body = "\n".join(data).encode()
+        batch = prepare_records(operation, request, rows, documents, requested_at)
         with self._write() as conn:
             source_id = self._insert_source(
                 conn,
                 source_uri,
-                hashlib.sha256(body).hexdigest(),
-                len(body),
+                batch.content_hash,
+                batch.size,
                 provenance,
-                documents,
+                batch.documents,
                 embedding_model,
             )
             conn.executemany(
                 "INSERT INTO records(source_id, operation, requested_at, request, data) "
                 "VALUES (?,?,?,?,?)",
-                [(source_id, operation, when, request_json, d) for d in data],
+                [
+                    (source_id, operation, batch.requested_at, batch.request_json, d)
+                    for d in batch.data
+                ],
             )
         self._vectors.invalidate()
         src = self.get_source(source_id)
