@@ -312,3 +312,11 @@ def test_call_api_unknown_tool_is_an_answer(kb: KnowledgeBase, speech: Path) -> 
     result = _run(kb, "call the weather api for Paris", speech)
     assert result.ok, result.error
     assert result.answer is not None and "I cannot call weather" in result.answer
+
+
+def test_spoken_licence_filter_reaches_the_search(kb: KnowledgeBase) -> None:
+    only_mit = run_pipeline(kb, text="search for the lighthouse, only MIT sources", save=False)
+    assert only_mit.command is not None and only_mit.command.licenses == ["MIT"]
+    assert only_mit.citations == ()
+    only_cc = run_pipeline(kb, text="search for the lighthouse, only CC-BY sources", save=False)
+    assert only_cc.citations and all(c.license == "CC-BY-4.0" for c in only_cc.citations)

@@ -282,7 +282,13 @@ def act(
             )
             result = ActResult(intent, "answer", answer=answer)
         elif intent in ("search", "chart"):
-            hits = kb.search(query, k=SEARCH_K, collections=collections, per_document=False)
+            hits = kb.search(
+                query,
+                k=SEARCH_K,
+                collections=collections,
+                licenses=command.licenses,
+                per_document=False,
+            )
             result = ActResult(intent, "hits", hits=tuple(hits))
         elif intent == "synthesize":
             syn = synthesize_claim(kb, query, collections=collections)
