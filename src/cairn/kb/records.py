@@ -142,3 +142,14 @@ def prepare_records(
         content_hash=hashlib.sha256(body).hexdigest(),
         size=len(body),
     )
+
+
+def tool_from_row(row: Sequence[Any]) -> StoredTool:
+    """A ``tools`` row (name, spec, allowed_hosts JSON, base_url, saved_at), any backend."""
+    return StoredTool(
+        name=str(row[0]),
+        spec_json=str(row[1]),
+        allowed_hosts=tuple(json.loads(str(row[2]))),
+        base_url=str(row[3]),
+        saved_at=str(row[4]),
+    )

@@ -30,6 +30,7 @@ from cairn.kb.records import (
     prepare_records,
     record_from_row,
     records_limit,
+    tool_from_row,
 )
 from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
 from cairn.kb.types import (
@@ -40,6 +41,7 @@ from cairn.kb.types import (
     ScoredChunk,
     Source,
     StoreStats,
+    chunk_record_from_row,
     normalise_entity,
 )
 from cairn.kb.vectors import VectorIndex
@@ -536,23 +538,7 @@ class SQLiteStore:
                 f"WHERE c.id IN ({marks})",
                 list(chunk_ids),
             ).fetchall()
-        by_id = {
-            int(r[0]): ChunkRecord(
-                chunk_id=int(r[0]),
-                document_id=int(r[1]),
-                doc_key=str(r[2]),
-                title=r[3],
-                source_id=int(r[4]),
-                source_uri=str(r[5]),
-                collection=str(r[6]),
-                license=r[7],
-                consent=Consent(r[8]),
-                start=int(r[9]),
-                end=int(r[10]),
-                text=str(r[11]),
-            )
-            for r in rows
-        }
+        by_id = {int(r[0]): chunk_record_from_row(r) for r in rows}
         return [by_id[c] for c in chunk_ids if c in by_id]
 
     def document_text(self, document_id: int) -> str:
@@ -643,14 +629,14 @@ class SQLiteStore:
                 "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools WHERE name = ?",
                 (name,),
             ).fetchone()
-        return _tool_from_row(row) if row else None
+        return tool_from_row(row) if row else None
 
     def list_tools(self) -> list[StoredTool]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools ORDER BY name"
             ).fetchall()
-        return [_tool_from_row(r) for r in rows]
+        return [tool_from_row(r) for r in rows]
 
     def stats(self) -> StoreStats:
         with self._lock:
@@ -764,14 +750,4 @@ def _source_from_row(row: Sequence[object], n_docs: int, n_chunks: int) -> Sourc
         n_documents=n_docs,
         n_chunks=n_chunks,
         size_bytes=int(str(row[9])),
-    )
-
-
-def _tool_from_row(row: Sequence[object]) -> StoredTool:
-    return StoredTool(
-        name=str(row[0]),
-        spec_json=str(row[1]),
-        allowed_hosts=tuple(json.loads(str(row[2]))),
-        base_url=str(row[3]),
-        saved_at=str(row[4]),
     )

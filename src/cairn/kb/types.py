@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Consent(StrEnum):
@@ -95,6 +97,25 @@ class ChunkRecord:
     start: int
     end: int
     text: str
+
+
+def chunk_record_from_row(r: Sequence[Any]) -> ChunkRecord:
+    """A row of (chunk id, document id, doc key, title, source id, source uri, collection,
+    licence, consent, start, end, text), as every backend selects it."""
+    return ChunkRecord(
+        chunk_id=int(r[0]),
+        document_id=int(r[1]),
+        doc_key=str(r[2]),
+        title=r[3],
+        source_id=int(r[4]),
+        source_uri=str(r[5]),
+        collection=str(r[6]),
+        license=r[7],
+        consent=Consent(r[8]),
+        start=int(r[9]),
+        end=int(r[10]),
+        text=str(r[11]),
+    )
 
 
 @dataclass(frozen=True)
