@@ -12,16 +12,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import cairn
 from cairn.answer.chat import ChatSession, main_entity, rewrite
 from cairn.answer.span import RuleSpans
 from cairn.answer.types import Answer
-from cairn.answer.verify import SupportModel
 from cairn.cli import answer_commands
-from cairn.graph.extract import CapitalisedExtractor
 from cairn.knowledge import KnowledgeBase
-from cairn.models.embed import HashingEmbedder
 from cairn.models.llm import FakeLLM
+from helpers import FIXED_SUPPORT, fake_kb
 
 DOCS = {
     "lighthouse.txt": (
@@ -33,25 +30,13 @@ DOCS = {
     "bakery.txt": "Rosa's Bakery opened on Mill Street in 1992. It sells sourdough bread.",
 }
 ask_mod = importlib.import_module("cairn.answer.ask")  # the module (the package exports ask())
-MODEL = SupportModel(
-    {"overlap": 4.0, "context_overlap": 2.0, "type_fit": 4.0, "cosine": 1.0},
-    bias=-5.5,
-    threshold=0.5,
-)
+MODEL = FIXED_SUPPORT
 
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     root = tmp_path_factory.mktemp("chat")
-    files = []
-    for name, text in DOCS.items():
-        p = root / name
-        p.write_text(text, encoding="utf-8")
-        files.append(p)
-    base = cairn.open(
-        root / "kb.sqlite", embedder=HashingEmbedder(), extractor=CapitalisedExtractor()
-    )
-    base.ingest(files, collection="town", license="CC-BY-4.0")
+    base = fake_kb(root, DOCS)
     yield base
     base.close()
 

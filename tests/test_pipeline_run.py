@@ -11,17 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-import cairn
 from cairn.answer.span import RuleSpans
-from cairn.answer.verify import SupportModel
 from cairn.errors import ModelError
 from cairn.events import Event, EventType
-from cairn.graph.extract import CapitalisedExtractor
 from cairn.knowledge import KnowledgeBase
-from cairn.models.embed import HashingEmbedder
 from cairn.models.stt import FakeSTT
 from cairn.models.tts import FakeTTS, Samples, TextToSpeech, read_wav, write_wav
 from cairn.pipeline import STAGES, AskOptions, PipelineResult, run_pipeline
+from helpers import FIXED_SUPPORT, fake_kb
 
 SNAPSHOT = Path(__file__).with_name("test_pipeline_snapshot_ask.json")
 QUESTION = "When was the Old Harbour Lighthouse built?"
@@ -39,25 +36,13 @@ DOCS = {
 # Fixed weights and rule spans, so the tests do not depend on fitted or spaCy models.
 OPTIONS = AskOptions(
     spans=RuleSpans(),
-    model=SupportModel(
-        {"overlap": 4.0, "context_overlap": 2.0, "type_fit": 4.0, "cosine": 1.0},
-        bias=-5.5,
-        threshold=0.5,
-    ),
+    model=FIXED_SUPPORT,
 )
 
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
-    files = []
-    for name, text in DOCS.items():
-        p = tmp_path / name
-        p.write_text(text, encoding="utf-8")
-        files.append(p)
-    base = cairn.open(
-        tmp_path / "kb.sqlite", embedder=HashingEmbedder(), extractor=CapitalisedExtractor()
-    )
-    base.ingest(files, collection="town", license="CC-BY-4.0")
+    base = fake_kb(tmp_path, DOCS)
     yield base
     base.close()
 
