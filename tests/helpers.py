@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cairn
 from cairn.answer.verify import SupportModel
@@ -47,3 +52,49 @@ def fake_kb(root: Path, docs: Mapping[str, str]) -> KnowledgeBase:
     )
     base.ingest(files, collection="town", license="CC-BY-4.0")
     return base
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_in_thread(
+    app: Any,
+    *,
+    port: int | None = None,
+    sockets: list[socket.socket] | None = None,
+    lifespan: str = "on",
+    start_timeout: float = 20.0,
+) -> Iterator[int]:
+    """Run an ASGI app with a real uvicorn server on 127.0.0.1 in a thread; yield its port."""
+    import uvicorn
+
+    if sockets:
+        port = int(sockets[0].getsockname()[1])
+    port = port or free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        lifespan=lifespan,
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

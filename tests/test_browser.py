@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from cairn.graph.extract import CapitalisedExtractor
 from cairn.models.embed import HashingEmbedder
 from cairn.server.app import create_app
 from cairn.server.settings import ServerSettings
+from helpers import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +51,6 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="browser tests need Playwright: pip install playwright"
 )
 uvicorn = pytest.importorskip("uvicorn")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -98,23 +90,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(
         ServerSettings(data_dir=root / "data"), kb=kb, stt=stt, tts=load_tts("espeak-ng")
     )
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with serve_in_thread(app) as port:
+            yield f"http://127.0.0.1:{port}"
     finally:
-        srv.should_exit = True
-        thread.join(timeout=20)
         kb.close()
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
-import threading
-import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +22,7 @@ from cairn.models.stt import FakeSTT, SpeechToText, word_error_rate
 from cairn.models.tts import FakeTTS, TextToSpeech, load_tts, wav_bytes
 from cairn.server.app import create_app
 from cairn.server.settings import ServerSettings
+from helpers import serve_in_thread
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -44,12 +42,6 @@ MODEL = SupportModel(
     bias=-5.5,
     threshold=0.5,
 )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tts() -> TextToSpeech:
@@ -72,23 +64,10 @@ def _serve(root: Path, stt: SpeechToText | None) -> Iterator[str]:
         spans=RuleSpans(),
         support_model=MODEL,
     )
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        with serve_in_thread(app) as port:
+            yield f"http://127.0.0.1:{port}/v1"
     finally:
-        server.should_exit = True
-        thread.join(timeout=20)
         kb.close()
 
 

@@ -10,7 +10,6 @@ import asyncio
 import json
 import select
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel
@@ -31,6 +29,7 @@ from cairn.graph.extract import CapitalisedExtractor
 from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
 from cairn.tools import ToolError, add_openapi, call_api, call_command, get_api_tool
+from helpers import serve_in_thread
 
 BIG = 6_000_000
 
@@ -134,25 +133,10 @@ def api() -> Iterator[Api]:
     other.bind(("127.0.0.1", 0))
     other.listen(1)
     state = Api(sock.getsockname()[1], other)
-    config = uvicorn.Config(
-        make_app(state),
-        log_level="warning",
-        lifespan="off",
-        ws="none",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the test API did not start"
-        time.sleep(0.01)
     try:
-        yield state
+        with serve_in_thread(make_app(state), sockets=[sock], lifespan="off", start_timeout=10):
+            yield state
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         sock.close()
         other.close()
 
