@@ -99,6 +99,7 @@ class SQLiteStore:
         self._allowed_cache: dict[SearchFilters, tuple[int, frozenset[int]]] = {}
         self._df_cache: dict[str, int] = {}
         self._df_cache_generation = -1
+        self._chunk_count = 0
         self._vectors = VectorIndex(
             self.path.with_name(self.path.name + ".usearch"), ann_threshold=ann_threshold
         )
@@ -401,7 +402,7 @@ class SQLiteStore:
             if allowed is None:
                 rows = self._conn.execute(plain, (match, k)).fetchall()
                 return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
-            total = max(1, int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]))
+            total = self._chunks_total()
             if len(allowed) * 2 >= total:
                 # Most chunks pass: rank without the join and filter here (3x faster).
                 rows = self._conn.execute(plain, (match, k * 2)).fetchall()
@@ -418,16 +419,24 @@ class SQLiteStore:
             ).fetchall()
         return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
 
+    def _term_cache(self) -> dict[str, int]:
+        """Document frequencies of stems, valid until the next write."""
+        generation = self._generation()
+        if self._df_cache_generation != generation or len(self._df_cache) > 50_000:
+            self._df_cache = {}
+            self._df_cache_generation = generation
+            self._chunk_count = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        return self._df_cache
+
+    def _chunks_total(self) -> int:
+        """The number of chunks, cached with the term frequencies (caller holds the lock)."""
+        self._term_cache()
+        return max(1, self._chunk_count)
+
     def _prune_common_terms(self, terms: list[str]) -> list[str]:
         if self.max_term_df >= 1.0 or len(terms) <= 2:
             return terms
-        generation = self._generation()
-        if self._df_cache_generation != generation:
-            self._df_cache = {}
-            self._df_cache_generation = generation
-        cache = self._df_cache
-        if "" not in cache:  # the chunk count, cached under the empty key
-            cache[""] = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        cache = self._term_cache()
         stems = [_STEMMER.stemWord(t) for t in terms]
         missing = [s for s in set(stems) if s not in cache]
         if missing:
@@ -437,12 +446,9 @@ class SQLiteStore:
                     f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", missing
                 ).fetchall()
             )
-            if len(cache) > 50_000:
-                cache.clear()
-                cache[""] = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
             for s in missing:
                 cache[s] = int(found.get(s, 0))
-        limit = self.max_term_df * cache[""]
+        limit = self.max_term_df * self._chunk_count
         kept = [t for t, s in zip(terms, stems, strict=True) if cache[s] <= limit]
         if len(kept) >= 2:
             return kept
@@ -471,7 +477,7 @@ class SQLiteStore:
             return []
         marks = ",".join("?" * len(entity_keys))
         with self._lock:
-            n_chunks = max(1, int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]))
+            n_chunks = self._chunks_total()
             df_rows = self._conn.execute(
                 "SELECT m.entity_id, COUNT(DISTINCT m.chunk_id) FROM mentions m "
                 f"WHERE m.entity_id IN (SELECT id FROM entities WHERE key IN ({marks})) "
