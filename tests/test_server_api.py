@@ -466,11 +466,17 @@ def test_body_limit(tmp_path: Path) -> None:
         assert_error(r, 413, "too-large")
         r = e.client.post("/api/ingest", files=[("files", ("a.txt", b"z" * 3000, "text/plain"))])
         assert_error(r, 413, "too-large")
-        # Under the body limit but over the per-file upload limit: a per-file error.
-        r = e.client.post("/api/ingest", files=[("files", ("a.txt", b"word " * 200, "text/plain"))])
-        assert r.status_code == 200
+        # Under the body limit but over the per-file upload limit: refused (413) with the
+        # per-file results, as no file was accepted; beside a good file, a per-file error.
+        big = ("files", ("a.txt", b"word " * 200, "text/plain"))
+        r = e.client.post("/api/ingest", files=[big])
+        assert assert_error(r, 413, "too-large")["message"].startswith("a.txt: ")
         assert r.json()["files"][0]["code"] == "too-large"
         assert not any(p.is_file() for p in e.uploads.rglob("*"))
+        ok = ("files", ("b.txt", b"The pier bridge is green.", "text/plain"))
+        r = e.client.post("/api/ingest", files=[big, ok])
+        assert r.status_code == 200, r.text
+        assert [f["status"] for f in r.json()["files"]] == ["failed", "added"]
         # Small requests still work.
         assert e.client.post("/api/ask", json={"question": "When was it built?"}).status_code == 200
 

@@ -8,7 +8,7 @@ import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -37,6 +37,10 @@ TEXT = (
     "The Old Harbour Lighthouse stands on the northern pier.\n\n"
     "It was built in 1874 by the engineer Margaret Hale. The tower is 31 metres tall."
 )
+BAKERY = (
+    "Rosa's Bakery opened on Mill Street in 1992. It was founded by the baker Rosa Marten.\n\n"
+    "In 2019 Rosa's Bakery was on Harbour Road, by the pier."
+)
 MODEL = SupportModel(
     {"overlap": 4.0, "context_overlap": 2.0, "type_fit": 4.0, "cosine": 1.0},
     bias=-5.5,
@@ -55,7 +59,9 @@ def _serve(root: Path, stt: SpeechToText | None) -> Iterator[str]:
     )
     doc = root / "lighthouse.txt"
     doc.write_text(TEXT, encoding="utf-8")
-    kb.ingest([doc], license="CC-BY-4.0")
+    bakery = root / "bakery.txt"
+    bakery.write_text(BAKERY, encoding="utf-8")
+    kb.ingest([doc, bakery], license="CC-BY-4.0")
     app = create_app(
         ServerSettings(data_dir=root / "data"),
         kb=kb,
@@ -117,6 +123,45 @@ def test_chat(client: OpenAI) -> None:
     assert chunks[-1].choices[0].finish_reason == "stop"
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-4o", messages=q)
+
+
+def test_chat_follow_ups_use_earlier_turns(client: OpenAI) -> None:
+    """Earlier user turns make a follow-up self-contained, as in ``cairn chat``."""
+    messages: list[ChatCompletionMessageParam] = []
+
+    def say(text: str) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        messages.append({"role": "user", "content": text})
+        out = client.chat.completions.create(model="cairn", messages=messages)
+        msg = out.choices[0].message
+        assert msg.content is not None
+        messages.append({"role": "assistant", "content": msg.content})
+        extra = out.model_extra or {}
+        return msg.content, extra["cairn"], (msg.model_extra or {})["citations"]
+
+    _, info, cites = say("When did Rosa's Bakery open?")
+    assert info["query"] == "When did Rosa's Bakery open?" and not info["rewritten"]
+    assert "1992" in cites[0]["quote"]
+    text, info, cites = say("Who founded it?")
+    assert info["query"] == "Who founded Rosa's Bakery?" and info["rewritten"]
+    assert cites[0]["source"].endswith("bakery.txt")
+    say("Where was Rosa's Bakery in 1992?")
+    text, info, cites = say("And what about in 2019?")
+    assert info["query"] == "Where was Rosa's Bakery in 2019?"
+    assert "Harbour Road" in text and "2019" in cites[0]["quote"]
+    # The same follow-up alone has nothing to refer to: asked as typed.
+    alone = client.chat.completions.create(
+        model="cairn", messages=[{"role": "user", "content": "Who founded it?"}]
+    )
+    assert (alone.model_extra or {})["cairn"]["query"] == "Who founded it?"
+    # Streaming resolves it the same way; the last chunk carries the rewritten query.
+    follow: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "When did Rosa's Bakery open?"},
+        {"role": "assistant", "content": "In 1992 [1]."},
+        {"role": "user", "content": "Who founded it?"},
+    ]
+    chunks = list(client.chat.completions.create(model="cairn", messages=follow, stream=True))
+    assert (chunks[-1].model_extra or {})["cairn"]["query"] == "Who founded Rosa's Bakery?"
+    assert "bakery.txt" in "".join(c.choices[0].delta.content or "" for c in chunks)
 
 
 def test_speech_and_transcription(client: OpenAI) -> None:

@@ -6,10 +6,10 @@ file into zero or more :class:`LoadedDocument`. Every failure is a
 names the file and says what is wrong.
 
 Codes: ``not-found``, ``unreadable``, ``unsupported-format``, ``too-large``, ``empty``,
-``binary``, ``encoding``, ``no-text``, ``bad-pdf``, ``bad-docx``, ``bad-csv``, ``bad-json``,
-``ocr-unavailable``, ``ocr-failed``; for audio (transcribed, see
-:mod:`cairn.ingest.audio_loader`) ``stt-unavailable``, ``stt-failed``, ``no-speech`` and the
-audio decoder's codes.
+``binary``, ``encoding``, ``no-text``, ``bad-pdf``, ``bad-docx``, ``archive-too-large`` and
+``suspicious-archive`` (zip bombs), ``bad-csv``, ``bad-json``, ``ocr-unavailable``,
+``ocr-failed``; for audio (transcribed, see :mod:`cairn.ingest.audio_loader`)
+``stt-unavailable``, ``stt-failed``, ``no-speech`` and the audio decoder's codes.
 """
 
 from __future__ import annotations
@@ -408,10 +408,55 @@ def _clean_page(text: str) -> str:
 # --------------------------------------------------------------------------- DOCX
 
 
+# Zip archives (DOCX) are checked before anything is expanded. ``zipfile`` never inflates a
+# member beyond the size its directory declares (it stops and fails the CRC check), so the
+# declared sizes bound the memory that parsing can take.
+ZIP_MAX_EXPANDED = 512 * 1024 * 1024  # all members together, uncompressed
+ZIP_MAX_RATIO = 100  # uncompressed / compressed, for members over ZIP_RATIO_FROM bytes
+ZIP_RATIO_FROM = 1024 * 1024
+ZIP_MAX_MEMBERS = 10_000
+
+
+def check_zip(data: bytes | Path, name: str, *, max_expanded: int = ZIP_MAX_EXPANDED) -> None:
+    """Refuse a zip bomb before expanding it: ``LoadError`` ``archive-too-large`` when the
+    members would expand beyond ``max_expanded`` bytes or are too many, and
+    ``suspicious-archive`` when a large member is compressed more than ``ZIP_MAX_RATIO`` times.
+    A file that is not a zip archive at all is left to the format's loader to report."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise LoadError(
+            "archive-too-large",
+            f"{name}: the archive has {len(members):,} members; the limit is {ZIP_MAX_MEMBERS:,}",
+        )
+    total = sum(m.file_size for m in members)
+    if total > max_expanded:
+        raise LoadError(
+            "archive-too-large",
+            f"{name}: the archive would expand to {total:,} bytes; the limit is "
+            f"{max_expanded:,} bytes (refused before expanding it)",
+        )
+    for m in members:
+        ratio = m.file_size / max(m.compress_size, 1)
+        if m.file_size > ZIP_RATIO_FROM and ratio > ZIP_MAX_RATIO:
+            raise LoadError(
+                "suspicious-archive",
+                f"{name}: member {m.filename[:80]!r} expands {ratio:,.0f} times "
+                f"({m.compress_size:,} -> {m.file_size:,} bytes), more than the "
+                f"{ZIP_MAX_RATIO} times a document's parts do: refused as a likely zip bomb",
+            )
+
+
 def _load_docx(path: Path, options: LoadOptions) -> list[LoadedDocument]:
     import docx
 
     data = _read_bytes(path, options)
+    check_zip(data, _show(path))
     try:
         document = docx.Document(io.BytesIO(data))
         blocks, heading = _docx_blocks(document)

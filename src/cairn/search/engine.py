@@ -3,22 +3,70 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from cairn.errors import SearchError
 from cairn.ingest.sentences import split_sentences
 from cairn.kb.protocol import Store
 from cairn.kb.types import ChunkRecord, ScoredChunk
-from cairn.models.embed import Embedder
+from cairn.models.embed import Embedder, Vectors
 from cairn.search.fusion import FusionConfig, fuse
 from cairn.search.query import query_terms, validate_query
 from cairn.search.types import Mode, SearchFilters, SearchHit
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cairn-search")
+QUERY_CACHE_SIZE = 512
+
+
+class _QueryVectors:
+    """A small LRU of query vectors per embedder (held weakly), keyed by exact query text.
+
+    The web UI searches and then asks the same words, and clients retry; each query encoding
+    costs milliseconds of CPU. Vectors are returned read-only, so a hit cannot be altered.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, Vectors]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, embedder: Embedder, query: str) -> Vectors:
+        try:
+            weakref.ref(embedder)
+            hash(embedder)
+        except TypeError:  # an embedder that cannot be a weak key: no cache
+            return embedder.embed_query(query)
+        with self._lock:
+            cache = self._items.get(embedder)
+            vec = cache.get(query) if cache is not None else None
+            if cache is not None and vec is not None:
+                cache.move_to_end(query)
+                return vec
+        vec = np.array(embedder.embed_query(query), dtype=np.float32, copy=True)
+        vec.setflags(write=False)
+        with self._lock:
+            cache = self._items.setdefault(embedder, OrderedDict())
+            cache[query] = vec
+            while len(cache) > self.size:
+                cache.popitem(last=False)
+        return vec
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+query_vectors = _QueryVectors(QUERY_CACHE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -27,6 +75,9 @@ class SearchConfig:
     graph: bool = True  # entity-graph expansion in hybrid mode
     graph_seed_hits: int = 3  # top fused hits whose entities seed the expansion
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    # Reuse the vectors of recent queries (same text, same embedder); the server turns it on.
+    # Off by default so that benchmarks which repeat queries time every encoding.
+    cache_query_vectors: bool = False
 
 
 def search(
@@ -58,13 +109,13 @@ def search(
     lists: dict[str, Sequence[ScoredChunk]] = {}
     if mode == Mode.hybrid:
         # The query encoder and SQLite's FTS both release the GIL: overlap them.
-        vec_future = _POOL.submit(embedder.embed_query, q)
+        vec_future = _POOL.submit(_encode, embedder, q, cfg)
         lists["keyword"] = store.keyword_search(terms, n, filters)
         lists["dense"] = store.dense_search(vec_future.result(), n, filters)
     elif mode == Mode.keyword:
         lists["keyword"] = store.keyword_search(terms, n, filters)
     else:
-        lists["dense"] = store.dense_search(embedder.embed_query(q), n, filters)
+        lists["dense"] = store.dense_search(_encode(embedder, q, cfg), n, filters)
     if mode == Mode.hybrid and cfg.graph:
         lists["graph"] = graph_candidates(store, q, lists, n, filters, cfg)
 
@@ -75,6 +126,12 @@ def search(
         ranked = [(h.chunk_id, h.score, {mode.value: h.score}) for h in only]
 
     return _hits(store, ranked, terms if highlights else None, k, per_document)
+
+
+def _encode(embedder: Embedder, query: str, cfg: SearchConfig) -> Vectors:
+    if cfg.cache_query_vectors:
+        return query_vectors.get(embedder, query)
+    return embedder.embed_query(query)
 
 
 def graph_candidates(
@@ -103,26 +160,30 @@ def _hits(
     k: int,
     per_document: bool,
 ) -> list[SearchHit]:
+    records: dict[int, ChunkRecord] = {}
     chosen: list[tuple[int, float, dict[str, float]]] = []
     if per_document:
-        # Collapse to the best chunk per document; fetch records in pages until k documents.
+        # Collapse to the best chunk per document; fetch records in growing pages (most
+        # queries need only the first 2k ranked chunks) until k documents are found.
         seen_docs: set[int] = set()
-        for lo in range(0, len(ranked), 200):
-            page = ranked[lo : lo + 200]
-            records = {r.chunk_id: r for r in store.chunk_records([c for c, _, _ in page])}
+        lo, size = 0, max(2 * k, 20)
+        while lo < len(ranked) and len(chosen) < k:
+            page = ranked[lo : lo + size]
+            lo += size
+            size = min(size * 4, 1000)
+            got = {r.chunk_id: r for r in store.chunk_records([c for c, _, _ in page])}
+            records |= got
             for cid, score, sig in page:
-                rec = records.get(cid)
+                rec = got.get(cid)
                 if rec is None or rec.document_id in seen_docs:
                     continue
                 seen_docs.add(rec.document_id)
                 chosen.append((cid, score, sig))
                 if len(chosen) >= k:
                     break
-            if len(chosen) >= k:
-                break
     else:
         chosen = ranked[:k]
-    records = {r.chunk_id: r for r in store.chunk_records([c for c, _, _ in chosen])}
+        records = {r.chunk_id: r for r in store.chunk_records([c for c, _, _ in chosen])}
     hits: list[SearchHit] = []
     for cid, score, sig in chosen:
         rec = records.get(cid)
@@ -142,11 +203,12 @@ def best_sentence(rec: ChunkRecord, terms: Sequence[str]) -> tuple[int, int] | N
     spans = split_sentences(rec.text)
     if not spans:
         return None
-    wanted = Counter(_stem(t) for t in terms)
+    wanted = {_stem(t) for t in terms}
+    text = rec.text
+    find = _WORD.findall
     best, best_score = spans[0], 0
     for s in spans:
-        words = {_stem(w) for w in _WORD.findall(rec.text[s.start : s.end])}
-        score = sum(1 for w in wanted if w in words)
+        score = len(wanted.intersection([w.lower()[:5] for w in find(text, s.start, s.end)]))
         if score > best_score:
             best, best_score = s, score
     return (rec.start + best.start, rec.start + best.end)

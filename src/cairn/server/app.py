@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,11 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import cairn
 from cairn.answer.span import SpanSource
 from cairn.answer.verify import SupportModel
-from cairn.errors import CairnError
+from cairn.errors import CairnError, ModelError
 from cairn.knowledge import KnowledgeBase, open_kb
+from cairn.models.embed import Embedder, packaged_minilm
 from cairn.models.stt import SpeechToText
 from cairn.models.tts import TextToSpeech
+from cairn.search.engine import SearchConfig
 from cairn.server import native_api, openai_api
+from cairn.server.gate import BusyError
 from cairn.server.security import (
     ApiError,
     BodyLimit,
@@ -33,6 +37,7 @@ from cairn.server.security import (
     status_for,
 )
 from cairn.server.settings import ServerSettings, Services
+from cairn.server.threads import limit_blas_threads
 
 log = logging.getLogger("cairn.server")
 
@@ -66,7 +71,18 @@ def create_app(
     """
     settings = settings or ServerSettings()
     owns_kb = kb is None
-    base = kb if kb is not None else open_kb(settings.kb)
+    # One thread per model call (see threads.py): numpy's BLAS process-wide, the query
+    # encoder of a knowledge base opened here, Whisper when it loads.
+    limit_blas_threads(settings.model_threads)
+    base = (
+        kb
+        if kb is not None
+        else open_kb(
+            settings.kb,
+            embedder=_embedder(settings),
+            search_config=SearchConfig(cache_query_vectors=True),
+        )
+    )
     services = Services(
         settings,
         base,
@@ -108,6 +124,15 @@ def create_app(
         )
     app.add_middleware(CatchAll)
     return app
+
+
+def _embedder(settings: ServerSettings) -> Embedder | None:
+    """The packaged query encoder with the server's thread count; None (the knowledge base's
+    default, which reports the problem on first use) when it is not installed."""
+    try:
+        return packaged_minilm(threads=settings.model_threads)
+    except ModelError:
+        return None
 
 
 class WebUI:
@@ -159,19 +184,30 @@ def _ui_headers(send: Send) -> Send:
     return wrapped
 
 
-def _json_error(status: int, code: str, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(status, code, message), status_code=status, headers=headers)
+def _json_error(
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    body = (extra or {}) | error_body(status, code, message)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, err: ApiError) -> JSONResponse:
-        return _json_error(err.status, err.code, err.message)
+        return _json_error(err.status, err.code, err.message, err.headers, err.extra)
 
     @app.exception_handler(CairnError)
     async def cairn_error(_: Request, err: CairnError) -> JSONResponse:
         status = status_for(err)
+        if isinstance(err, BusyError):  # a full queue, not a failure: the client retries
+            return _json_error(503, err.code, err.message, {"Retry-After": str(err.retry_after)})
         if status >= 500:
             log.error("%s: %s", err.code, err.message)
         return _json_error(status, err.code, err.message)

@@ -22,20 +22,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 import cairn
 from cairn.answer.ask import ask
 from cairn.answer.types import Citation
-from cairn.cli.kb_commands import hit_json
-from cairn.errors import CairnError, NotFoundError
+from cairn.errors import CairnError, LoadError
 from cairn.events import Event, EventType
-from cairn.ingest.loaders import SUPPORTED_EXTENSIONS
+from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, check_zip
 from cairn.ingest.pipeline import Status
 from cairn.ingest.provenance import make_provenance
 from cairn.kb.types import Source
+from cairn.knowledge import KnowledgeBase
 from cairn.pipeline.stages import PipelineError
+from cairn.search.types import SearchHit
 from cairn.server.security import ApiError
 from cairn.server.settings import Services
 
@@ -125,6 +126,20 @@ def save_upload(upload: UploadFile, root: Path, max_bytes: int) -> Path:
             tmp.unlink()
 
 
+ZIP_FORMATS = frozenset({".docx"})
+
+
+def _check_archive(path: Path, root: Path) -> None:
+    """Refuse a zip bomb (by its declared member sizes) before anything expands it; the
+    stored upload is removed. 413 when it would expand too far, 422 when it is suspicious."""
+    try:
+        check_zip(path, path.name)
+    except LoadError as err:
+        _remove_upload(root, str(path))
+        status = 413 if err.code == "archive-too-large" else 422
+        raise ApiError(status, err.code, err.message) from err
+
+
 @router.post("/ingest")
 def ingest(
     svc: ServicesDep,
@@ -152,6 +167,7 @@ def ingest(
     settings = svc.settings
     results: list[dict[str, Any]] = []
     saved: list[tuple[int, Path]] = []
+    refused: list[ApiError] = []
     for upload in files:
         result: dict[str, Any] = {"filename": upload.filename, "status": Status.failed.value}
         suffix = Path(sanitise_filename(upload.filename)).suffix.lower()
@@ -164,14 +180,31 @@ def ingest(
                     f"supported: {' '.join(sorted(SUPPORTED_EXTENSIONS))}",
                 )
             path = save_upload(upload, settings.uploads_dir, settings.max_upload_bytes)
+            if suffix in ZIP_FORMATS:
+                _check_archive(path, settings.uploads_dir)
         except ApiError as err:
             result |= {"code": err.code, "message": err.message}
+            refused.append(err)
         else:
             result |= {"stored_as": path.name, "sha256": path.parent.name}
             saved.append((len(results), path))
         finally:
             upload.file.close()
         results.append(result)
+    if not saved and refused:
+        # Nothing was accepted: the request fails as a whole, with the first file's status.
+        first = refused[0]
+        name = sanitise_filename(results[0]["filename"])
+        message = (
+            first.message if first.message.startswith(f"{name}:") else f"{name}: {first.message}"
+        )
+        more = f" (and {len(refused) - 1} more files refused)" if len(refused) > 1 else ""
+        raise ApiError(
+            first.status,
+            first.code,
+            message + more,
+            extra={"counts": {Status.failed.value: len(results)}, "files": results},
+        )
     if saved:
         report = svc.kb.ingest(
             [p for _, p in saved],
@@ -209,7 +242,40 @@ def ingest(
 # --------------------------------------------------------------------------- reading
 
 
-@router.get("/search")
+def search_hit_json(h: SearchHit, kb: KnowledgeBase) -> dict[str, Any]:
+    """A hit as ``cairn search --json`` writes it (``cairn.cli.kb_commands.hit_json``).
+
+    The highlight lies inside its chunk, and a chunk's text is the document's text between
+    its offsets, so the highlight is cut from the chunk: no read of the whole document.
+    """
+    c = h.chunk
+    start, end = h.highlight or (c.start, c.end)
+    if c.start <= start <= end <= c.end:
+        quote = c.text[start - c.start : end - c.start]
+    else:  # not expected; read the document rather than guess
+        quote = kb.document_text(c.document_id)[start:end]
+    return {
+        "rank": h.rank,
+        "score": round(h.score, 6),
+        "document_id": c.doc_key,
+        "title": c.title,
+        "source": c.source_uri,
+        "source_id": c.source_id,
+        "collection": c.collection,
+        "license": c.license,
+        "chunk": {"start": c.start, "end": c.end},
+        "highlight": {"start": start, "end": end, "text": quote},
+        "signals": {k: round(v, 6) for k, v in h.signals.items()},
+    }
+
+
+def json_response(payload: dict[str, Any]) -> Response:
+    """Plain ``json.dumps`` of a payload made of JSON types only (skips FastAPI's encoder)."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(body, media_type="application/json")
+
+
+@router.get("/search", response_class=Response)
 def search(
     svc: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=2000, description="What to look for.")],
@@ -217,17 +283,11 @@ def search(
     mode: Annotated[str, Query(description="keyword, dense or hybrid.")] = "hybrid",
     collection: Annotated[list[str] | None, Query()] = None,
     license: Annotated[list[str] | None, Query()] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Hybrid search (BM25 + dense vectors + entity graph)."""
     kb = svc.kb
     hits = kb.search(q, k=k, mode=mode, collections=collection or (), licenses=license or ())
-    out = []
-    for h in hits:
-        try:
-            out.append(hit_json(h, kb))
-        except NotFoundError:
-            continue  # forgotten between the search and now
-    return {"query": q, "hits": out}
+    return json_response({"query": q, "hits": [search_hit_json(h, kb) for h in hits]})
 
 
 class AskRequest(BaseModel):
@@ -481,6 +541,8 @@ def voice(
     typed = (text or "").strip() or None
     if (data is None) == (typed is None):
         raise ApiError(400, "bad-input", "send either 'audio' (a file) or 'text' (not both)")
+    if data is not None:
+        svc.transcriptions.check()  # 503 before the stream starts when Whisper is saturated
     return StreamingResponse(
         _voice_stream(svc, audio=data, text=typed, speak=speak),
         media_type="text/event-stream",

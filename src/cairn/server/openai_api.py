@@ -24,6 +24,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from cairn.answer.ask import ask
+from cairn.answer.chat import rewrite
 from cairn.answer.types import Answer
 from cairn.models.stt import Transcript
 from cairn.server.native_api import JSON_ONLY, ServicesDep
@@ -175,6 +176,31 @@ def _question(body: ChatRequest) -> str:
     raise ApiError(400, "invalid-messages", "no user message with text to answer")
 
 
+def resolve_followup(svc: Services, body: ChatRequest) -> str:
+    """The last user message made self-contained against the earlier user turns, by the
+    rules ``cairn chat`` uses (:func:`cairn.answer.chat.rewrite`): "Who founded it?" after
+    "When was Rosa's Bakery opened?" asks "Who founded Rosa's Bakery?".
+
+    The earlier questions are rewritten in order, each against the one before, as in a
+    :class:`~cairn.answer.chat.ChatSession`; where this server answered a rewritten question
+    recently, that answer is used too (it resolves "he"/"she" to a person it named).
+    Assistant and system messages are not read: text in them never steers the answer.
+    """
+    question = _question(body)
+    last = max(i for i, m in enumerate(body.messages) if m.role == "user")
+    earlier = [
+        text
+        for m in body.messages[:last]
+        if m.role == "user" and (text := " ".join(_text_of(m).split()))
+    ]
+    query: str | None = None
+    answer: Answer | None = None
+    for text in earlier:
+        query = rewrite(text, query, answer)
+        answer = svc.answers.get(query, body.collections)
+    return rewrite(question, query, answer)
+
+
 def reply_text(answer: Answer) -> str:
     """The answer as the assistant says it: cited quotes, then the numbered sources."""
     if answer.abstained:
@@ -203,21 +229,24 @@ def chat_completions(svc: ServicesDep, body: ChatRequest) -> dict[str, Any] | St
         raise _unknown_model(body.model, [CHAT_MODEL])
     if body.n not in (None, 1):
         raise ApiError(400, "invalid-n", "only n = 1 is supported")
-    question = _question(body)
+    question = " ".join(_question(body).split())
+    query = resolve_followup(svc, body)
     answer = ask(
         svc.kb,
-        question,
+        query,
         collections=body.collections,
         spans=svc.spans,
         model=svc.support_model,
     )
+    svc.answers.put(query, body.collections, answer)
+    info = _cairn_info(answer) | {"query": query, "rewritten": query != question}
     text = reply_text(answer)
     citations = [c.to_dict() for c in answer.citations]
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
         return StreamingResponse(
-            _stream(completion_id, created, text, citations, answer),
+            _stream(completion_id, created, text, citations, info),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -241,7 +270,7 @@ def chat_completions(svc: ServicesDep, body: ChatRequest) -> dict[str, Any] | St
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         },
-        "cairn": _cairn_info(answer),
+        "cairn": info,
     }
 
 
@@ -257,7 +286,7 @@ def _stream(
     created: int,
     text: str,
     citations: list[dict[str, Any]],
-    answer: Answer,
+    info: dict[str, Any],
 ) -> Iterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         payload = {
@@ -273,7 +302,7 @@ def _stream(
     yield chunk({"role": "assistant", "content": ""})
     for piece in _pieces(text):
         yield chunk({"content": piece})
-    yield chunk({"citations": citations}, "stop", cairn=_cairn_info(answer))
+    yield chunk({"citations": citations}, "stop", cairn=info)
     yield "data: [DONE]\n\n"
 
 
@@ -340,6 +369,7 @@ def transcriptions(
             "unsupported-format",
             f"response_format {response_format!r}: use json, text or verbose_json",
         )
+    svc.transcriptions.check()  # refuse now (503) rather than after reading the upload
     try:
         data = _read_upload(file, svc.settings.max_upload_bytes)
     finally:

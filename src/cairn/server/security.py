@@ -40,11 +40,20 @@ _TYPES = {
 class ApiError(Exception):
     """An error meant for the client: an HTTP status, a stable code and a message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
+        self.extra = extra  # more top-level keys for the error body, beside "error"
 
 
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
@@ -70,7 +79,11 @@ def status_for(err: CairnError) -> int:
     return 400  # ConfigError, SearchError, AnswerError, AudioError, LoadError, ...
 
 
-async def send_error(send: Send, status: int, code: str, message: str) -> None:
+async def send_error(
+    send: Send, status: int, code: str, message: str, *, close: bool = False
+) -> None:
+    """Send a JSON error; ``close``: then close the connection (the rest of a refused body
+    is not read)."""
     body = error_bytes(status, code, message)
     headers = [
         (b"content-type", b"application/json"),
@@ -78,6 +91,8 @@ async def send_error(send: Send, status: int, code: str, message: str) -> None:
     ]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -164,7 +179,7 @@ class BodyLimit:
                     await send_error(send, 400, "bad-content-length", "invalid Content-Length")
                     return
                 if declared > self.max_bytes:
-                    await send_error(send, 413, "too-large", self._message())
+                    await send_error(send, 413, "too-large", self._message(), close=True)
                     return
         state: MutableMapping[str, Any] = {"seen": 0, "over": False, "sent": False}
 
@@ -182,7 +197,7 @@ class BodyLimit:
             if state["over"]:
                 if not state["sent"]:
                     state["sent"] = True
-                    await send_error(send, 413, "too-large", self._message())
+                    await send_error(send, 413, "too-large", self._message(), close=True)
                 return
             state["sent"] = state["sent"] or message["type"] == "http.response.start"
             await send(message)
@@ -194,4 +209,4 @@ class BodyLimit:
                 raise
             if not state["sent"]:
                 state["sent"] = True
-                await send_error(send, 413, "too-large", self._message())
+                await send_error(send, 413, "too-large", self._message(), close=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,9 +14,11 @@ from platformdirs import user_data_dir
 
 from cairn.config import default_kb_path
 from cairn.errors import ConfigError
+from cairn.server.gate import GatedSTT, WorkGate
 
 if TYPE_CHECKING:
     from cairn.answer.span import SpanSource
+    from cairn.answer.types import Answer
     from cairn.answer.verify import SupportModel
     from cairn.knowledge import KnowledgeBase
     from cairn.models.stt import SpeechToText
@@ -45,10 +49,28 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     stt: str | None = None
     tts: str | None = None
+    # CPU threads per model call (query encoder, Whisper, numpy's BLAS): the server gets its
+    # parallelism from concurrent requests, not from threads inside one call.
+    model_threads: int = 1
+    # Whisper transcriptions running at once, and how many more may wait for a turn; beyond
+    # that, transcription requests get 503 with Retry-After, so searches stay fast.
+    max_transcriptions: int = 1
+    transcription_queue: int = 2
+    retry_after_s: int = 5
+    # Transcriptions run at this nice value (Linux), below searches when the CPU is short.
+    transcription_nice: int = 10
 
     def __post_init__(self) -> None:
         if self.max_body_bytes <= 0 or self.max_upload_bytes <= 0:
             raise ConfigError("bad-limit", "size limits must be positive")
+        if not 0 <= self.transcription_nice <= 19:
+            raise ConfigError("bad-nice", "transcription_nice must be between 0 and 19")
+        if self.model_threads < 1 or self.max_transcriptions < 1 or self.transcription_queue < 0:
+            raise ConfigError(
+                "bad-limit",
+                "model_threads and max_transcriptions must be at least 1, "
+                "transcription_queue at least 0",
+            )
         if not 0 < self.port < 65536:
             raise ConfigError("bad-port", f"--port {self.port}: must be between 1 and 65535")
         if self.api_key is not None and not self.api_key.strip():
@@ -90,6 +112,28 @@ def check_bind(settings: ServerSettings) -> None:
         )
 
 
+class RecentAnswers:
+    """The last answers this server gave, by (question asked, collections): lets a chat
+    follow-up resolve "he"/"she" against the previous answer without asking it again."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, tuple[str, ...]], Answer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, question: str, collections: Sequence[str]) -> Answer | None:
+        with self._lock:
+            return self._items.get((question, tuple(collections)))
+
+    def put(self, question: str, collections: Sequence[str], answer: Answer) -> None:
+        with self._lock:
+            key = (question, tuple(collections))
+            self._items[key] = answer
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class Services:
     """What the endpoints share: the settings, the one knowledge base, and the speech models
     (loaded on first use, once, even when requests race)."""
@@ -110,17 +154,29 @@ class Services:
         self.spans = spans
         self.support_model = support_model
         self.owns_kb = owns_kb
-        self._stt = stt
+        self.transcriptions = WorkGate(
+            "speech recognition",
+            settings.max_transcriptions,
+            settings.transcription_queue,
+            settings.retry_after_s,
+        )
+        nice = settings.transcription_nice
+        self._stt: GatedSTT | None = GatedSTT(stt, self.transcriptions, nice=nice) if stt else None
         self._tts = tts
         self._lock = threading.Lock()
+        self.answers = RecentAnswers()
 
     @property
     def stt(self) -> SpeechToText:
+        """The speech-to-text model, behind the transcription gate (see ``gate.py``)."""
         with self._lock:
             if self._stt is None:
                 from cairn.models.stt import load_stt
 
-                self._stt = load_stt(self.settings.stt)
+                inner = load_stt(self.settings.stt, cpu_threads=self.settings.model_threads)
+                self._stt = GatedSTT(
+                    inner, self.transcriptions, nice=self.settings.transcription_nice
+                )
             return self._stt
 
     @property
@@ -137,5 +193,7 @@ class Services:
         return self.kb.embedder.name
 
     def close(self) -> None:
+        if self._stt is not None:
+            self._stt.close()
         if self.owns_kb:
             self.kb.close()
