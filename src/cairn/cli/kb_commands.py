@@ -68,6 +68,18 @@ def ingest(
         str | None, typer.Option(help="Text encoding of non-UTF-8 files, e.g. latin-1.")
     ] = None,
     max_mb: Annotated[float, typer.Option(help="Refuse files larger than this (MB).")] = 100.0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Parse, chunk and embed on the Ray cluster at host:port (or auto); "
+            "this process writes the knowledge base. Needs Ray (the ray extra).",
+        ),
+    ] = None,
+    ray_threads: Annotated[
+        int, typer.Option(min=1, help="With --ray: CPU threads (and Ray CPUs) per worker task.")
+    ] = 1,
     kb: KbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -85,6 +97,8 @@ def ingest(
             encoding,
             int(max_mb * 1_000_000),
             quiet=json_out,
+            ray=ray,
+            ray_threads=ray_threads,
         )
     if json_out:
         print_json(
@@ -117,6 +131,8 @@ def ingest_with_progress(
     max_bytes: int = 100_000_000,
     *,
     quiet: bool,
+    ray: str | None = None,
+    ray_threads: int = 1,
 ) -> IngestReport:
     progress = Progress(
         TextColumn("{task.description}"),
@@ -158,6 +174,24 @@ def ingest_with_progress(
                 err_console.print(f"[yellow]skipped[/] {escape(str(d.get('message')))}")
 
     with progress:
+        if ray is not None:
+            from cairn.ingest.distributed import ingest_on_ray
+
+            return ingest_on_ray(
+                base.store,
+                paths,
+                address=ray,
+                threads=ray_threads,
+                collection=collection,
+                license=license,
+                source_url=source_url,
+                owner=owner,
+                consent=consent,
+                graph=graph,
+                encoding=encoding,
+                max_bytes=max_bytes,
+                on_event=on_event,
+            )
         return base.ingest(
             paths,
             collection=collection,
