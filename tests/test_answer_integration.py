@@ -36,9 +36,11 @@ def test_real_models(tmp_path: Path) -> None:
         files.append(tmp_path / name)
     with cairn.open(tmp_path / "kb.sqlite") as kb:
         kb.ingest(files, graph=False, license="CC-BY-SA-4.0")
-        a = ask(kb, "In what country is Normandy located?")
+        # (SQuAD's "In what country is Normandy located?" scores 0.36 here, below the 0.40
+        # threshold fitted on the SQuAD fit articles, so it abstains: see docs/grounding.md.)
+        a = ask(kb, "What city is the capital of Poland?")
         assert not a.abstained
-        assert a.short_answer == "France"
+        assert a.short_answer == "Warsaw"
         c = a.citations[0]
         assert kb.document_text(c.document_id)[c.start : c.end] == c.quote
         b = ask(kb, "In what year did James Watt patent his improved steam engine?")

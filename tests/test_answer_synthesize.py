@@ -44,12 +44,32 @@ def test_labels_and_citations(kb: KnowledgeBase) -> None:
     assert by_source["c.txt"].items[0].label == Label.contradicts
     assert "number" in by_source["c.txt"].items[0].reason
     assert "d.txt" not in by_source
+    assert by_source["a.txt"].verdict == Label.supports
+    assert by_source["b.txt"].verdict == Label.contradicts
+    assert by_source["c.txt"].verdict == Label.contradicts
+    assert "supports overall" in s.text and "contradicts overall" in s.text
     assert s.counts["supports"] >= 1 and s.counts["contradicts"] >= 2
     for g in s.groups:
         for item in g.items:
             c = item.citation
             assert kb.document_text(c.document_id)[c.start : c.end] == c.quote
-    assert s.to_dict()["sources"]
+    sources = s.to_dict()["sources"]
+    assert {x["verdict"] for x in sources} == {"supports", "contradicts"}
+
+
+def test_opposite_direction_contradicts(tmp_path: Path) -> None:
+    kb = cairn.open(tmp_path / "kb.sqlite", embedder=HashingEmbedder())
+    (tmp_path / "trial.txt").write_text(
+        "In the trial, daily aspirin reduced the risk of heart attacks in older adults.",
+        encoding="utf-8",
+    )
+    kb.ingest([tmp_path / "trial.txt"], graph=False)
+    s = synthesize(kb, "Daily aspirin increases the risk of heart attacks in older adults.")
+    item = s.groups[0].items[0]
+    assert item.label == Label.contradicts and "opposite directions" in item.reason
+    same = synthesize(kb, "Daily aspirin reduces the risk of heart attacks in older adults.")
+    assert same.groups[0].items[0].label == Label.supports
+    kb.close()
     assert "supporting" in s.text
 
 

@@ -2,14 +2,17 @@
 
 The chosen evidence sentences go into the prompt as numbered, quoted data (``<source>``
 tags; the system message says their text is never an instruction). The model must reply with
-JSON ``{"sentences": [{"text": ..., "cites": [n, ...]}]}`` (schema-constrained). Each sentence
+JSON ``{"sentences": [{"text": ..., "cites": [n, ...]}]}``, constrained by a schema in which a
+citation can only be the number of a given source (:func:`answer_schema`). Each sentence
 then passes the support check against the sentences it cites, or is dropped:
 
 * it is a verbatim quote (a substring) of a cited sentence; or
 * its encoder cosine with the cited evidence is at least ``threshold``, AND every number in it
   occurs in the cited sentences, AND every name in it occurs in the cited sentences or their
-  passages, AND at least 60% of its content words occur there (or in the question), AND it
-  does not add or remove a negation.
+  passages (or their titles, which the model sees), AND at least 60% of its content words
+  occur there (or in the question), AND one of them comes from the cited sentences (not only
+  from the question or the title), AND it does not add or remove a negation, AND it does not
+  end cut off ("... was known as the").
 
 This is a conservative filter, not entailment: no NLI model ships offline. It stops invented
 numbers, names and most invented content; a paraphrase that swaps one word for a wrong one
@@ -34,31 +37,46 @@ from cairn.models.embed import Embedder
 from cairn.models.llm import LLM, LLMError, Messages
 
 MAX_SOURCES = 5  # evidence sentences given to the model
-MAX_SENTENCES = 4  # generated sentences considered
-MAX_SENTENCE_CHARS = 600
+MAX_SENTENCES = 3  # generated sentences considered (the prompt asks for one to three)
+MAX_SENTENCE_CHARS = 300  # longer text is cut (and the schema forbids it)
 SENTENCE_COSINE = 0.45  # encoder cosine a paraphrase needs with its cited evidence
 MIN_WORD_COVERAGE = 0.6  # share of its content words found in the cited passages or question
 
-ANSWER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "sentences": {
-            "type": "array",
-            "maxItems": MAX_SENTENCES,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "text": {"type": "string"},
-                    "cites": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+# Reply budget: three sentences at the length limit (~75 tokens each) and the JSON around
+# them, so a schema-valid reply always fits; small models that ramble stop sooner.
+MAX_TOKENS = 320
+
+
+def answer_schema(n_sources: int) -> dict[str, Any]:
+    """The reply's JSON schema; citations can only name one of the ``n_sources`` given."""
+    return {
+        "type": "object",
+        "properties": {
+            "sentences": {
+                "type": "array",
+                "maxItems": MAX_SENTENCES,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string", "maxLength": MAX_SENTENCE_CHARS},
+                        "cites": {
+                            "type": "array",
+                            "items": {"type": "integer", "enum": list(range(1, n_sources + 1))},
+                            "minItems": 1,
+                            "maxItems": max(1, n_sources),
+                        },
+                    },
+                    "required": ["text", "cites"],
+                    "additionalProperties": False,
                 },
-                "required": ["text", "cites"],
-                "additionalProperties": False,
-            },
-        }
-    },
-    "required": ["sentences"],
-    "additionalProperties": False,
-}
+            }
+        },
+        "required": ["sentences"],
+        "additionalProperties": False,
+    }
+
+
+ANSWER_SCHEMA: dict[str, Any] = answer_schema(MAX_SOURCES)
 
 SYSTEM_PROMPT = (
     "You answer a question using only the numbered sources the user gives. "
@@ -72,6 +90,11 @@ SYSTEM_PROMPT = (
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _NEG = frozenset({"not", "never", "no", "none", "nobody", "nothing", "neither", "nor"})
+# A sentence that ends on one of these was cut off (token budget, or a small model stopping).
+_DANGLING = frozenset(
+    {"the", "a", "an", "of", "to", "and", "or", "as", "in", "on", "at", "by", "for", "with"}
+    | {"from", "its", "their"}
+)
 
 
 @dataclass(frozen=True)
@@ -87,9 +110,14 @@ def _quote(text: str) -> str:
     return text.replace("<", "\u2039").replace(">", "\u203a")
 
 
+def _title(ev: Evidence) -> str:
+    """The title as the model sees it: "Yuan_dynasty" -> "Yuan dynasty", no quote marks."""
+    return _quote(ev.title or ev.doc_key).replace("_", " ").replace('"', "\u2033")
+
+
 def build_messages(question: str, evidence: Sequence[Evidence]) -> Messages:
     sources = "\n".join(
-        f'<source id="{i}" title="{_quote(ev.title or ev.doc_key)}">{_quote(ev.text)}</source>'
+        f'<source id="{i}" title="{_title(ev)}">{_quote(ev.text)}</source>'
         for i, ev in enumerate(evidence, start=1)
     )
     user = f"Sources:\n{sources}\n\nQuestion: {question}\nAnswer in JSON, citing source numbers."
@@ -185,7 +213,8 @@ def _symbolic(
     if missing:
         return f"number {', '.join(missing)} not in the cited evidence"
     passages = " ".join(contexts.get((ev.document_id, ev.chunk_start), ev.text) for ev in cited)
-    known = stems(quoted + " " + passages)
+    titles = " ".join(_title(ev) for ev in cited)  # the model sees them beside the quotes
+    known = stems(quoted + " " + passages + " " + titles)
     unknown = sorted(w for w in names(text) if stems(w) - known)
     if unknown:
         return f"name {', '.join(unknown)} not in the cited evidence"
@@ -194,6 +223,13 @@ def _symbolic(
         share = len(content & (known | stems(question))) / len(content)
         if share < MIN_WORD_COVERAGE:
             return f"mostly words the cited evidence lacks ({share:.0%} found)"
+        # "Yuan dynasty [1]": only the question's or the title's words, nothing the cited
+        # sentence says, is no answer.
+        if not (content - stems(question) - stems(titles)) & stems(quoted):
+            return "says nothing the cited sentences say (only question or title words)"
+    last = words(text)[-1:] or [""]
+    if last[0].lower() in _DANGLING:
+        return f"unfinished sentence (ends with {last[0]!r})"
     sent_neg = bool(_NEG & {w.lower() for w in words(text)}) or "n't" in text
     ev_neg = bool(_NEG & {w.lower() for w in words(quoted)}) or "n't" in quoted
     if sent_neg != ev_neg:
@@ -214,7 +250,11 @@ def generate_checked(
 
     Raises :class:`LLMError` when the model cannot be reached or replies with garbage.
     """
-    reply = llm.complete_json(build_messages(question, evidence), json_schema=ANSWER_SCHEMA)
+    reply = llm.complete_json(
+        build_messages(question, evidence),
+        json_schema=answer_schema(len(evidence)),
+        max_tokens=MAX_TOKENS,
+    )
     drafts = parse_drafts(reply, len(evidence))
     return [
         check_sentence(

@@ -1,22 +1,31 @@
 """``synthesize``: evidence for and against a claim across the collection, grouped per source.
 
-Each relevant sentence is labelled by rule, not by a model:
+Each relevant sentence is labelled without a generative model:
 
-* ``contradicts``: the sentence is about the same thing (high term overlap) but flips the
-  claim's polarity (a negation cue on one side only), uses an antonym of a claim word
-  (rise/fall, more/less, ...), or states a different number where the claim states one;
-* ``supports``: high term overlap and encoder similarity, and no contradiction cue;
+* ``contradicts``: a small logistic model (``contradiction.json``, 15 weights, fitted on the
+  SciFact *train* claims by ``python -m cairn.eval.claims --fit --save-weights``) over cues of
+  the claim and the sentence finds a contradiction likely: a negation or "no effect" statement
+  on one side only, opposite directions ("increases" vs "reduces", "higher" vs "lower", ...),
+  a different number; or, for a sentence that restates the claim almost word for word, one of
+  those cues alone (negation on one side only, an antonym, a different number);
+* ``supports``: high term overlap and encoder similarity, and no contradiction;
 * ``mentions``: relevant, but neither of the above.
 
-Every item carries a citation whose offsets resolve exactly into the document text.
+Each source also gets a verdict (:func:`verdict`): its most relevant sentences, weighed
+together, support or contradict the claim. Every item carries a citation whose offsets
+resolve exactly into the document text.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from cairn.answer.ask import check_collections, citation
@@ -25,8 +34,51 @@ from cairn.answer.question import analyse, stems
 from cairn.answer.types import Citation, Evidence
 from cairn.knowledge import KnowledgeBase
 
-_NEG = frozenset({"not", "never", "no", "none", "nobody", "nothing", "neither", "nor", "without"})
+_NEG = frozenset(
+    {
+        "not",
+        "never",
+        "no",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "without",
+        "cannot",
+        "lack",
+        "lacks",
+        "absence",
+        "absent",
+        "fail",
+        "fails",
+        "failed",
+        "unable",
+    }
+)
+# "no significant effect", "not associated with", "unchanged": the claim or sentence says
+# there is no effect (a negation of the effect, whatever the direction).
+_NULL = re.compile(
+    r"\b(?:no|not|nor)\b[\w\s-]{0,25}?\b(?:significant\w*|effects?|differences?|associat\w*|"
+    r"correlat\w*|changes?|impact|influence|evidence|benefit|increase\w*|decrease\w*|"
+    r"affect\w*|alter\w*)\b|\bunchanged\b|\bunaffected\b|\bindependent of\b|\bsimilar\b|"
+    r"\bcomparable\b|\bfail\w*\b|n't\b"
+)
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z]+)*")
 _NUM = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
+# Word beginnings that say something goes up / goes down.
+_UP = (
+    "increas", "elevat", "enhanc", "promot", "induc", "activat", "stimulat", "upregulat",
+    "up-regulat", "rais", "higher", "greater", "more", "improv", "acceler", "augment", "boost",
+    "amplif", "potentiat", "exacerbat", "gain", "rise", "rose", "risen", "worsen", "facilitat",
+    "larger", "longer", "positive", "strengthen", "expand", "benefi",
+)  # fmt: skip
+_DOWN = (
+    "decreas", "reduc", "lower", "less", "fewer", "inhibit", "suppress", "attenuat", "diminish",
+    "impair", "block", "prevent", "downregulat", "down-regulat", "declin", "drop", "fall",
+    "fell", "loss", "lose", "abolish", "abrogat", "negative", "imped", "slow", "deplet", "limit",
+    "restrict", "repress", "weaken", "delay", "shorter", "smaller", "protect", "harm",
+)  # fmt: skip
 _ANTONYMS = (
     ("increase", "decrease"),
     ("rise", "fall"),
@@ -54,8 +106,138 @@ _ANTONYMS = (
     ("rose", "fell"),
 )
 RELEVANT_OVERLAP = 0.3
+RESTATES_OVERLAP = 0.9  # a sentence holding this share of the claim's terms restates it
+NUMBER_OVERLAP = 0.5  # ... or this share, when it states another number than the claim
 SUPPORT_OVERLAP = 0.6
 SUPPORT_COSINE = 0.5
+VERDICT_SENTENCES = 3  # most relevant sentences of a source weighed for its verdict
+WEIGHTS_PATH = Path(__file__).with_name("contradiction.json")
+CONTRADICTION_FEATURES = (
+    "claim_neg",
+    "sentence_neg",
+    "neg_xor",
+    "claim_neg_only",
+    "sentence_neg_only",
+    "dir_conflict",
+    "dir_agree",
+    "effect_conflict",
+    "effect_agree",
+    "num_conflict",
+    "cosine",
+    "overlap",
+    "neg_xor_x_overlap",
+    "dir_conflict_x_overlap",
+    "num_conflict_x_overlap",
+)
+
+
+@dataclass(frozen=True)
+class ContradictionModel:
+    """P(the sentence contradicts the claim | it is relevant), logistic over the cues."""
+
+    weights: Mapping[str, float]
+    bias: float
+    threshold: float  # a sentence contradicts when P >= threshold
+    doc_threshold: float  # a source contradicts when the mean P of its best sentences >= this
+    note: str = ""
+
+    def score(self, feats: Mapping[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "features": list(CONTRADICTION_FEATURES),
+                "weights": {
+                    k: round(float(self.weights.get(k, 0.0)), 6) for k in CONTRADICTION_FEATURES
+                },
+                "bias": round(self.bias, 6),
+                "threshold": round(self.threshold, 4),
+                "doc_threshold": round(self.doc_threshold, 4),
+                "note": self.note,
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ContradictionModel:
+        d = json.loads(text)
+        return cls(
+            {k: float(v) for k, v in d["weights"].items()},
+            float(d["bias"]),
+            float(d["threshold"]),
+            float(d.get("doc_threshold", d["threshold"])),
+            str(d.get("note", "")),
+        )
+
+
+# Hand-set weights used only when contradiction.json is missing.
+_FALLBACK = ContradictionModel(
+    {"claim_neg_only": 1.0, "neg_xor_x_overlap": 1.0, "dir_conflict": 1.0, "effect_conflict": 0.5},
+    -1.0,
+    0.5,
+    0.5,
+    "hand-set fallback",
+)
+
+
+@lru_cache(maxsize=1)
+def default_contradiction_model() -> ContradictionModel:
+    if WEIGHTS_PATH.is_file():
+        return ContradictionModel.from_json(WEIGHTS_PATH.read_text(encoding="utf-8"))
+    return _FALLBACK
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def negated(text: str) -> bool:
+    """A negation or a "no effect" statement ("not", "no significant", "unchanged", ...)."""
+    return bool(set(_tokens(text)) & _NEG) or bool(_NULL.search(text.lower()))
+
+
+def direction(text: str) -> int:
+    """+1 when the text says something goes up, -1 down, 0 neither (or both equally)."""
+    toks = _tokens(text)
+    up = sum(any(w.startswith(p) for p in _UP) for w in toks)
+    down = sum(any(w.startswith(p) for p in _DOWN) for w in toks)
+    return (up > down) - (down > up)
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUM.findall(text)}
+
+
+def contradiction_features(
+    claim: str, sentence: str, cosine: float, overlap: float
+) -> dict[str, float]:
+    """The cues :class:`ContradictionModel` weighs (names in ``CONTRADICTION_FEATURES``)."""
+    cn, sn = negated(claim), negated(sentence)
+    cd, sd = direction(claim), direction(sentence)
+    ce, se = cd * (-1 if cn else 1), sd * (-1 if sn else 1)
+    cnum, snum = _numbers(claim), _numbers(sentence)
+    num = float(bool(cnum - snum) and bool(snum - cnum))
+    xor = float(cn != sn)
+    conflict = float(cd * sd < 0)
+    return {
+        "claim_neg": float(cn),
+        "sentence_neg": float(sn),
+        "neg_xor": xor,
+        "claim_neg_only": float(cn and not sn),
+        "sentence_neg_only": float(sn and not cn),
+        "dir_conflict": conflict,
+        "dir_agree": float(cd * sd > 0),
+        "effect_conflict": float(ce * se < 0),
+        "effect_agree": float(ce * se > 0),
+        "num_conflict": num,
+        "cosine": cosine,
+        "overlap": overlap,
+        "neg_xor_x_overlap": xor * overlap,
+        "dir_conflict_x_overlap": conflict * overlap,
+        "num_conflict_x_overlap": num * overlap,
+    }
 
 
 class Label(StrEnum):
@@ -79,6 +261,8 @@ class SourceGroup:
     title: str | None
     doc_key: str
     items: tuple[ClaimEvidence, ...]
+    verdict: Label = Label.mentions  # what the source's best sentences, weighed together, say
+    contradiction: float = 0.0  # mean P(contradicts) over those sentences
 
 
 @dataclass(frozen=True)
@@ -98,6 +282,8 @@ class Synthesis:
                     "source": g.source,
                     "title": g.title,
                     "doc_key": g.doc_key,
+                    "verdict": g.verdict.value,
+                    "contradiction": round(g.contradiction, 4),
                     "evidence": [
                         {
                             "label": i.label.value,
@@ -114,31 +300,91 @@ class Synthesis:
         }
 
 
-def _lower_words(text: str) -> set[str]:
-    return {w.lower() for w in re.findall(r"\w+(?:'t)?", text)}
+def _explicit_cue(claim: str, ev: Evidence) -> str:
+    """Why a sentence that restates the claim contradicts it ("" when nothing flips).
 
-
-def label_sentence(claim: str, ev: Evidence) -> tuple[Label, str]:
-    cw, sw = _lower_words(claim), _lower_words(ev.text)
-    if ev.overlap >= RELEVANT_OVERLAP + 0.2:
-        c_neg = bool(cw & _NEG) or any(w.endswith("n't") for w in cw)
-        s_neg = bool(sw & _NEG) or any(w.endswith("n't") for w in sw)
-        if c_neg != s_neg:
-            return Label.contradicts, "negation on one side only"
+    A restatement holds ``RESTATES_OVERLAP`` of the claim's key terms; for a different
+    number, whose absence itself lowers the overlap, ``NUMBER_OVERLAP`` and
+    ``SUPPORT_COSINE`` suffice."""
+    sentence = ev.text
+    if ev.overlap >= RESTATES_OVERLAP:
+        if negated(claim) != negated(sentence):
+            return "negation on one side only"
+        cw, sw = set(_tokens(claim)), set(_tokens(sentence))
         for a, b in _ANTONYMS:
             for x, y in ((a, b), (b, a)):
                 if x in cw and y in sw and x not in sw:
-                    return Label.contradicts, f"antonym: claim says {x!r}, source says {y!r}"
-        c_nums = {n.replace(",", "") for n in _NUM.findall(claim)}
-        s_nums = {n.replace(",", "") for n in _NUM.findall(ev.text)}
-        c_only, s_only = c_nums - s_nums, s_nums - c_nums
+                    return f"antonym: claim says {x!r}, source says {y!r}"
+    if ev.overlap >= NUMBER_OVERLAP and ev.cosine >= SUPPORT_COSINE:
+        c_only = _numbers(claim) - _numbers(sentence)
+        s_only = _numbers(sentence) - _numbers(claim)
         if c_only and s_only:
-            return Label.contradicts, (
-                f"different number: claim {sorted(c_only)}, source {sorted(s_only)}"
-            )
+            return f"different number: claim {sorted(c_only)}, source {sorted(s_only)}"
+    return ""
+
+
+def _cue_reason(feats: Mapping[str, float], p: float) -> str:
+    cues = [
+        name
+        for key, name in (
+            ("claim_neg_only", "the claim is negated, the source is not"),
+            ("sentence_neg_only", "the source is negated (or says no effect), the claim is not"),
+            ("dir_conflict", "opposite directions (up vs down)"),
+            ("effect_conflict", "opposite effects once negation is counted"),
+            ("num_conflict", "different numbers"),
+        )
+        if feats.get(key)
+    ]
+    return f"contradiction cues ({'; '.join(cues) or 'overall'}), P = {p:.2f}"
+
+
+def contradiction_score(
+    claim: str, ev: Evidence, model: ContradictionModel | None = None
+) -> tuple[float, dict[str, float]]:
+    feats = contradiction_features(claim, ev.text, ev.cosine, ev.overlap)
+    return (model or default_contradiction_model()).score(feats), feats
+
+
+def label_sentence(
+    claim: str, ev: Evidence, model: ContradictionModel | None = None
+) -> tuple[Label, str]:
+    """Label one evidence sentence against the claim, with the reason."""
+    cue = _explicit_cue(claim, ev)
+    if cue:
+        return Label.contradicts, cue
+    if ev.overlap >= RELEVANT_OVERLAP:
+        m = model or default_contradiction_model()
+        p, feats = contradiction_score(claim, ev, m)
+        if p >= m.threshold:
+            return Label.contradicts, _cue_reason(feats, p)
     if ev.overlap >= SUPPORT_OVERLAP and ev.cosine >= SUPPORT_COSINE:
         return Label.supports, "same terms and meaning, no contradiction cue"
     return Label.mentions, "related, but does not state the claim"
+
+
+def verdict(
+    claim: str,
+    evidence: Sequence[Evidence],
+    model: ContradictionModel | None = None,
+    *,
+    top: int = VERDICT_SENTENCES,
+) -> tuple[Label, float]:
+    """What one source says about the claim: its ``top`` most relevant sentences (by
+    ``0.45·cosine + 0.4·overlap``) weighed together. ``contradicts`` when a sentence restates
+    the claim with a flipped cue, or their mean P(contradicts) >= ``model.doc_threshold``;
+    otherwise ``supports`` when one of them supports it; else ``mentions``.
+    Returns the label and the mean P(contradicts)."""
+    if not evidence:
+        return Label.mentions, 0.0
+    m = model or default_contradiction_model()
+    best = sorted(evidence, key=lambda e: -(0.45 * e.cosine + 0.4 * e.overlap))[:top]
+    probs = [contradiction_score(claim, e, m)[0] for e in best]
+    mean = sum(probs) / len(probs)
+    if mean >= m.doc_threshold or any(_explicit_cue(claim, e) for e in best):
+        return Label.contradicts, mean
+    if any(e.overlap >= SUPPORT_OVERLAP and e.cosine >= SUPPORT_COSINE for e in best):
+        return Label.supports, mean
+    return Label.mentions, mean
 
 
 def synthesize(
@@ -148,6 +394,7 @@ def synthesize(
     collections: Sequence[str] = (),
     k: int = 10,
     limit: int = 12,
+    model: ContradictionModel | None = None,
 ) -> Synthesis:
     info = analyse(claim)
     check_collections(kb, collections)
@@ -159,19 +406,20 @@ def synthesize(
     relevant = [e for e in evidence if e.overlap >= RELEVANT_OVERLAP]
     claim_stems = stems(info.text)
     groups: dict[int, list[ClaimEvidence]] = {}
-    meta: dict[int, Evidence] = {}
+    per_doc: dict[int, list[Evidence]] = {}
     for n, ev in enumerate(relevant if claim_stems else [], start=1):
-        label, reason = label_sentence(info.text, ev)
+        label, reason = label_sentence(info.text, ev, model)
         counts[label.value] += 1
         groups.setdefault(ev.document_id, []).append(
             ClaimEvidence(label, citation(n, ev), ev.cosine, ev.overlap, reason)
         )
-        meta.setdefault(ev.document_id, ev)
-    out = tuple(
-        SourceGroup(meta[d].source, meta[d].title, meta[d].doc_key, tuple(items))
-        for d, items in groups.items()
-    )
-    return Synthesis(info.text, _render(info.text, counts, out), counts, out)
+        per_doc.setdefault(ev.document_id, []).append(ev)
+    out = []
+    for d, items in groups.items():
+        first = per_doc[d][0]
+        label, p = verdict(info.text, per_doc[d], model)
+        out.append(SourceGroup(first.source, first.title, first.doc_key, tuple(items), label, p))
+    return Synthesis(info.text, _render(info.text, counts, out), counts, tuple(out))
 
 
 def _render(claim: str, counts: dict[str, int], groups: Sequence[SourceGroup]) -> str:
@@ -183,7 +431,7 @@ def _render(claim: str, counts: dict[str, int], groups: Sequence[SourceGroup]) -
         f"{counts['mentions']} only mentioning, across {len(groups)} sources.",
     ]
     for g in groups:
-        lines.append(f"{g.title or g.doc_key} ({g.source}):")
+        lines.append(f"{g.title or g.doc_key} ({g.source}): {g.verdict.value} overall")
         for i in g.items:
             c = i.citation
             lines.append(

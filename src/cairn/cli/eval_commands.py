@@ -152,12 +152,25 @@ def qa_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the full report JSON to this file.")
     ] = None,
+    fit: Annotated[
+        bool,
+        typer.Option(
+            "--fit",
+            help="Refit the support model and its threshold on the fit articles (the report "
+            "articles are never seen).",
+        ),
+    ] = False,
+    save_weights: Annotated[
+        bool,
+        typer.Option("--save-weights", help="With --fit: write the packaged verifier.json."),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Grounded QA on SQuAD 2.0: answered-and-grounded, abstention, precision, latency."""
     import json
     import tempfile
 
+    from cairn.answer.verify import WEIGHTS_PATH
     from cairn.errors import ConfigError
     from cairn.eval.qa import plot_risk_coverage, run_qa_eval
     from cairn.knowledge import open_kb
@@ -173,6 +186,8 @@ def qa_command(
                 corpus=tmp / "squad-corpus" / "squad.jsonl",
                 limit_fit=limit_fit,
                 limit_report=limit_report,
+                fit=fit,
+                save_weights=WEIGHTS_PATH if fit and save_weights else None,
             )
     if out is not None:
         out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
@@ -337,4 +352,133 @@ def voice_command(
         f"answer: {report.runs[0].answer if report.runs else ''}",
         highlight=False,
         markup=False,
+    )
+
+
+@eval_app.command("claims")
+def claims_command(
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="SciFact original_format folder (corpus + claims_*.jsonl)."),
+    ] = Path("../shared/benchdata/scifact/original_format"),
+    kb: Annotated[
+        str | None,
+        typer.Option(
+            "--kb",
+            help="KB holding the SciFact corpus (collection beir-scifact) for the evidence-recall "
+            "part; without it only the gold-document labelling is scored.",
+            show_default=False,
+        ),
+    ] = None,
+    fit: Annotated[
+        bool, typer.Option("--fit", help="Refit the contradiction model on claims_train first.")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N claims for the recall part.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the full report JSON to this file.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """SciFact dev claims: supports/contradicts accuracy on the gold documents beside the
+    majority label, and evidence-sentence recall from the whole corpus."""
+    import json
+
+    from cairn.eval.claims import run_claims_eval
+    from cairn.knowledge import open_kb
+
+    with errors_as_messages():
+        if kb is None:
+            report = run_claims_eval(None, data=data, fit=fit)
+        else:
+            if not Path(kb).expanduser().is_file():
+                from cairn.errors import ConfigError
+
+                raise ConfigError("missing-data", f"no knowledge base at {kb} (pass --kb PATH)")
+            with open_kb(kb) as base:
+                report = run_claims_eval(base, data=data, fit=fit, limit_claims=limit)
+    if out is not None:
+        out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if json_out:
+        print_json(report)
+        return
+    lab = report["labels_given_gold_documents"]
+    console.print(
+        f"{report['dataset']}: {lab['pairs']} claim-document pairs {lab['labels']}\n"
+        f"label accuracy {lab['accuracy']:.1%} (majority label {lab['majority_label']}: "
+        f"{lab['majority_baseline']:.1%}); strict 3-way {lab['strict_accuracy']:.1%}; "
+        f"CONTRADICT recall {lab['contradict_recall']:.1%}",
+        highlight=False,
+    )
+    ret = report.get("evidence_retrieval")
+    if ret:
+        lat = ret["latency_ms"]
+        console.print(
+            f"evidence-sentence recall {ret['sentence_recall']:.1%} of "
+            f"{ret['gold_rationale_sentences']} gold sentences ({ret['cited_sentences_per_claim']} "
+            f"cited per claim; lead baseline {ret['lead_baseline_recall']:.1%}; gold document "
+            f"in the top {ret['k']} {ret['gold_document_recall_at_k']:.1%}); synthesize p50 "
+            f"{lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms",
+            highlight=False,
+        )
+
+
+@eval_app.command("hotpot")
+def hotpot_command(
+    data: Annotated[
+        Path, typer.Option("--data", help="HotpotQA JSON: [{question, answer, evidence}].")
+    ] = Path("../shared/benchdata/hotpotqa-1000/test.json"),
+    kb: Annotated[
+        str | None,
+        typer.Option(
+            "--kb",
+            help="Fresh KB to ingest the evidence sentences into (cached between runs; default: "
+            "hotpot-kb.sqlite in the temporary folder, never your own KB).",
+            show_default=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N questions.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the full report JSON to this file.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """HotpotQA: share of questions whose answer string is in the cited evidence."""
+    import json
+    import tempfile
+
+    from cairn.eval.hotpot import run_hotpot_eval
+    from cairn.knowledge import open_kb
+
+    tmp = Path(tempfile.gettempdir())
+    with errors_as_messages():
+        from cairn.eval.hotpot import load_hotpot
+
+        load_hotpot(data)  # a clear error before any KB is created
+        with open_kb(kb or tmp / "hotpot-kb.sqlite") as base:
+            report = run_hotpot_eval(
+                base, data=data, corpus=tmp / "hotpot-corpus" / "hotpot.jsonl", limit=limit
+            )
+    if out is not None:
+        out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if json_out:
+        print_json(report)
+        return
+    sp = report["span"]
+    lat = report["latency_ms"]
+    console.print(
+        f"{report['dataset']}\nanswered {report['answered']:.1%}, abstained "
+        f"{report['abstained']:.1%}; answer in cited evidence: "
+        f"{report['precision_answer_in_cited']:.1%} "
+        f"of answered, {report['answer_in_cited_all']:.1%} of all (abstentions = misses)\n"
+        f"span answers ({report['span_questions']}): {sp['precision_answer_in_cited']:.1%} of "
+        f"answered, {sp['answer_in_cited_all']:.1%} of all; no abstention "
+        f"{sp['no_abstention_answer_in_cited']:.1%}; top-hit sentence baseline "
+        f"{sp['baseline_top_hit_sentence']:.1%}; in top-{report['k']} passages "
+        f"{sp['ceiling_answer_in_top_k_passages']:.1%}\nask p50 {lat['p50']:.0f} ms, p95 "
+        f"{lat['p95']:.0f} ms",
+        highlight=False,
     )

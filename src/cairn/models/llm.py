@@ -125,6 +125,9 @@ class OpenAICompatibleLLM(LLM):
         self.timeout = timeout
         self.name = f"{model} at {url}"
         self._transport = transport
+        # "json_schema" (OpenAI, vLLM, llama.cpp's llama-server) until the server rejects it;
+        # then "json_object" with a "schema" (llama-cpp-python's server accepts only that).
+        self._schema_style = "json_schema"
 
     def complete(
         self,
@@ -142,23 +145,16 @@ class OpenAICompatibleLLM(LLM):
             "temperature": temperature,
             "stream": False,
         }
-        if json_schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "reply", "schema": json_schema, "strict": True},
-            }
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         url = f"{self.base_url}/chat/completions"
-        limit = self.timeout if timeout is None else timeout
-        try:
-            with httpx.Client(timeout=limit, transport=self._transport) as client:
-                resp = client.post(url, json=body, headers=headers)
-        except httpx.TimeoutException as err:
-            raise LLMError(
-                "llm-timeout", f"{url} did not answer within {limit:g} s ({type(err).__name__})"
-            ) from err
-        except httpx.HTTPError as err:
-            raise LLMError("llm-unreachable", f"cannot reach {url}: {err}") from err
+        resp = self._post(body, json_schema, timeout)
+        if (
+            resp.status_code != 200
+            and json_schema is not None
+            and self._schema_style == "json_schema"
+            and "response_format" in resp.text
+        ):
+            self._schema_style = "json_object"  # the server rejected the OpenAI form
+            resp = self._post(body, json_schema, timeout)
         if resp.status_code != 200:
             raise LLMError(
                 "llm-http", f"{url} answered HTTP {resp.status_code}: {_clip(resp.text)!r}"
@@ -174,6 +170,30 @@ class OpenAICompatibleLLM(LLM):
         if not isinstance(content, str):
             raise LLMError("llm-garbage", f"{url} sent no text content: {_clip(resp.text)!r}")
         return content
+
+    def _post(
+        self, body: dict[str, Any], json_schema: dict[str, Any] | None, timeout: float | None
+    ) -> httpx.Response:
+        body = dict(body)
+        if json_schema is not None and self._schema_style == "json_schema":
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": json_schema, "strict": True},
+            }
+        elif json_schema is not None:
+            body["response_format"] = {"type": "json_object", "schema": json_schema}
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        url = f"{self.base_url}/chat/completions"
+        limit = self.timeout if timeout is None else timeout
+        try:
+            with httpx.Client(timeout=limit, transport=self._transport) as client:
+                return client.post(url, json=body, headers=headers)
+        except httpx.TimeoutException as err:
+            raise LLMError(
+                "llm-timeout", f"{url} did not answer within {limit:g} s ({type(err).__name__})"
+            ) from err
+        except httpx.HTTPError as err:
+            raise LLMError("llm-unreachable", f"cannot reach {url}: {err}") from err
 
 
 def smollm2_path() -> Path | None:
