@@ -181,6 +181,17 @@ def test_load_llm(monkeypatch: pytest.MonkeyPatch) -> None:
         load_llm("gpt-9")
 
 
+def test_load_llm_timeout_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_llm("http://127.0.0.1:9/v1").timeout == 20.0
+    monkeypatch.setenv("CAIRN_LLM_TIMEOUT", "90")
+    assert load_llm("http://127.0.0.1:9/v1").timeout == 90.0
+    assert load_llm("http://127.0.0.1:9/v1", timeout=5).timeout == 5
+    for bad in ("soon", "0", "-3", "1e9"):
+        monkeypatch.setenv("CAIRN_LLM_TIMEOUT", bad)
+        with pytest.raises(ModelError, match="CAIRN_LLM_TIMEOUT"):
+            load_llm("http://127.0.0.1:9/v1")
+
+
 def test_llama_cpp_missing_package(monkeypatch: pytest.MonkeyPatch) -> None:
     real = llm_mod.importlib.import_module
 

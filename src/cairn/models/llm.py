@@ -37,6 +37,7 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 LLAMA_HINT = "pip install 'cairn[llm]' (builds llama.cpp, ~18 min)"
 MODEL_ENV = "CAIRN_LLM_MODEL"
 API_KEY_ENV = "CAIRN_LLM_API_KEY"
+TIMEOUT_ENV = "CAIRN_LLM_TIMEOUT"
 
 
 class LLMError(CairnError):
@@ -339,10 +340,13 @@ class FakeLLM(LLM):
         return r(messages) if callable(r) else r
 
 
-def load_llm(spec: str | None, *, timeout: float = DEFAULT_TIMEOUT) -> LLM:
+def load_llm(spec: str | None, *, timeout: float | None = None) -> LLM:
     """``"local"``: llama.cpp with the packaged SmolLM2; a ``.gguf`` path: that file;
     an ``http(s)://`` URL: an OpenAI-compatible server (model from ``$CAIRN_LLM_MODEL``,
-    else ``"default"``; API key from ``$CAIRN_LLM_API_KEY``)."""
+    else ``"default"``; API key from ``$CAIRN_LLM_API_KEY``; seconds to wait for a reply
+    from ``timeout``, else ``$CAIRN_LLM_TIMEOUT``, else 20)."""
+    if timeout is None:
+        timeout = _timeout_from_env()
     s = (spec or "").strip()
     if s in ("local", "smollm2"):
         return LlamaCppLLM()
@@ -358,3 +362,19 @@ def load_llm(spec: str | None, *, timeout: float = DEFAULT_TIMEOUT) -> LLM:
     raise ModelError(
         "bad-llm", f"unknown LLM {spec!r}: use 'local', a .gguf path, or an http(s):// URL"
     )
+
+
+def _timeout_from_env() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise ModelError(
+            "bad-llm-timeout",
+            f"${TIMEOUT_ENV} = {raw!r}: must be a number of seconds between 0 and 3600",
+        )
+    return value
