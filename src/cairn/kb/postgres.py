@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -56,6 +57,14 @@ Conn = psycopg.Connection[tuple[Any, ...]]
 # BM25 parameters (the usual defaults; SQLite's FTS5 uses the same).
 BM25_K1 = 1.2
 BM25_B = 0.75
+# As in the SQLite store: lexemes in more than this share of chunks say little and are dropped
+# (the three rarest are kept when fewer than two would remain).
+MAX_TERM_DF = 0.2
+# Candidates are the chunks holding the query's rarest lexemes, taken rarest first until their
+# postings reach this many (at least one lexeme); all the query's kept lexemes score them. On a
+# large knowledge base this bounds the tsvectors read per query (the cost of keyword search);
+# chunks holding only the commonest query lexemes, which score lowest, are not considered.
+KEYWORD_CANDIDATES = 5_000
 HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -190,36 +199,33 @@ _SOURCE_COLUMNS = (
     "s.ingested_at, s.size_bytes, s.n_documents, s.n_chunks"
 )
 
+# BM25 over the candidates' tsvectors. A candidate's length (its token count) is the ratio of
+# two ts_rank values, unnormalised over length-normalised (flag 2 divides by the number of
+# positions): exact, and far cheaper than unnesting every candidate's tsvector. Term
+# frequencies come from the tsvector cut down to the query's lexemes (setweight + ts_filter).
 _KEYWORD_SQL = """
-WITH q AS (
-    SELECT * FROM unnest(%(lexemes)s::text[], %(queries)s::tsquery[]) AS q(lexeme, query)
-), corpus AS (
-    SELECT greatest(coalesce(sum(n_chunks), 0), 1)::float8 AS n,
-           greatest(coalesce(sum(n_tokens), 0)::float8
-                    / greatest(coalesce(sum(n_chunks), 0), 1), 1.0) AS avgdl
-    FROM sources
-), df AS (
-    SELECT q.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ q.query)::float8 AS n
-    FROM q
-), hits AS (
+WITH hits AS MATERIALIZED (
     SELECT c.id, c.tsv FROM chunks c JOIN sources s ON s.id = c.source_id
-    WHERE c.tsv @@ %(query)s::tsquery AND {where}
+    WHERE c.tsv @@ %(candidates)s::tsquery AND {where}
 )
-SELECT h.id,
-       sum(ln(1 + (corpus.n - df.n + 0.5) / (df.n + 0.5))
-           * cardinality(u.positions) * (%(k1)s + 1)
-           / (cardinality(u.positions)
-              + %(k1)s * (1 - %(b)s + %(b)s * len.dl / corpus.avgdl))) AS score
+SELECT h.id, (
+    SELECT sum((%(idf)s::float8[])[array_position(%(lexemes)s::text[], u.lexeme)]
+               * cardinality(u.positions) * (%(k1)s + 1)
+               / (cardinality(u.positions)
+                  + %(k1)s * (1 - %(b)s + %(b)s * coalesce(
+                      round(ts_rank(h.tsv, %(query)s::tsquery, 0)
+                            / nullif(ts_rank(h.tsv, %(query)s::tsquery, 2), 0)),
+                      %(avgdl)s) / %(avgdl)s)))
+    FROM unnest(ts_filter(setweight(h.tsv, 'A', %(lexemes)s::text[]), '{{a}}')) u
+) AS score
 FROM hits h
-CROSS JOIN corpus
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(cardinality(p.positions)), 0)::float8 AS dl FROM unnest(h.tsv) p
-) len
-CROSS JOIN LATERAL unnest(h.tsv) u
-JOIN df ON df.lexeme = u.lexeme
-GROUP BY h.id
 ORDER BY score DESC, h.id
 LIMIT %(k)s
+"""
+
+_DF_SQL = """
+SELECT q.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ q.query)
+FROM unnest(%(lexemes)s::text[], %(queries)s::tsquery[]) AS q(lexeme, query)
 """
 
 
@@ -269,6 +275,9 @@ class PostgresStore:
         finally:
             first.close()
         self._iterative_scan = _version(self.pgvector_version) >= (0, 8, 0)
+        self._df_lock = threading.Lock()
+        self._df_cache: dict[str, int] = {}
+        self._df_corpus: tuple[int, int, int] | None = None
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             dsn,
             kwargs=kwargs,
@@ -332,6 +341,8 @@ class PostgresStore:
     def _migrate(self, conn: Conn) -> list[str]:
         """Create the schema if needed and apply pending migrations; return those applied."""
         applied: list[str] = []
+        if self._up_to_date(conn):  # read-only: so a read replica can be opened for search
+            return applied
         with conn.transaction():
             conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
@@ -355,6 +366,17 @@ class PostgresStore:
                 conn.execute("INSERT INTO migrations (name) VALUES (%s)", (name,))
                 applied.append(name)
         return applied
+
+    def _up_to_date(self, conn: Conn) -> bool:
+        """Whether the schema exists with every migration applied (reads only)."""
+        found = conn.execute(
+            "SELECT to_regclass(quote_ident(%s) || '.migrations')", (self.schema,)
+        ).fetchone()
+        if found is None or found[0] is None:
+            return False
+        query = sql.SQL("SELECT name FROM {}.migrations").format(sql.Identifier(self.schema))
+        done = {str(r[0]) for r in conn.execute(query)}
+        return all(name in done for name, _ in MIGRATIONS)
 
     def _configure(self, conn: Conn) -> None:
         conn.execute("SELECT set_config('search_path', %s, false)", (self._search_path,))
@@ -495,65 +517,74 @@ class PostgresStore:
         assert row is not None
         source_id = int(row[0])
         entity_ids = self._entity_ids(conn, documents)
+        # A few statements per source, not per document: ids come back keyed by doc_key
+        # (unique in a source) and (document, ord), and are assigned in document order.
         with conn.cursor() as cur:
-            for d, doc in enumerate(documents):
-                row = cur.execute(
-                    "INSERT INTO documents (source_id, doc_key, title, text, metadata) "
-                    "VALUES (%s, %s, %s, %s, %s) RETURNING id",
-                    (source_id, doc.doc_key, doc.title, doc.text, json.dumps(doc.metadata)),
-                ).fetchone()
-                assert row is not None
-                document_id = int(row[0])
-                if not doc.chunks:
-                    continue
+            cur.execute(
+                "INSERT INTO documents (source_id, doc_key, title, text, metadata) "
+                "SELECT %s, t.doc_key, t.title, t.text, t.metadata::jsonb "
+                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY "
+                "AS t(doc_key, title, text, metadata, n) ORDER BY t.n RETURNING id, doc_key",
+                (
+                    source_id,
+                    [doc.doc_key for doc in documents],
+                    [doc.title for doc in documents],
+                    [doc.text for doc in documents],
+                    [json.dumps(doc.metadata) for doc in documents],
+                ),
+            )
+            by_key = {str(k): int(i) for i, k in cur.fetchall()}
+            doc_ids = [by_key[doc.doc_key] for doc in documents]
+            spans = [(d, o, c) for d, doc in enumerate(documents) for o, c in enumerate(doc.chunks)]
+            chunk_ids: dict[tuple[int, int], int] = {}
+            if spans:
                 cur.execute(
                     'INSERT INTO chunks (document_id, source_id, ord, start, "end", title, text) '
-                    "SELECT %s, %s, t.ord, t.start, t.end, %s, t.text "
-                    "FROM unnest(%s::int[], %s::int[], %s::int[], %s::text[]) "
-                    'AS t(ord, start, "end", text) RETURNING id, ord',
+                    "SELECT t.document_id, %s, t.ord, t.start, t.end, t.title, t.text "
+                    "FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::int[], %s::text[], "
+                    '%s::text[]) WITH ORDINALITY AS t(document_id, ord, start, "end", title, text, '
+                    "n) ORDER BY t.n RETURNING id, document_id, ord",
                     (
-                        document_id,
                         source_id,
-                        doc.title,
-                        list(range(len(doc.chunks))),
-                        [c.start for c in doc.chunks],
-                        [c.end for c in doc.chunks],
-                        [c.text for c in doc.chunks],
+                        [doc_ids[d] for d, _, _ in spans],
+                        [o for _, o, _ in spans],
+                        [c.start for _, _, c in spans],
+                        [c.end for _, _, c in spans],
+                        [documents[d].title for d, _, _ in spans],
+                        [c.text for _, _, c in spans],
                     ),
                 )
-                chunk_ids = {int(o): int(i) for i, o in cur.fetchall()}
-                embeddings = [
-                    (chunk_ids[o], model, vectors[(d, o)])
-                    for o in range(len(doc.chunks))
-                    if (d, o) in vectors
-                ]
-                if embeddings:
-                    cur.executemany(
-                        "INSERT INTO embeddings (chunk_id, model, vector) VALUES (%s, %s, %s)",
-                        embeddings,
-                    )
-                mentions = [
-                    (chunk_ids[o], entity_ids[m.key], m.start, m.end)
-                    for o, c in enumerate(doc.chunks)
-                    for m in c.entities
-                ]
-                if mentions:
-                    cur.executemany(
-                        'INSERT INTO mentions (chunk_id, entity_id, start, "end") '
-                        "VALUES (%s, %s, %s, %s)",
-                        mentions,
-                    )
-                relations = [
-                    (entity_ids[r.subject], r.predicate, entity_ids[r.object], chunk_ids[o])
-                    for o, c in enumerate(doc.chunks)
-                    for r in c.relations
-                ]
-                if relations:
-                    cur.executemany(
-                        "INSERT INTO relations (subject_id, predicate, object_id, chunk_id) "
-                        "VALUES (%s, %s, %s, %s)",
-                        relations,
-                    )
+                doc_index = {i: d for d, i in enumerate(doc_ids)}
+                chunk_ids = {(doc_index[int(di)], int(o)): int(i) for i, di, o in cur.fetchall()}
+            if vectors:
+                with cur.copy(
+                    "COPY embeddings (chunk_id, model, vector) FROM STDIN WITH (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(["int8", "text", "vector"])
+                    for key, vector in vectors.items():
+                        copy.write_row((chunk_ids[key], model, vector))
+            mentions = [
+                (chunk_ids[(d, o)], entity_ids[m.key], m.start, m.end)
+                for d, o, c in spans
+                for m in c.entities
+            ]
+            if mentions:
+                cur.executemany(
+                    'INSERT INTO mentions (chunk_id, entity_id, start, "end") '
+                    "VALUES (%s, %s, %s, %s)",
+                    mentions,
+                )
+            relations = [
+                (entity_ids[r.subject], r.predicate, entity_ids[r.object], chunk_ids[(d, o)])
+                for d, o, c in spans
+                for r in c.relations
+            ]
+            if relations:
+                cur.executemany(
+                    "INSERT INTO relations (subject_id, predicate, object_id, chunk_id) "
+                    "VALUES (%s, %s, %s, %s)",
+                    relations,
+                )
         conn.execute(
             "UPDATE sources s SET n_documents = %s, n_chunks = t.n, n_tokens = t.tokens "
             "FROM (SELECT count(*) AS n, coalesce(sum((SELECT sum(cardinality(p.positions)) "
@@ -696,20 +727,66 @@ class PostgresStore:
             ]
             if not lexemes:  # only stop words or punctuation
                 return []
-            queries = [_tsquery_lexeme(x) for x in lexemes]
+            row = conn.execute(
+                "SELECT coalesce(sum(n_chunks), 0), coalesce(sum(n_tokens), 0), count(*), "
+                "coalesce(max(id), 0) FROM sources"
+            ).fetchone()
+            assert row is not None
+            n, avgdl = max(int(row[0]), 1), max(float(row[1]) / max(int(row[0]), 1), 1.0)
+            df = self._document_frequencies(conn, (int(row[0]), int(row[2]), int(row[3])), lexemes)
+            kept = sorted((x for x in lexemes if df[x] > 0), key=lambda x: (df[x], x))
+            if not kept:
+                return []
+            common = [x for x in kept if df[x] <= MAX_TERM_DF * n]
+            kept = common if len(common) >= 2 else kept[:3]
+            candidates: list[str] = []
+            postings = 0
+            for x in kept:
+                if candidates and postings + df[x] > KEYWORD_CANDIDATES:
+                    break
+                candidates.append(x)
+                postings += df[x]
             rows = conn.execute(
                 _KEYWORD_SQL.format(where=where),
                 {
                     **params,
-                    "lexemes": lexemes,
-                    "queries": queries,
-                    "query": " | ".join(queries),
+                    "lexemes": kept,
+                    "idf": [float(np.log(1 + (n - df[x] + 0.5) / (df[x] + 0.5))) for x in kept],
+                    "candidates": " | ".join(_tsquery_lexeme(x) for x in candidates),
+                    "query": " | ".join(_tsquery_lexeme(x) for x in kept),
+                    "avgdl": avgdl,
                     "k1": BM25_K1,
                     "b": BM25_B,
                     "k": k,
                 },
             ).fetchall()
         return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
+
+    def _document_frequencies(
+        self, conn: Conn, corpus: tuple[int, int, int], lexemes: list[str]
+    ) -> dict[str, int]:
+        """How many chunks hold each lexeme, cached while the sources are unchanged.
+
+        ``corpus`` (chunks, sources, newest source id) changes with every write or forget, by
+        this process or another.
+        """
+        with self._df_lock:
+            if self._df_corpus != corpus or len(self._df_cache) > 50_000:
+                self._df_cache, self._df_corpus = {}, corpus
+            cache = self._df_cache
+            missing = [x for x in lexemes if x not in cache]
+        if missing:
+            rows = conn.execute(
+                _DF_SQL,
+                {"lexemes": missing, "queries": [_tsquery_lexeme(x) for x in missing]},
+            ).fetchall()
+            with self._df_lock:
+                if self._df_corpus == corpus:
+                    cache.update((str(x), int(c)) for x, c in rows)
+            found = {str(x): int(c) for x, c in rows}
+        else:
+            found = {}
+        return {x: found[x] if x in found else cache[x] for x in lexemes}
 
     def dense_search(
         self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters

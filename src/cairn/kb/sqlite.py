@@ -56,6 +56,10 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # rarer ones remain: they add little to BM25 and most of its cost on large collections.
 # Chosen on SciFact *train* queries (see BENCHMARKS.md).
 MAX_TERM_DF = 0.2
+# And the postings a keyword search reads are bounded: terms are kept rarest first until their
+# document frequencies add up to this (at least two terms). On SciFact-sized collections this
+# never binds; at a million chunks it keeps a query's cost near that of 100k (bench/scale_suite.py).
+MAX_QUERY_POSTINGS = 50_000
 _STEMMER = Stemmer.Stemmer("porter")  # the same algorithm as FTS5's porter tokenizer
 
 
@@ -68,8 +72,10 @@ class SQLiteStore:
         *,
         ann_threshold: int = 50_000,
         max_term_df: float = MAX_TERM_DF,
+        max_query_postings: int = MAX_QUERY_POSTINGS,
     ) -> None:
         self.max_term_df = max_term_df
+        self.max_query_postings = max_query_postings
         self.path = Path(path).expanduser()
         if self.path.is_dir():
             raise StoreError("kb-is-dir", f"--kb {self.path} is a folder; give a file path")
@@ -449,11 +455,18 @@ class SQLiteStore:
             for s in missing:
                 cache[s] = int(found.get(s, 0))
         limit = self.max_term_df * self._chunk_count
-        kept = [t for t, s in zip(terms, stems, strict=True) if cache[s] <= limit]
-        if len(kept) >= 2:
-            return kept
-        by_rarity = sorted(zip(terms, stems, strict=True), key=lambda p: cache[p[1]])
-        return [t for t, _ in by_rarity[:3]]
+        kept = [(t, s) for t, s in zip(terms, stems, strict=True) if cache[s] <= limit]
+        if len(kept) < 2:
+            by_rarity = sorted(zip(terms, stems, strict=True), key=lambda p: cache[p[1]])
+            return [t for t, _ in by_rarity[:3]]
+        chosen: set[str] = set()
+        postings = 0
+        for t, s in sorted(kept, key=lambda p: cache[p[1]]):
+            if len(chosen) >= 2 and postings + cache[s] > self.max_query_postings:
+                break
+            chosen.add(t)
+            postings += cache[s]
+        return [t for t, _ in kept if t in chosen]
 
     def dense_search(
         self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters
