@@ -269,3 +269,14 @@ def test_open_store_with_a_postgres_url(postgres_dsn: str) -> None:
     with pytest.raises(StoreError) as info:
         open_store(postgres_dsn.replace("postgresql://", "postgres://") + "_missing")
     assert info.value.code == "pg-connect"
+
+
+def test_cairn_kb_env_may_name_a_postgres_url(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAIRN_KB", postgres_dsn)
+    store = open_store(None)
+    try:
+        assert isinstance(store, PostgresStore)
+    finally:
+        store.close()

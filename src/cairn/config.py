@@ -8,10 +8,19 @@ from pathlib import Path
 from platformdirs import user_cache_dir, user_data_dir
 
 
+def default_kb_spec() -> str | Path:
+    """``$CAIRN_KB`` (a SQLite path or a ``postgresql://`` URL), else the default SQLite file."""
+    env = (os.environ.get("CAIRN_KB") or "").strip()
+    if env.lower().startswith(("postgresql://", "postgres://")):
+        return env
+    return default_kb_path()
+
+
 def default_kb_path() -> Path:
-    """``$CAIRN_KB``, else ``<user data dir>/cairn/kb.sqlite``."""
-    env = os.environ.get("CAIRN_KB")
-    if env:
+    """The default SQLite file: ``$CAIRN_KB`` when it is a path, else
+    ``<user data dir>/cairn/kb.sqlite`` (also the data folder's anchor for a URL)."""
+    env = (os.environ.get("CAIRN_KB") or "").strip()
+    if env and "://" not in env:
         return Path(env).expanduser()
     return Path(user_data_dir("cairn", appauthor=False)) / "kb.sqlite"
 

@@ -1,15 +1,15 @@
 """Choose a store from one setting (txtai ``database/factory.py`` style).
 
-``open_store(None)`` opens the default SQLite file (``$CAIRN_KB``), a ``postgresql://`` (or
-``postgres://``) URL opens a :class:`~cairn.kb.postgres.PostgresStore`, and anything else is
-the path of a SQLite file.
+``open_store(None)`` opens ``$CAIRN_KB`` (else the default SQLite file); a ``postgresql://``
+(or ``postgres://``) URL opens a :class:`~cairn.kb.postgres.PostgresStore`, and anything else
+is the path of a SQLite file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cairn.config import default_kb_path
+from cairn.config import default_kb_spec
 from cairn.errors import StoreError
 from cairn.kb.protocol import Store
 from cairn.kb.sqlite import SQLiteStore
@@ -24,7 +24,7 @@ def is_postgres_url(spec: str | Path | None) -> bool:
 def open_store(spec: str | Path | None = None) -> Store:
     """Open (creating if needed) the store that ``spec`` names; see the module docstring."""
     if spec is None:
-        return SQLiteStore(default_kb_path())
+        spec = default_kb_spec()
     if is_postgres_url(spec):
         try:
             from cairn.kb.postgres import PostgresStore
