@@ -291,3 +291,22 @@ def test_open_store_postgres_without_the_extra(monkeypatch: pytest.MonkeyPatch) 
     assert info.value.code == "pg-driver-missing"
     assert "psycopg" in info.value.message
     assert "pip install 'cairn[postgres]'" in info.value.message
+
+
+def test_ann_index_loads_onnxruntime_first() -> None:
+    """A fresh process whose first native vector code is the store's usearch index can still
+    load the encoder afterwards (the other import order crashes the interpreter)."""
+    import subprocess
+
+    code = (
+        "import numpy as np\n"
+        "from cairn.kb.vectors import _usearch_index\n"
+        "Index = _usearch_index()\n"
+        "ix = Index(ndim=4, metric='cos', dtype='f16')\n"
+        "ix.add(np.arange(3), np.eye(3, 4, dtype=np.float32))\n"
+        "import onnxruntime\n"
+        "print(len(ix), onnxruntime.get_device())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[0] == "3"

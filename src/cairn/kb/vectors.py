@@ -20,6 +20,20 @@ import numpy.typing as npt
 Vec = npt.NDArray[np.float32]
 
 
+def _usearch_index() -> Any:
+    """usearch's ``Index`` class, imported after onnxruntime.
+
+    Importing onnxruntime *after* usearch's native module crashes the process (SIGSEGV, seen
+    with usearch 2.26 and onnxruntime 1.32 on Linux); the other order is fine. The store can be
+    the first to need usearch (a search with a precomputed vector, a test with a fake
+    embedder), so it loads onnxruntime first, always.
+    """
+    import onnxruntime  # noqa: F401  (load order, see above)
+    from usearch.index import Index
+
+    return Index
+
+
 @dataclass
 class _Loaded:
     generation: int
@@ -119,8 +133,7 @@ class VectorIndex:
             meta = json.loads(meta_path.read_text())
             if meta.get("generation") != generation or meta.get("count") != count:
                 return False
-            from usearch.index import Index
-
+            Index = _usearch_index()
             index = Index.restore(str(self.cache_path), expansion_search=self.expansion_search)
             if index is None:
                 return False
@@ -131,8 +144,7 @@ class VectorIndex:
             return False
 
     def _build_ann(self, generation: int, ids: npt.NDArray[np.int64], matrix: Vec) -> None:
-        from usearch.index import Index
-
+        Index = _usearch_index()
         index = Index(
             ndim=matrix.shape[1],
             metric="cos",
