@@ -25,7 +25,13 @@ def demo(
     from cairn.answer import ask
     from cairn.cli.answer_commands import print_answer
     from cairn.cli.kb_commands import ingest_with_progress, print_hit
-    from cairn.demo import DEMO_LICENSE, DEMO_QUESTION, DEMO_SOURCE_URL, demo_files
+    from cairn.demo import (
+        DEMO_LICENSE,
+        DEMO_QUESTION,
+        DEMO_SOURCE_URL,
+        demo_files,
+        forget_other_copies,
+    )
     from cairn.ingest.pipeline import Status
     from cairn.knowledge import open_kb
 
@@ -45,6 +51,13 @@ def demo(
         )
         counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status if report.count(s))
         console.print(f"ingested {len(report.outcomes)} files ({counts})")
+        gone = forget_other_copies(base)
+        if gone:
+            folders = sorted({str(Path(u).parent) for u in gone})
+            console.print(
+                f"forgot {len(gone)} copies of the demo articles stored from other checkouts "
+                f"({', '.join(folders)})"
+            )
         console.print(f"\n[bold]ask:[/] {q}\n")
         print_answer(ask(base, q, collections=["demo"]))
         console.print(f"\n[bold]search:[/] {q}\n")
