@@ -282,21 +282,7 @@ def sources(
         rows = base.sources(collection)
     if json_out:
         for s in rows:
-            print_json(
-                {
-                    "id": s.id,
-                    "uri": s.uri,
-                    "collection": s.provenance.collection,
-                    "license": s.provenance.license,
-                    "consent": s.provenance.consent.value,
-                    "owner": s.provenance.owner,
-                    "source_url": s.provenance.source_url,
-                    "ingested_at": s.ingested_at,
-                    "documents": s.n_documents,
-                    "chunks": s.n_chunks,
-                    "content_hash": s.content_hash,
-                }
-            )
+            print_json(s.to_dict())
         return
     table = Table("id", "source", "collection", "licence", "consent", "docs", "chunks", "ingested")
     for s in rows:

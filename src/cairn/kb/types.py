@@ -36,6 +36,22 @@ class Source:
     n_chunks: int = 0
     size_bytes: int = 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The source as `cairn sources --json` and `GET /api/sources` show it."""
+        return {
+            "id": self.id,
+            "uri": self.uri,
+            "collection": self.provenance.collection,
+            "license": self.provenance.license,
+            "consent": self.provenance.consent.value,
+            "owner": self.provenance.owner,
+            "source_url": self.provenance.source_url,
+            "ingested_at": self.ingested_at,
+            "documents": self.n_documents,
+            "chunks": self.n_chunks,
+            "content_hash": self.content_hash,
+        }
+
 
 @dataclass(frozen=True)
 class DocumentIn:

@@ -33,7 +33,6 @@ from cairn.events import Event, EventType
 from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, check_zip
 from cairn.ingest.pipeline import Status
 from cairn.ingest.provenance import make_provenance
-from cairn.kb.types import Source
 from cairn.knowledge import KnowledgeBase
 from cairn.pipeline.stages import PipelineError
 from cairn.search.types import SearchHit
@@ -312,26 +311,10 @@ def ask_endpoint(svc: ServicesDep, body: AskRequest) -> dict[str, Any]:
     return answer.to_dict()
 
 
-def source_json(s: Source) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "uri": s.uri,
-        "collection": s.provenance.collection,
-        "license": s.provenance.license,
-        "consent": s.provenance.consent.value,
-        "owner": s.provenance.owner,
-        "source_url": s.provenance.source_url,
-        "ingested_at": s.ingested_at,
-        "documents": s.n_documents,
-        "chunks": s.n_chunks,
-        "content_hash": s.content_hash,
-    }
-
-
 @router.get("/sources")
 def sources(svc: ServicesDep, collection: Annotated[str | None, Query()] = None) -> dict[str, Any]:
     """Sources with their provenance and counts."""
-    return {"sources": [source_json(s) for s in svc.kb.sources(collection)]}
+    return {"sources": [s.to_dict() for s in svc.kb.sources(collection)]}
 
 
 @router.delete("/sources/{source_id}")
