@@ -50,6 +50,7 @@ from cairn.ingest.pipeline import (
     IngestReport,
     Status,
     _embedding_text,
+    _finish,
     _record,
     _unique_keys,
 )
@@ -399,19 +400,7 @@ def _run(
     if batch.jobs:
         submit(batch)
     collect(block=True)
-    report.seconds = time.perf_counter() - started
-    on_event(
-        Event(
-            EventType.stage_end,
-            STAGE,
-            {
-                "seconds": round(report.seconds, 3),
-                **{s.value: report.count(s) for s in Status},
-                "chunks": report.chunks_embedded,
-            },
-        )
-    )
-    return report
+    return _finish(report, on_event, started)
 
 
 def _lost(job: _Job, err: BaseException, retries: int) -> FileOutcome:

@@ -136,6 +136,11 @@ def ingest_paths(
             pending = []
     if pending:
         _flush(store, embedder, extractor, options, pending, report, on_event)
+    return _finish(report, on_event, started)
+
+
+def _finish(report: IngestReport, on_event: EventCallback, started: float) -> IngestReport:
+    """Stamp the report's duration and announce the end of the ingest stage."""
     report.seconds = time.perf_counter() - started
     on_event(
         Event(
