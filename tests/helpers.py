@@ -15,6 +15,7 @@ from cairn.answer.verify import SupportModel
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
+from cairn.ports import free_port as free_port  # re-exported for the tests
 
 # Fixed verifier weights, so tests do not depend on the fitted verifier.json.
 FIXED_SUPPORT = SupportModel(
@@ -52,13 +53,6 @@ def fake_kb(root: Path, docs: Mapping[str, str]) -> KnowledgeBase:
     )
     base.ingest(files, collection="town", license="CC-BY-4.0")
     return base
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -4,7 +4,6 @@ loopback OpenAI-compatible server; fallback to the extractive answer when the mo
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from cairn.eval import qa
 from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
 from cairn.models.llm import LLM, FakeLLM, LLMError, OpenAICompatibleLLM
+from cairn.ports import free_port
 from helpers import FIXED_SUPPORT, TOWN_DOCS, fake_kb
 from test_llm import CannedServer, Route, completion, start_canned_server
 
@@ -144,16 +144,10 @@ def test_unreachable_model_falls_back(kb: KnowledgeBase) -> None:
     assert "generation failed (llm-unreachable" in a.text and a.short_answer == "1874"
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_unreachable_url_falls_back_over_real_http(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}/v1"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     a = _ask(kb, QUESTION, OpenAICompatibleLLM(url, timeout=2.0))
     assert a.mode == "extractive" and a.short_answer == "1874"
     assert a.reason.startswith("generation failed (llm-unreachable: cannot reach")
@@ -405,7 +399,7 @@ def test_llama_cpp_server_over_loopback(
 
     from cairn.models.llm import smollm2_path
 
-    port = _closed_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path())]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]

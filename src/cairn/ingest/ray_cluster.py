@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,12 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from cairn.errors import IngestError
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from cairn.ports import free_port
 
 
 def _ray_cli() -> str:
@@ -83,7 +77,7 @@ class LocalRayCluster:
     def start(self) -> None:
         # A short path: Ray's unix socket names must fit in 107 bytes.
         self.temp_dir = Path(tempfile.mkdtemp(prefix="cairn-ray-", dir="/tmp"))
-        self.port = _free_port()
+        self.port = free_port()
         self.head = self._node(
             "head",
             [
@@ -91,8 +85,8 @@ class LocalRayCluster:
                 f"--port={self.port}",
                 f"--num-cpus={self.head_cpus}",
                 "--include-dashboard=false",
-                f"--dashboard-port={_free_port()}",
-                f"--ray-client-server-port={_free_port()}",
+                f"--dashboard-port={free_port()}",
+                f"--ray-client-server-port={free_port()}",
                 "--disable-usage-stats",
             ],
         )
@@ -118,8 +112,8 @@ class LocalRayCluster:
             "--num-gpus=0",
             f"--temp-dir={self.temp_dir}",
             f"--object-store-memory={self.object_store_bytes}",
-            f"--dashboard-agent-listen-port={_free_port()}",
-            f"--metrics-export-port={_free_port()}",
+            f"--dashboard-agent-listen-port={free_port()}",
+            f"--metrics-export-port={free_port()}",
             *args,
         ]
         env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
