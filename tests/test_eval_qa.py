@@ -110,3 +110,19 @@ def test_run_qa_eval_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(report["risk_coverage_report"]) == 41
     assert report["latency_ms_report"]["n"] == 2
     assert set(report["model"]["weights"]) == set(qa.FEATURES)
+
+
+def test_cli_save_weights_needs_fit(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cairn.answer.verify import WEIGHTS_PATH
+    from cairn.cli import app
+
+    before = WEIGHTS_PATH.read_bytes()
+    r = CliRunner().invoke(
+        app, ["eval", "qa", "--save-weights", "--kb", str(tmp_path / "kb.sqlite")]
+    )
+    assert r.exit_code == 2, r.output
+    assert "pass --fit" in r.output
+    assert WEIGHTS_PATH.read_bytes() == before
+    assert not (tmp_path / "kb.sqlite").exists()

@@ -177,6 +177,10 @@ def qa_command(
 
     tmp = Path(tempfile.gettempdir())
     with errors_as_messages():
+        if save_weights and not fit:
+            raise ConfigError(
+                "bad-option", "--save-weights writes a refitted model: pass --fit with it"
+            )
         if not squad.is_file():
             raise ConfigError("missing-data", f"no SQuAD file at {squad} (pass --squad PATH)")
         with open_kb(kb or tmp / "squad-kb.sqlite") as base:
