@@ -57,6 +57,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 SIZES = (10_000, 100_000, 1_000_000)
 SIGMA = 0.05
+KEYWORD_CHECKS = 50  # test claims whose budgeted keyword top 10 is compared with unbounded BM25
 BUDGET_MS = 100_000  # per mode and size: a mode slower than this is measured on fewer queries
 PG_SETTINGS = {
     "listen_addresses": "127.0.0.1",
@@ -245,9 +246,6 @@ def pg_sql(dsn: str, statement: str, params: Sequence[Any] = ()) -> list[tuple[A
         return list(cur.fetchall()) if cur.description else []
 
 
-HNSW_DDL = "CREATE INDEX embeddings_hnsw ON cairn.embeddings USING hnsw (vector vector_cosine_ops)"
-
-
 def pg_drop_hnsw(dsn: str) -> None:
     pg_sql(dsn, "DROP INDEX IF EXISTS cairn.embeddings_hnsw")
 
@@ -255,11 +253,14 @@ def pg_drop_hnsw(dsn: str) -> None:
 def pg_build_hnsw(dsn: str) -> float:
     import psycopg
 
+    from cairn.kb.postgres import HNSW_INDEX_SQL
+
     with psycopg.connect(dsn, autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('cairn.embeddings_hnsw')").fetchone() != (None,):
             return 0.0
         t = time.perf_counter()
-        conn.execute(HNSW_DDL)
+        conn.execute("SET search_path = cairn, public")
+        conn.execute(HNSW_INDEX_SQL)  # the store's own, with its graph settings
         conn.execute("ANALYZE")
         return round(time.perf_counter() - t, 1)
 
@@ -472,7 +473,37 @@ def measure(
         }
         if tune and len(ids) >= 50_000:
             out["tuning"] = tune_ef(kb, spec, tune, ids, matrix)
+        if spec.startswith("postgresql://"):
+            out["keyword_agreement@10"] = keyword_agreement(kb, queries[:KEYWORD_CHECKS])
     return out
+
+
+def keyword_agreement(kb: Any, queries: list[str]) -> dict[str, float]:
+    """Top-10 overlap of PostgreSQL keyword search (with its candidate budget) with the same
+    BM25 over every chunk that holds a query lexeme (no budget): what the budget costs."""
+    from cairn.kb import postgres
+    from cairn.search.types import SearchFilters
+
+    budget = postgres.KEYWORD_CANDIDATES
+    overlap, slow_ms = [], []
+    for q in queries:
+        terms = kb_terms(q)
+        got = {h.chunk_id for h in kb.store.keyword_search(terms, 10, SearchFilters())}
+        postgres.KEYWORD_CANDIDATES = 10**12
+        try:
+            t = time.perf_counter()
+            everything = kb.store.keyword_search(terms, 10, SearchFilters())
+            slow_ms.append((time.perf_counter() - t) * 1000)
+        finally:
+            postgres.KEYWORD_CANDIDATES = budget
+        truth = {h.chunk_id for h in everything}
+        overlap.append(len(got & truth) / max(1, len(truth)))
+    return {
+        "mean": round(float(np.mean(overlap)), 4),
+        "queries": len(queries),
+        "unbounded_p50_ms": pct(slow_ms, 0.5),
+        "unbounded_p95_ms": pct(slow_ms, 0.95),
+    }
 
 
 def kb_terms(q: str) -> list[str]:
@@ -505,7 +536,7 @@ def tune_ef(kb: Any, spec: str, tune: list[str], ids: Any, matrix: Any) -> list[
             index.expansion_search = ef
             return [int(x) for x in index.search(v, 10).keys]
 
-    for ef in (16, 32, 64, 128, 200, 400):
+    for ef in (16, 32, 64, 128, 200, 400, 600, 800, 1000):
         ms, rec = [], []
         for v, truth in zip(vectors, exact, strict=True):
             t = time.perf_counter()

@@ -588,6 +588,9 @@ def test_library_errors_map_to_statuses() -> None:
     assert status_for(ModelError("missing-package", "x")) == 503
     assert status_for(ModelError("stt-failed", "x")) == 500
     assert status_for(StoreError("locked", "x")) == 500
+    assert status_for(StoreError("pg-read-only", "x")) == 500
+    assert status_for(StoreError("pg-connect", "x")) == 503  # retry later
+    assert status_for(StoreError("pg-timeout", "x")) == 503
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """PostgreSQL store behaviour that matters at scale: read-only (replica) connections, the
-keyword candidate budget and the document-frequency cache. Real server (conftest)."""
+keyword candidate budget and the stored lexeme counts. Real server (conftest)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ pytest.importorskip("pgvector", reason="needs: pip install 'cairn[postgres]'", e
 
 import psycopg
 
+from cairn.errors import StoreError
 from cairn.kb import postgres
 from cairn.kb.postgres import PostgresStore
 from store_conformance import NO_FILTERS, C, axis, doc, ids, write, write_corpus
@@ -31,16 +32,20 @@ def test_read_only_connection_opens_and_searches(postgres_dsn: str) -> None:
         assert ids(replica.dense_search(axis(0), 5, NO_FILTERS)) == ids(
             primary.dense_search(axis(0), 5, NO_FILTERS)
         )
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        with pytest.raises(StoreError) as err:
             write(replica, "/replica/new.txt", doc("n", None, C("written to a replica", axis(1))))
+        assert err.value.code == "pg-read-only"
+        assert "primary" in err.value.message
+        with pytest.raises(StoreError) as err:
+            replica.forget_source(primary.list_sources()[0].uri)
+        assert err.value.code == "pg-read-only"
+        assert replica.stats() == primary.stats()  # nothing was lost
     finally:
         replica.close()
         primary.close()
 
 
 def test_read_only_connection_cannot_create_the_schema(postgres_dsn: str) -> None:
-    from cairn.errors import StoreError
-
     with pytest.raises(StoreError) as err:
         PostgresStore(f"{postgres_dsn}?{READ_ONLY}", schema="fresh")
     assert err.value.code == "pg-migrate"
@@ -79,4 +84,92 @@ def test_document_frequencies_follow_writes(postgres_dsn: str) -> None:
         same = next(h for h in after if h.chunk_id == before.chunk_id)
         assert same.score < before.score
     finally:
+        store.close()
+
+
+def test_a_too_common_rarest_lexeme_asks_for_two_query_lexemes(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = PostgresStore(postgres_dsn)
+    try:
+        texts = ["olive grove", "olive oil", "grove oil", "olive", "grove", "oil press"]
+        for i, text in enumerate(texts):
+            write(store, f"/pair/{i}", doc(str(i), None, C(text)))
+        everything = store.keyword_search(["olive", "grove", "oil"], 10, NO_FILTERS)
+        assert len(everything) == 6
+        # every lexeme is in 3 chunks, over a budget of 2: only chunks holding two of them
+        monkeypatch.setattr(postgres, "KEYWORD_CANDIDATES", 2)
+        pairs = store.keyword_search(["olive", "grove", "oil"], 10, NO_FILTERS)
+        texts_found = sorted(r.text for r in store.chunk_records(ids(pairs)))
+        assert texts_found == ["grove oil", "olive grove", "olive oil"]
+        assert pairs == everything[:3]  # the same scores, the best three
+    finally:
+        store.close()
+
+
+def _lexeme_counts(dsn: str, schema: str = "cairn") -> tuple[dict[str, int], dict[str, int]]:
+    """(the stored counts, a recount from the chunks)."""
+    with psycopg.connect(dsn) as conn:
+        stored = dict(conn.execute(f"SELECT lexeme, df FROM {schema}.lexeme_df").fetchall())
+        recount = dict(
+            conn.execute(f"SELECT word, ndoc FROM ts_stat('SELECT tsv FROM {schema}.chunks')")
+        )
+    return stored, recount
+
+
+def test_lexeme_counts_follow_writes_replacements_and_forgets(postgres_dsn: str) -> None:
+    store = PostgresStore(postgres_dsn, schema="dfcount")
+    try:
+        write(store, "/count/a", doc("a", None, C("walrus tusk"), C("walrus colony")))
+        write(store, "/count/b", doc("b", None, C("narwhal tusk")))
+        write(store, "/count/a", doc("a", None, C("walrus ivory")))  # replaced
+        stored, recount = _lexeme_counts(postgres_dsn, "dfcount")
+        assert stored == recount
+        assert stored["walrus"] == 1 and stored["tusk"] == 1 and "coloni" not in stored
+        store.forget_source("/count/b")
+        stored, recount = _lexeme_counts(postgres_dsn, "dfcount")
+        assert stored == recount
+        assert "narwhal" not in stored  # forgotten completely, no zero-count row
+    finally:
+        store.close()
+
+
+def test_the_lexeme_count_migration_counts_existing_chunks(postgres_dsn: str) -> None:
+    store = PostgresStore(postgres_dsn, schema="dfmigrate")
+    write(store, "/m/a", doc("a", None, C("heron marsh"), C("heron nest")))
+    store.close()
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # a schema from before it
+        conn.execute("DROP TABLE dfmigrate.lexeme_df")
+        conn.execute("DELETE FROM dfmigrate.migrations WHERE name = '0006_lexeme_df'")
+    store = PostgresStore(postgres_dsn, schema="dfmigrate")
+    try:
+        stored, recount = _lexeme_counts(postgres_dsn, "dfmigrate")
+        assert stored == recount and stored["heron"] == 2
+        assert len(store.keyword_search(["heron"], 10, NO_FILTERS)) == 2
+    finally:
+        store.close()
+
+
+def test_a_statement_timeout_is_a_clear_error(postgres_dsn: str) -> None:
+    store = PostgresStore(postgres_dsn)
+    write_corpus(store)
+    before = store.stats()
+    slow = PostgresStore(f"{postgres_dsn}?options=-c%20statement_timeout%3D1")
+    try:
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # a statement that sleeps
+            conn.execute(
+                "CREATE FUNCTION cairn.slow_tokens() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$"
+            )
+            conn.execute(
+                "CREATE TRIGGER slow BEFORE INSERT ON cairn.sources "
+                "FOR EACH ROW EXECUTE FUNCTION cairn.slow_tokens()"
+            )
+        with pytest.raises(StoreError) as err:
+            write(slow, "/slow.txt", doc("s", None, C("a write that takes too long", axis(2))))
+        assert err.value.code == "pg-timeout"
+        assert "statement_timeout" in err.value.message
+        assert store.stats() == before  # rolled back, nothing half-written
+    finally:
+        slow.close()
         store.close()

@@ -19,6 +19,7 @@ from cairn.kb.migrations import MIGRATIONS, apply_migrations
 from cairn.kb.protocol import Store
 from cairn.kb.sqlite import SQLiteStore
 from cairn.kb.types import ChunkIn, DocumentIn, Source
+from cairn.kb.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
 from cairn.search.types import SearchFilters
 from store_conformance import (
     DIM,
@@ -235,7 +236,7 @@ def test_ann_recall_and_cache_reuse(tmp_path: Path) -> None:
         assert np.mean(recall) >= 0.9, recall
         assert cache.exists()
         first = json.loads(cache.with_name(cache.name + ".json").read_text())
-        assert first == {"generation": 4, "count": 200}
+        assert first == {"generation": 4, "count": 200, "graph": [HNSW_M, HNSW_EF_CONSTRUCTION]}
         stamp = cache.stat().st_mtime_ns
         before = [ids(store.dense_search(q, 10, NO_FILTERS)) for q in queries[:5]]
     finally:
@@ -256,11 +257,27 @@ def test_ann_recall_and_cache_reuse(tmp_path: Path) -> None:
         assert json.loads(cache.with_name(cache.name + ".json").read_text()) == {
             "generation": 5,
             "count": 201,
+            "graph": [HNSW_M, HNSW_EF_CONSTRUCTION],
         }
         assert cache.stat().st_mtime_ns != stamp
         # filters still apply on the ANN path
         only = store.dense_search(matrix[0], 10, SearchFilters(collections=("nowhere",)))
         assert only == []
+    finally:
+        store.close()
+
+    # an index saved with other graph settings (here: one from before they were recorded) is
+    # rebuilt with the current ones, not reused
+    meta = cache.with_name(cache.name + ".json")
+    meta.write_text(json.dumps({"generation": 5, "count": 201}))
+    stamp = cache.stat().st_mtime_ns
+    store = SQLiteStore(db, ann_threshold=50)
+    try:
+        assert ids(store.dense_search(new_vector, 1, NO_FILTERS)) == [
+            chunk_id(store, "the newcomer")
+        ]
+        assert cache.stat().st_mtime_ns != stamp
+        assert json.loads(meta.read_text())["graph"] == [HNSW_M, HNSW_EF_CONSTRUCTION]
     finally:
         store.close()
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,7 @@ from cairn.kb.types import (
     chunk_record_from_row,
     normalise_entity,
 )
+from cairn.kb.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 from cairn.search.types import SearchFilters
 
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -65,7 +67,14 @@ MAX_TERM_DF = 0.2
 # large knowledge base this bounds the tsvectors read per query (the cost of keyword search);
 # chunks holding only the commonest query lexemes, which score lowest, are not considered.
 KEYWORD_CANDIDATES = 5_000
+PAIR_TERMS = 4
 HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
+# pgvector's HNSW index, built with the graph degree and build depth the SQLite store's index
+# uses (cairn.kb.vectors); at query time ef_search is at least HNSW_EF_SEARCH.
+HNSW_INDEX_SQL = (
+    "CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (vector vector_cosine_ops) "
+    f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
+)
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -192,6 +201,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX runs_started ON runs (started_at);
         """,
     ),
+    (
+        "0006_lexeme_df",
+        """
+        -- How many chunks hold each lexeme (BM25's document frequency), kept with every write
+        -- and forget: counting a common lexeme's postings on a large knowledge base costs
+        -- more than the search itself.
+        CREATE TABLE lexeme_df (lexeme text PRIMARY KEY, df bigint NOT NULL);
+        INSERT INTO lexeme_df (lexeme, df) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM chunks');
+        """,
+    ),
 ]
 
 _SOURCE_COLUMNS = (
@@ -223,9 +242,18 @@ ORDER BY score DESC, h.id
 LIMIT %(k)s
 """
 
-_DF_SQL = """
-SELECT q.lexeme, (SELECT count(*) FROM chunks c WHERE c.tsv @@ q.query)
-FROM unnest(%(lexemes)s::text[], %(queries)s::tsquery[]) AS q(lexeme, query)
+# How many chunks of one source hold each lexeme.
+_SOURCE_LEXEMES_SQL = """
+SELECT u.lexeme, count(*) FROM chunks c, unnest(c.tsv) u WHERE c.source_id = %s GROUP BY u.lexeme
+"""
+# Changes the stored lexeme counts by the given amounts. Rows are locked in lexeme order and
+# each write changes them in one statement, so concurrent writers queue instead of deadlocking.
+_LEXEME_DF_SQL = """
+INSERT INTO lexeme_df AS d (lexeme, df)
+SELECT t.lexeme, t.delta FROM unnest(%s::text[], %s::bigint[]) AS t(lexeme, delta)
+ORDER BY t.lexeme
+ON CONFLICT (lexeme) DO UPDATE SET df = d.df + EXCLUDED.df
+RETURNING d.lexeme, d.df
 """
 
 
@@ -275,9 +303,6 @@ class PostgresStore:
         finally:
             first.close()
         self._iterative_scan = _version(self.pgvector_version) >= (0, 8, 0)
-        self._df_lock = threading.Lock()
-        self._df_cache: dict[str, int] = {}
-        self._df_corpus: tuple[int, int, int] | None = None
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             dsn,
             kwargs=kwargs,
@@ -385,10 +410,25 @@ class PostgresStore:
 
     @contextmanager
     def _conn(self) -> Iterator[Conn]:
-        """A pooled connection; lost or unreachable servers become StoreError('pg-connect')."""
+        """A pooled connection. Lost or unreachable servers become StoreError('pg-connect'), a
+        write to a read-only server 'pg-read-only', a statement cancelled by the server's
+        statement_timeout (or an administrator) 'pg-timeout'."""
         try:
             with self._pool.connection() as conn:
                 yield conn
+        except errors.ReadOnlySqlTransaction as err:
+            raise StoreError(
+                "pg-read-only",
+                f"PostgreSQL at {self._where} is read-only (a hot standby, or "
+                "default_transaction_read_only is on): search works there, but ingest, forget "
+                "and every other write must go to the primary",
+            ) from err
+        except errors.QueryCanceled as err:
+            raise StoreError(
+                "pg-timeout",
+                f"PostgreSQL at {self._where} cancelled the statement ({err}); nothing was "
+                "written by it. Raise statement_timeout for this role, or narrow the request",
+            ) from err
         except psycopg.OperationalError as err:
             if isinstance(err, PoolTimeout) or err.sqlstate is None or err.sqlstate[:2] == "08":
                 raise StoreError(
@@ -497,8 +537,9 @@ class PostgresStore:
         if vectors:
             self._check_model(conn, model, len(next(iter(vectors.values()))))
         old = conn.execute("SELECT id FROM sources WHERE uri = %s", (uri,)).fetchone()
+        replaced: Counter[str] = Counter()
         if old:
-            self._delete_source(conn, int(old[0]))
+            replaced = self._delete_source(conn, int(old[0]))
         row = conn.execute(
             "INSERT INTO sources (uri, collection, license, source_url, owner, consent, "
             "content_hash, size_bytes, ingested_at) "
@@ -585,6 +626,11 @@ class PostgresStore:
                     "VALUES (%s, %s, %s, %s)",
                     relations,
                 )
+        delta: Counter[str] = Counter(
+            dict(conn.execute(_SOURCE_LEXEMES_SQL, (source_id,)).fetchall())
+        )
+        delta.subtract(replaced)
+        _change_lexeme_counts(conn, delta)
         conn.execute(
             "UPDATE sources s SET n_documents = %s, n_chunks = t.n, n_tokens = t.tokens "
             "FROM (SELECT count(*) AS n, coalesce(sum((SELECT sum(cardinality(p.positions)) "
@@ -613,10 +659,7 @@ class PostgresStore:
                 )
             )
             if dim <= HNSW_MAX_DIM:
-                conn.execute(
-                    "CREATE INDEX embeddings_hnsw ON embeddings "
-                    "USING hnsw (vector vector_cosine_ops)"
-                )
+                conn.execute(HNSW_INDEX_SQL)
             return
         if meta["embedding_model"] != model:
             raise StoreError(
@@ -653,7 +696,9 @@ class PostgresStore:
         rows = conn.execute("SELECT key, id FROM entities WHERE key = ANY(%s)", (keys,))
         return {str(k): int(i) for k, i in rows.fetchall()}
 
-    def _delete_source(self, conn: Conn, source_id: int) -> None:
+    def _delete_source(self, conn: Conn, source_id: int) -> Counter[str]:
+        """Delete a source with all it holds; return its lexeme counts, for the caller to
+        subtract (with what it writes instead, in one statement: see _LEXEME_DF_SQL)."""
         # Entities are shared across sources; drop those of this source nothing refers to now.
         row = conn.execute(
             "SELECT array(SELECT m.entity_id FROM mentions m JOIN chunks c ON c.id = m.chunk_id "
@@ -665,6 +710,9 @@ class PostgresStore:
             {"s": source_id},
         ).fetchone()
         entity_ids: list[int] = list(row[0]) if row else []
+        counts: Counter[str] = Counter(
+            dict(conn.execute(_SOURCE_LEXEMES_SQL, (source_id,)).fetchall())
+        )
         conn.execute("DELETE FROM sources WHERE id = %s", (source_id,))
         if entity_ids:
             conn.execute(
@@ -674,6 +722,7 @@ class PostgresStore:
                 "AND NOT EXISTS (SELECT 1 FROM relations r WHERE r.object_id = e.id)",
                 (sorted(entity_ids),),
             )
+        return counts
 
     def forget_source(self, ref: str | int) -> Source:
         with self._conn() as conn, conn.transaction():
@@ -688,7 +737,8 @@ class PostgresStore:
             gone = conn.execute("SELECT 1 FROM sources WHERE id = %s", (src.id,)).fetchone()
             if gone is None:  # forgotten or replaced by another writer meanwhile
                 raise NotFoundError("unknown-source", f"no source matches {ref!r}")
-            self._delete_source(conn, src.id)
+            removed = self._delete_source(conn, src.id)
+            _change_lexeme_counts(conn, Counter({x: -n for x, n in removed.items()}))
             # Runs that quoted or cited the source go too: they hold its text.
             needle = run_needle(src.uri)
             conn.execute(
@@ -728,12 +778,17 @@ class PostgresStore:
             if not lexemes:  # only stop words or punctuation
                 return []
             row = conn.execute(
-                "SELECT coalesce(sum(n_chunks), 0), coalesce(sum(n_tokens), 0), count(*), "
-                "coalesce(max(id), 0) FROM sources"
+                "SELECT coalesce(sum(n_chunks), 0), coalesce(sum(n_tokens), 0) FROM sources"
             ).fetchone()
             assert row is not None
             n, avgdl = max(int(row[0]), 1), max(float(row[1]) / max(int(row[0]), 1), 1.0)
-            df = self._document_frequencies(conn, (int(row[0]), int(row[2]), int(row[3])), lexemes)
+            df = dict.fromkeys(lexemes, 0)
+            df.update(
+                (str(x), int(c))
+                for x, c in conn.execute(
+                    "SELECT lexeme, df FROM lexeme_df WHERE lexeme = ANY(%s)", (lexemes,)
+                )
+            )
             kept = sorted((x for x in lexemes if df[x] > 0), key=lambda x: (df[x], x))
             if not kept:
                 return []
@@ -746,13 +801,18 @@ class PostgresStore:
                     break
                 candidates.append(x)
                 postings += df[x]
+            candidate_query = " | ".join(_tsquery_lexeme(x) for x in candidates)
+            if df[candidates[0]] > KEYWORD_CANDIDATES and len(kept) >= 2:
+                # Even the rarest lexeme is too common: candidates must hold two of the rarest.
+                rare = [_tsquery_lexeme(x) for x in kept[:PAIR_TERMS]]
+                candidate_query = " | ".join(f"({a} & {b})" for a, b in combinations(rare, 2))
             rows = conn.execute(
                 _KEYWORD_SQL.format(where=where),
                 {
                     **params,
                     "lexemes": kept,
                     "idf": [float(np.log(1 + (n - df[x] + 0.5) / (df[x] + 0.5))) for x in kept],
-                    "candidates": " | ".join(_tsquery_lexeme(x) for x in candidates),
+                    "candidates": candidate_query,
                     "query": " | ".join(_tsquery_lexeme(x) for x in kept),
                     "avgdl": avgdl,
                     "k1": BM25_K1,
@@ -761,32 +821,6 @@ class PostgresStore:
                 },
             ).fetchall()
         return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
-
-    def _document_frequencies(
-        self, conn: Conn, corpus: tuple[int, int, int], lexemes: list[str]
-    ) -> dict[str, int]:
-        """How many chunks hold each lexeme, cached while the sources are unchanged.
-
-        ``corpus`` (chunks, sources, newest source id) changes with every write or forget, by
-        this process or another.
-        """
-        with self._df_lock:
-            if self._df_corpus != corpus or len(self._df_cache) > 50_000:
-                self._df_cache, self._df_corpus = {}, corpus
-            cache = self._df_cache
-            missing = [x for x in lexemes if x not in cache]
-        if missing:
-            rows = conn.execute(
-                _DF_SQL,
-                {"lexemes": missing, "queries": [_tsquery_lexeme(x) for x in missing]},
-            ).fetchall()
-            with self._df_lock:
-                if self._df_corpus == corpus:
-                    cache.update((str(x), int(c)) for x, c in rows)
-            found = {str(x): int(c) for x, c in rows}
-        else:
-            found = {}
-        return {x: found[x] if x in found else cache[x] for x in lexemes}
 
     def dense_search(
         self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters
@@ -798,7 +832,7 @@ class PostgresStore:
         with self._conn() as conn, conn.transaction():
             # ef_search bounds how many rows one HNSW scan returns; iterative scans (pgvector
             # 0.8) keep going when filters drop candidates, in exact distance order.
-            ef_search = min(max(2 * k, 64), 1000)
+            ef_search = min(max(2 * k, HNSW_EF_SEARCH), 1000)
             conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
             if self._iterative_scan:
                 conn.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
@@ -1100,6 +1134,19 @@ class PostgresStore:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _change_lexeme_counts(conn: Conn, delta: Counter[str]) -> None:
+    changes = sorted((x, n) for x, n in delta.items() if n)
+    if not changes:
+        return
+    counts = conn.execute(
+        _LEXEME_DF_SQL, ([x for x, _ in changes], [n for _, n in changes])
+    ).fetchall()
+    # A forgotten source leaves no trace, not even a lexeme counted zero times.
+    gone = [str(x) for x, df in counts if int(df) <= 0]
+    if gone:
+        conn.execute("DELETE FROM lexeme_df WHERE lexeme = ANY(%s) AND df <= 0", (gone,))
 
 
 def _source_from_row(row: Sequence[Any]) -> Source:

@@ -19,6 +19,15 @@ import numpy.typing as npt
 
 Vec = npt.NDArray[np.float32]
 
+# The HNSW graph of both stores (usearch here, pgvector in PostgreSQL): each vector keeps
+# HNSW_M neighbours (2x on the bottom layer), found with a beam of HNSW_EF_CONSTRUCTION, and a
+# query searches with a beam of at least HNSW_EF_SEARCH. Chosen on SciFact *train* claims over
+# a 1M-vector knowledge base (bench/scale_suite.py, BENCHMARKS.md "Scale"): with 16 neighbours
+# and a beam of 128, recall@10 against exact search fell to 0.67 at 1M.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 400
+
 
 def _usearch_index() -> Any:
     """usearch's ``Index`` class, imported after onnxruntime.
@@ -48,9 +57,9 @@ class VectorIndex:
         cache_path: Path | None,
         *,
         ann_threshold: int = 200_000,
-        connectivity: int = 16,
-        expansion_add: int = 128,
-        expansion_search: int = 128,
+        connectivity: int = HNSW_M,
+        expansion_add: int = HNSW_EF_CONSTRUCTION,
+        expansion_search: int = HNSW_EF_SEARCH,
     ) -> None:
         self.cache_path = cache_path
         self.ann_threshold = ann_threshold
@@ -125,6 +134,9 @@ class VectorIndex:
             else None
         )
 
+    def _graph(self) -> list[int]:
+        return [self.connectivity, self.expansion_add]
+
     def _try_load_ann(self, generation: int, count: int) -> bool:
         meta_path = self._meta_path()
         if self.cache_path is None or meta_path is None or not self.cache_path.exists():
@@ -132,6 +144,8 @@ class VectorIndex:
         try:
             meta = json.loads(meta_path.read_text())
             if meta.get("generation") != generation or meta.get("count") != count:
+                return False
+            if meta.get("graph") != self._graph():  # built with other settings
                 return False
             Index = _usearch_index()
             index = Index.restore(str(self.cache_path), expansion_search=self.expansion_search)
@@ -160,7 +174,8 @@ class VectorIndex:
             tmp = self.cache_path.with_suffix(".tmp")
             index.save(str(tmp))
             os.replace(tmp, self.cache_path)
-            meta_path.write_text(json.dumps({"generation": generation, "count": len(ids)}))
+            meta = {"generation": generation, "count": len(ids), "graph": self._graph()}
+            meta_path.write_text(json.dumps(meta))
 
     def _search_ann(
         self, loaded: _Loaded, query: Vec, k: int, allowed: frozenset[int] | None

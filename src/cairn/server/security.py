@@ -74,6 +74,8 @@ def status_for(err: CairnError) -> int:
     if isinstance(err, ModelError):
         # The server cannot load (503) or run (500) a model: not the client's to fix.
         return 500 if err.code.endswith("-failed") else 503
+    if err.code in ("pg-connect", "pg-timeout"):
+        return 503  # the database is away or overloaded: worth a retry later
     if isinstance(err, StoreError | IngestError):
         return 500
     return 400  # ConfigError, SearchError, AnswerError, AudioError, LoadError, ...
