@@ -67,6 +67,9 @@ MAX_TERM_DF = 0.2
 # large knowledge base this bounds the tsvectors read per query (the cost of keyword search);
 # chunks holding only the commonest query lexemes, which score lowest, are not considered.
 KEYWORD_CANDIDATES = 5_000
+# When even the rarest kept lexeme is in more chunks than that, the candidates are the chunks
+# holding at least two of the PAIR_TERMS rarest: a chunk with only one such common lexeme
+# scores below one with two, and reading all its postings would cost the most.
 PAIR_TERMS = 4
 HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
 # pgvector's HNSW index, built with the graph degree and build depth the SQLite store's index
