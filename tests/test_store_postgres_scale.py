@@ -97,12 +97,35 @@ def test_a_too_common_rarest_lexeme_asks_for_two_query_lexemes(
             write(store, f"/pair/{i}", doc(str(i), None, C(text)))
         everything = store.keyword_search(["olive", "grove", "oil"], 10, NO_FILTERS)
         assert len(everything) == 6
-        # every lexeme is in 3 chunks, over a budget of 2: only chunks holding two of them
+        # every lexeme is in 3 chunks, over a budget of 2: only chunks holding the rarest
+        # (the first in lexeme order on a tie: "grove") and one of the next rarest
         monkeypatch.setattr(postgres, "KEYWORD_CANDIDATES", 2)
         pairs = store.keyword_search(["olive", "grove", "oil"], 10, NO_FILTERS)
         texts_found = sorted(r.text for r in store.chunk_records(ids(pairs)))
-        assert texts_found == ["grove oil", "olive grove", "olive oil"]
-        assert pairs == everything[:3]  # the same scores, the best three
+        assert texts_found == ["grove oil", "olive grove"]
+        assert pairs == [everything[0], everything[2]]  # the same scores as without the budget
+    finally:
+        store.close()
+
+
+def test_the_shortlist_keeps_the_chunks_holding_the_rarest_lexemes(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = PostgresStore(postgres_dsn)
+    try:
+        texts = ["heron", "heron", "heron", "egret heron", "egret", "kiwi", "kiwi", "stork"]
+        for i, text in enumerate(texts):
+            write(store, f"/short/{i}", doc(str(i), None, C(text)))
+        query = ["heron", "egret"]
+        everything = store.keyword_search(query, 10, NO_FILTERS)
+        assert len(everything) == 5
+        # a shortlist of 2: "egret heron" (both lexemes), then "egret" (the rarer one)
+        monkeypatch.setattr(postgres, "KEYWORD_SHORTLIST", 2)
+        short = store.keyword_search(query, 2, NO_FILTERS)
+        assert [r.text for r in store.chunk_records(ids(short))] == ["egret heron", "egret"]
+        assert short == everything[:2]
+        # never fewer than k are scored
+        assert store.keyword_search(query, 5, NO_FILTERS) == everything
     finally:
         store.close()
 

@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -68,9 +67,12 @@ MAX_TERM_DF = 0.2
 # chunks holding only the commonest query lexemes, which score lowest, are not considered.
 KEYWORD_CANDIDATES = 5_000
 # When even the rarest kept lexeme is in more chunks than that, the candidates are the chunks
-# holding at least two of the PAIR_TERMS rarest: a chunk with only one such common lexeme
-# scores below one with two, and reading all its postings would cost the most.
+# holding it and at least one of the next PAIR_TERMS - 1 rarest: a chunk with only that one
+# common lexeme scores low, and reading all its postings would cost the most.
 PAIR_TERMS = 4
+# BM25 scores only this many candidates (or k, if more), those holding the query lexemes of
+# the largest summed IDF; ties (same lexemes held) keep the lowest chunk ids.
+KEYWORD_SHORTLIST = 1_000
 HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
 # pgvector's HNSW index, built with the graph degree and build depth the SQLite store's index
 # uses (cairn.kb.vectors); at query time ef_search is at least HNSW_EF_SEARCH.
@@ -221,14 +223,19 @@ _SOURCE_COLUMNS = (
     "s.ingested_at, s.size_bytes, s.n_documents, s.n_chunks"
 )
 
-# BM25 over the candidates' tsvectors. A candidate's length (its token count) is the ratio of
-# two ts_rank values, unnormalised over length-normalised (flag 2 divides by the number of
-# positions): exact, and far cheaper than unnesting every candidate's tsvector. Term
-# frequencies come from the tsvector cut down to the query's lexemes (setweight + ts_filter).
+# BM25 over the candidates' tsvectors, after a shortlist: the candidates with the largest sum
+# of the IDFs of the query lexemes they hold (a containment test per lexeme, far cheaper than
+# scoring), so that a common rarest lexeme does not mean scoring thousands of chunks. A
+# candidate's length (its token count) is the ratio of two ts_rank values, unnormalised over
+# length-normalised (flag 2 divides by the number of positions): exact, and far cheaper than
+# unnesting every candidate's tsvector. Term frequencies come from the tsvector cut down to the
+# query's lexemes (setweight + ts_filter).
 _KEYWORD_SQL = """
 WITH hits AS MATERIALIZED (
     SELECT c.id, c.tsv FROM chunks c JOIN sources s ON s.id = c.source_id
     WHERE c.tsv @@ %(candidates)s::tsquery AND {where}
+    ORDER BY {shortlist_score} DESC, c.id
+    LIMIT %(shortlist)s
 )
 SELECT h.id, (
     SELECT sum((%(idf)s::float8[])[array_position(%(lexemes)s::text[], u.lexeme)]
@@ -806,15 +813,25 @@ class PostgresStore:
                 postings += df[x]
             candidate_query = " | ".join(_tsquery_lexeme(x) for x in candidates)
             if df[candidates[0]] > KEYWORD_CANDIDATES and len(kept) >= 2:
-                # Even the rarest lexeme is too common: candidates must hold two of the rarest.
-                rare = [_tsquery_lexeme(x) for x in kept[:PAIR_TERMS]]
-                candidate_query = " | ".join(f"({a} & {b})" for a, b in combinations(rare, 2))
+                # Even the rarest lexeme is too common: it and one of the next rarest.
+                others = " | ".join(_tsquery_lexeme(x) for x in kept[1:PAIR_TERMS])
+                candidate_query = f"{_tsquery_lexeme(kept[0])} & ({others})"
+            idf = [float(np.log(1 + (n - df[x] + 0.5) / (df[x] + 0.5))) for x in kept]
+            held = {f"held{i}": _tsquery_lexeme(x) for i, x in enumerate(kept)}
+            weights = {f"idf{i}": w for i, w in enumerate(idf)}
+            shortlist_score = " + ".join(
+                f"(c.tsv @@ %(held{i})s::tsquery)::int * %(idf{i})s::float8"
+                for i in range(len(kept))
+            )
             rows = conn.execute(
-                _KEYWORD_SQL.format(where=where),
+                _KEYWORD_SQL.format(where=where, shortlist_score=f"({shortlist_score})"),
                 {
                     **params,
+                    **held,
+                    **weights,
+                    "shortlist": max(KEYWORD_SHORTLIST, k),
                     "lexemes": kept,
-                    "idf": [float(np.log(1 + (n - df[x] + 0.5) / (df[x] + 0.5))) for x in kept],
+                    "idf": idf,
                     "candidates": candidate_query,
                     "query": " | ".join(_tsquery_lexeme(x) for x in kept),
                     "avgdl": avgdl,

@@ -108,10 +108,11 @@ def search(
 
     lists: dict[str, Sequence[ScoredChunk]] = {}
     if mode == Mode.hybrid:
-        # The query encoder and SQLite's FTS both release the GIL: overlap them.
-        vec_future = _POOL.submit(_encode, embedder, q, cfg)
+        # The query encoder, SQLite's FTS and a PostgreSQL server all work without the GIL:
+        # encode and search dense on the pool while the keyword search runs here.
+        dense = _POOL.submit(lambda: store.dense_search(_encode(embedder, q, cfg), n, filters))
         lists["keyword"] = store.keyword_search(terms, n, filters)
-        lists["dense"] = store.dense_search(vec_future.result(), n, filters)
+        lists["dense"] = dense.result()
     elif mode == Mode.keyword:
         lists["keyword"] = store.keyword_search(terms, n, filters)
     else:
