@@ -686,7 +686,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("query latency p95 (ms, k=10, warmed)")
     ax.set_title(
         "Cairn search latency vs size (2 cores, SciFact test claims)\n"
-        "shared machine: load differed between runs (JSON: load_average)",
+        "load average per row in the JSON (load_average_1m_5m_15m)",
         fontsize=9,
     )
     ax.grid(True, which="both", alpha=0.3)
