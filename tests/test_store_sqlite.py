@@ -194,6 +194,28 @@ def test_reopen_applies_migrations_once_and_keeps_data(tmp_path: Path) -> None:
         assert apply_migrations(conn) == []
 
 
+def test_a_migration_applied_by_another_process_meanwhile_is_skipped(tmp_path: Path) -> None:
+    """Two processes opening one new knowledge base: the second read the applied migrations
+    before the first committed them (seen in CI: "table meta already exists")."""
+
+    class StaleView:  # a connection whose first look at `migrations` is out of date
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn, self.stale = conn, True
+
+        def execute(self, sql: str, *args: object) -> object:
+            if self.stale and sql.startswith("SELECT name FROM migrations"):
+                self.stale = False
+                return iter(())
+            return self.conn.execute(sql, *args)
+
+    db = tmp_path / "kb.sqlite"
+    SQLiteStore(db).close()  # the first process applied everything
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        assert apply_migrations(StaleView(conn)) == []  # type: ignore[arg-type]
+        names = [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")]
+        assert names == [name for name, _ in MIGRATIONS]
+
+
 def test_open_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.sqlite"
     bogus.write_bytes(b"this is a text file, not a database\n" * 200)
