@@ -226,32 +226,13 @@ def search(
         )
         if json_out:
             for h in hits:
-                print_json(hit_json(h, base))
+                print_json(h.to_dict(base.document_text))
             return
         if not hits:
             console.print("no results")
             return
         for h in hits:
             print_hit(h, base)
-
-
-def hit_json(h: SearchHit, base: KnowledgeBase) -> dict[str, object]:
-    c = h.chunk
-    text = base.document_text(c.document_id)
-    span = h.highlight or (c.start, c.end)
-    return {
-        "rank": h.rank,
-        "score": round(h.score, 6),
-        "document_id": c.doc_key,
-        "title": c.title,
-        "source": c.source_uri,
-        "source_id": c.source_id,
-        "collection": c.collection,
-        "license": c.license,
-        "chunk": {"start": c.start, "end": c.end},
-        "highlight": {"start": span[0], "end": span[1], "text": text[span[0] : span[1]]},
-        "signals": {k: round(v, 6) for k, v in h.signals.items()},
-    }
 
 
 def print_hit(h: SearchHit, base: KnowledgeBase) -> None:

@@ -33,9 +33,7 @@ from cairn.events import Event, EventType
 from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, check_zip
 from cairn.ingest.pipeline import Status
 from cairn.ingest.provenance import make_provenance
-from cairn.knowledge import KnowledgeBase
 from cairn.pipeline.stages import PipelineError
-from cairn.search.types import SearchHit
 from cairn.server.security import ApiError
 from cairn.server.settings import Services
 
@@ -241,33 +239,6 @@ def ingest(
 # --------------------------------------------------------------------------- reading
 
 
-def search_hit_json(h: SearchHit, kb: KnowledgeBase) -> dict[str, Any]:
-    """A hit as ``cairn search --json`` writes it (``cairn.cli.kb_commands.hit_json``).
-
-    The highlight lies inside its chunk, and a chunk's text is the document's text between
-    its offsets, so the highlight is cut from the chunk: no read of the whole document.
-    """
-    c = h.chunk
-    start, end = h.highlight or (c.start, c.end)
-    if c.start <= start <= end <= c.end:
-        quote = c.text[start - c.start : end - c.start]
-    else:  # not expected; read the document rather than guess
-        quote = kb.document_text(c.document_id)[start:end]
-    return {
-        "rank": h.rank,
-        "score": round(h.score, 6),
-        "document_id": c.doc_key,
-        "title": c.title,
-        "source": c.source_uri,
-        "source_id": c.source_id,
-        "collection": c.collection,
-        "license": c.license,
-        "chunk": {"start": c.start, "end": c.end},
-        "highlight": {"start": start, "end": end, "text": quote},
-        "signals": {k: round(v, 6) for k, v in h.signals.items()},
-    }
-
-
 def json_response(payload: dict[str, Any]) -> Response:
     """Plain ``json.dumps`` of a payload made of JSON types only (skips FastAPI's encoder)."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -286,7 +257,7 @@ def search(
     """Hybrid search (BM25 + dense vectors + entity graph)."""
     kb = svc.kb
     hits = kb.search(q, k=k, mode=mode, collections=collection or (), licenses=license or ())
-    return json_response({"query": q, "hits": [search_hit_json(h, kb) for h in hits]})
+    return json_response({"query": q, "hits": [h.to_dict(kb.document_text) for h in hits]})
 
 
 class AskRequest(BaseModel):
