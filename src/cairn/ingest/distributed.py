@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from cairn.errors import CairnError, IngestError, LoadError
 from cairn.events import Event, EventCallback, EventType, ignore
-from cairn.graph.extract import EntityExtractor, cooccurrence_relations
+from cairn.graph.extract import EntityExtractor
 from cairn.ingest.chunker import chunk_text
 from cairn.ingest.loaders import LoadedDocument, discover, load
 from cairn.ingest.pipeline import (
@@ -52,10 +52,11 @@ from cairn.ingest.pipeline import (
     _embedding_text,
     _finish,
     _record,
-    _unique_keys,
+    documents_in,
+    write_source,
 )
 from cairn.kb.protocol import Store
-from cairn.kb.types import ChunkIn, DocumentIn, EntityMention
+from cairn.kb.types import EntityMention
 from cairn.models.embed import Embedder
 
 # How a worker builds its embedder: a ``load_embedder`` spec ("default", "hashing", a folder)
@@ -512,21 +513,19 @@ def _write(
         if outcome is not None:
             _record(report, on_event, outcome)
             continue
-        docs = _documents(item, options)
-        try:
-            store.write_source(
-                item.uri,
-                content_hash=job.content_hash,
-                size_bytes=job.size,
-                provenance=options.provenance,
-                documents=_unique_keys(docs),
-                embedding_model=result.model,
-            )
-        except CairnError as err:
-            msg = f"{item.uri}: {err.message}"
-            _record(
-                report, on_event, FileOutcome(item.uri, Status.failed, code=err.code, message=msg)
-            )
+        mentions = item.mentions if options.graph else [[] for _ in range(item.n_chunks)]
+        docs = documents_in(Path(item.uri).name, item.docs, item.spans, item.vectors, mentions)
+        if not write_source(
+            store,
+            item.uri,
+            job.content_hash,
+            job.size,
+            options,
+            docs,
+            result.model,
+            report,
+            on_event,
+        ):
             continue
         report.chunks_embedded += item.n_chunks
         _record(
@@ -534,35 +533,6 @@ def _write(
             on_event,
             FileOutcome(item.uri, job.status, documents=len(docs), chunks=item.n_chunks),
         )
-
-
-def _documents(item: _Done, options: IngestOptions) -> list[DocumentIn]:
-    """The documents to store, built exactly as the local pipeline builds them."""
-    out: list[DocumentIn] = []
-    i = 0
-    name = Path(item.uri).name
-    for n, (doc, spans) in enumerate(zip(item.docs, item.spans, strict=True)):
-        chunks = []
-        for s, e in spans:
-            ents = (
-                [EntityMention(m.name, m.label, m.start + s, m.end + s) for m in item.mentions[i]]
-                if options.graph
-                else []
-            )
-            chunks.append(
-                ChunkIn(
-                    start=s,
-                    end=e,
-                    text=doc.text[s:e],
-                    vector=item.vectors[i].tobytes(),
-                    entities=ents,
-                    relations=cooccurrence_relations(doc.text, ents) if ents else [],
-                )
-            )
-            i += 1
-        key = doc.doc_key if doc.doc_key is not None else (name if len(item.docs) == 1 else str(n))
-        out.append(DocumentIn(key, doc.title, doc.text, chunks, dict(doc.metadata)))
-    return out
 
 
 def ingest_on_ray(

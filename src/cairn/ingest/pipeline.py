@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from cairn.errors import CairnError, LoadError
 from cairn.events import Event, EventCallback, EventType, ignore
@@ -305,43 +306,17 @@ def _flush(
     )
     i = 0
     for p in pending:
-        docs_in: list[DocumentIn] = []
-        for n, (doc, spans) in enumerate(zip(p.docs, p.chunk_spans, strict=True)):
-            chunks = []
-            for s, e in spans:
-                ents = [EntityMention(m.name, m.label, m.start + s, m.end + s) for m in mentions[i]]
-                chunks.append(
-                    ChunkIn(
-                        start=s,
-                        end=e,
-                        text=doc.text[s:e],
-                        vector=vectors[i].tobytes(),
-                        entities=ents,
-                        relations=cooccurrence_relations(doc.text, ents) if ents else [],
-                    )
-                )
-                i += 1
-            key = (
-                doc.doc_key
-                if doc.doc_key is not None
-                else (p.path.name if len(p.docs) == 1 else str(n))
-            )
-            docs_in.append(DocumentIn(key, doc.title, doc.text, chunks, dict(doc.metadata)))
-        try:
-            store.write_source(
-                p.uri,
-                content_hash=p.content_hash,
-                size_bytes=p.size,
-                provenance=options.provenance,
-                documents=_unique_keys(docs_in),
-                embedding_model=embedder.name,
-            )
-        except CairnError as err:
-            _record(
-                report,
-                on_event,
-                FileOutcome(p.uri, Status.failed, code=err.code, message=f"{p.uri}: {err.message}"),
-            )
+        docs_in = documents_in(
+            p.path.name,
+            p.docs,
+            p.chunk_spans,
+            vectors[i : i + p.n_chunks],
+            mentions[i : i + p.n_chunks],
+        )
+        i += p.n_chunks
+        if not write_source(
+            store, p.uri, p.content_hash, p.size, options, docs_in, embedder.name, report, on_event
+        ):
             continue
         report.chunks_embedded += p.n_chunks
         _record(
@@ -349,6 +324,67 @@ def _flush(
             on_event,
             FileOutcome(p.uri, p.status, documents=len(docs_in), chunks=p.n_chunks),
         )
+
+
+def documents_in(
+    name: str,
+    docs: Sequence[LoadedDocument],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    vectors: npt.NDArray[np.float32],
+    mentions: Sequence[list[EntityMention]],
+) -> list[DocumentIn]:
+    """The documents of one file as the store takes them: chunks (in order, one vector and one
+    list of entity mentions each) with co-occurrence relations; a document without a key of
+    its own is named after its file ``name``, or its position when the file holds several.
+    Used by the local and the Ray ingest, so both store the same thing."""
+    out: list[DocumentIn] = []
+    i = 0
+    for n, (doc, doc_spans) in enumerate(zip(docs, spans, strict=True)):
+        chunks = []
+        for s, e in doc_spans:
+            ents = [EntityMention(m.name, m.label, m.start + s, m.end + s) for m in mentions[i]]
+            chunks.append(
+                ChunkIn(
+                    start=s,
+                    end=e,
+                    text=doc.text[s:e],
+                    vector=vectors[i].tobytes(),
+                    entities=ents,
+                    relations=cooccurrence_relations(doc.text, ents) if ents else [],
+                )
+            )
+            i += 1
+        key = doc.doc_key if doc.doc_key is not None else (name if len(docs) == 1 else str(n))
+        out.append(DocumentIn(key, doc.title, doc.text, chunks, dict(doc.metadata)))
+    return out
+
+
+def write_source(
+    store: Store,
+    uri: str,
+    content_hash: str,
+    size: int,
+    options: IngestOptions,
+    docs: list[DocumentIn],
+    model: str,
+    report: IngestReport,
+    on_event: EventCallback,
+) -> bool:
+    """Write one file's documents; a store error is recorded as that file's failure."""
+    try:
+        store.write_source(
+            uri,
+            content_hash=content_hash,
+            size_bytes=size,
+            provenance=options.provenance,
+            documents=_unique_keys(docs),
+            embedding_model=model,
+        )
+    except CairnError as err:
+        outcome = FileOutcome(uri, Status.failed, code=err.code, message=f"{uri}: {err.message}")
+        _record(report, on_event, outcome)
+        return False
+    return True
 
 
 def _unique_keys(docs: list[DocumentIn]) -> list[DocumentIn]:
