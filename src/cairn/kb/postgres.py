@@ -255,9 +255,10 @@ ORDER BY score DESC, h.id
 LIMIT %(k)s
 """
 
-# How many chunks of one source hold each lexeme.
+# For each lexeme of one source: how many of its chunks hold it, and how often it occurs.
 _SOURCE_LEXEMES_SQL = """
-SELECT u.lexeme, count(*) FROM chunks c, unnest(c.tsv) u WHERE c.source_id = %s GROUP BY u.lexeme
+SELECT u.lexeme, count(*), sum(cardinality(u.positions)) FROM chunks c, unnest(c.tsv) u
+WHERE c.source_id = %s GROUP BY u.lexeme
 """
 # Changes the stored lexeme counts by the given amounts. Rows are locked in lexeme order and
 # each write changes them in one statement, so concurrent writers queue instead of deadlocking.
@@ -639,17 +640,12 @@ class PostgresStore:
                     "VALUES (%s, %s, %s, %s)",
                     relations,
                 )
-        delta: Counter[str] = Counter(
-            dict(conn.execute(_SOURCE_LEXEMES_SQL, (source_id,)).fetchall())
-        )
+        delta, tokens = _source_lexemes(conn, source_id)
         delta.subtract(replaced)
         _change_lexeme_counts(conn, delta)
         conn.execute(
-            "UPDATE sources s SET n_documents = %s, n_chunks = t.n, n_tokens = t.tokens "
-            "FROM (SELECT count(*) AS n, coalesce(sum((SELECT sum(cardinality(p.positions)) "
-            "      FROM unnest(c.tsv) p)), 0) AS tokens FROM chunks c WHERE c.source_id = %s) t "
-            "WHERE s.id = %s",
-            (len(documents), source_id, source_id),
+            "UPDATE sources SET n_documents = %s, n_chunks = %s, n_tokens = %s WHERE id = %s",
+            (len(documents), len(spans), tokens, source_id),
         )
         return source_id
 
@@ -723,9 +719,7 @@ class PostgresStore:
             {"s": source_id},
         ).fetchone()
         entity_ids: list[int] = list(row[0]) if row else []
-        counts: Counter[str] = Counter(
-            dict(conn.execute(_SOURCE_LEXEMES_SQL, (source_id,)).fetchall())
-        )
+        counts, _ = _source_lexemes(conn, source_id)
         conn.execute("DELETE FROM sources WHERE id = %s", (source_id,))
         if entity_ids:
             conn.execute(
@@ -1157,6 +1151,12 @@ class PostgresStore:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _source_lexemes(conn: Conn, source_id: int) -> tuple[Counter[str], int]:
+    """How many of a source's chunks hold each lexeme, and its number of tokens."""
+    rows = conn.execute(_SOURCE_LEXEMES_SQL, (source_id,)).fetchall()
+    return Counter({str(x): int(n) for x, n, _ in rows}), sum(int(t) for _, _, t in rows)
 
 
 def _change_lexeme_counts(conn: Conn, delta: Counter[str]) -> None:
