@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cairn.kb.local_postgres import free_port, run_as, usable_install
+from cairn.kb.local_postgres import free_port, initdb, run_as, usable_install
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -202,22 +202,7 @@ def postgres(workdir: Path) -> Iterator[PgServer]:
         data.mkdir(mode=0o700)
         if user is not None:
             os.chown(data, entry.pw_uid, entry.pw_gid)
-        run_as(
-            user,
-            [
-                str(install / "bin" / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale-provider=builtin",
-                "--builtin-locale=C.UTF-8",
-                "--no-instructions",
-            ],
-            timeout=300,
-        )
+        initdb(install / "bin", data, user, sync=True)
     port = free_port()
     options = " ".join(f"-c {k}={v}" for k, v in PG_SETTINGS.items())
     pg_ctl = str(install / "bin" / "pg_ctl")

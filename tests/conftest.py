@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.kb.local_postgres import free_port, run_as, usable_install
+from cairn.kb.local_postgres import free_port, initdb, run_as, usable_install
 
 _SKIP_PG = (
     "PostgreSQL tests need a server and a driver: "
@@ -83,22 +83,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     log = workdir / "server.log"
     started = False
     try:
-        run_as(
-            user,
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale-provider=builtin",
-                "--builtin-locale=C.UTF-8",
-                "--no-sync",
-                "--no-instructions",
-            ],
-        )
+        initdb(bindir, data, user, sync=False, timeout=120)
         options = " ".join(f"-c {k}={v}" for k, v in _PG_SETTINGS.items())
         for attempt in itertools.count():
             port = free_port()  # another process may take it first: then try another

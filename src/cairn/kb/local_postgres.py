@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cairn.ports import free_port
 
-__all__ = ["free_port", "run_as", "usable_install"]
+__all__ = ["free_port", "initdb", "run_as", "usable_install"]
 
 
 def run_as(user: str | None, args: list[str], timeout: float = 120) -> None:
@@ -54,3 +54,12 @@ def usable_install(package: Path, user: str | None, workdir: Path) -> Path:
             if libs.is_dir():
                 shutil.copytree(libs, root / libs.name, symlinks=True)
         return root / package.name / "pginstall"
+
+
+def initdb(bindir: Path, data: Path, user: str | None, *, sync: bool, timeout: float = 300) -> None:
+    """Create a cluster in ``data``: superuser ``postgres``, trust auth, UTF-8, builtin C locale
+    (``sync=False`` skips the final fsync: for throwaway test servers)."""
+    args = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
+    args += ["--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8"]
+    args += ["--no-instructions"] if sync else ["--no-sync", "--no-instructions"]
+    run_as(user, args, timeout=timeout)
