@@ -1,8 +1,10 @@
 """`cairn.eval.qa`: grounded question answering on SQuAD 2.0 (answerable + unanswerable).
 
 All paragraphs are ingested as one collection (one JSONL record per paragraph, ``_id`` =
-``Article#index``). The support model is fitted on the first half of the articles (in file
-order) and every figure is reported on the other half, which it never saw:
+``Article#index``). The first half of the articles (in file order) is for fitting: the reader
+(``cairn.eval.reader_train``) is trained on the first of them (its ``train_articles``), the
+support model's weights and threshold on the rest; every figure is reported on the other half,
+which neither saw:
 
 * answerable questions: share answered with a cited sentence that contains a gold answer
   (the gold answer's offsets fall inside the cited span of the right paragraph), and the short
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from cairn.answer.ask import ask
+from cairn.answer.reader import packaged_reader
 from cairn.answer.types import Candidate
 from cairn.answer.verify import FEATURES, WEIGHTS_PATH, SupportModel, default_model
 from cairn.eval.metrics import summarize_latencies
@@ -151,10 +154,24 @@ def _holds_gold(item: QAItem, c: Candidate) -> bool:
     return any(ev.start <= s and s + len(t) <= ev.end for t, s in item.answers)
 
 
-def fit_model(outcomes: Sequence[Outcome], *, l2: float = 1e-3, steps: int = 3000) -> SupportModel:
-    """Logistic regression (numpy, full-batch gradient descent) on every candidate."""
+def fit_model(
+    outcomes: Sequence[Outcome],
+    *,
+    l2: float = 1e-3,
+    steps: int = 3000,
+    without: Sequence[str] = (),
+) -> SupportModel:
+    """Logistic regression (numpy, full-batch gradient descent) on every candidate.
+
+    Features named in ``without`` are left out (weight 0): the ablation rows use it.
+    """
     x = np.array(
-        [[c.features[f] for f in FEATURES] for o in outcomes for c in o.candidates], dtype=float
+        [
+            [0.0 if f in without else c.features[f] for f in FEATURES]
+            for o in outcomes
+            for c in o.candidates
+        ],
+        dtype=float,
     )
     y = np.array([float(g) for o in outcomes for g in o.grounded])
     w = np.zeros(x.shape[1])
@@ -272,7 +289,17 @@ def run_qa_eval(
         raise RuntimeError(f"ingesting {path} failed: {rep.failed[0].message}")
     ingest_s = time.perf_counter() - t
     fit_names = set(squad.articles[:fit_articles])
-    fit_items = subsample([i for i in squad.items if i.article in fit_names], limit_fit)
+    # The support model is fitted on the fit articles the reader was not trained on: the
+    # reader's score on its own training questions is overconfident.
+    reader = packaged_reader()
+    if reader is not None:
+        reader.warm_up()
+    reader_names = set(reader.meta.get("train_articles", [])) if reader else set()
+    seen = reader_names & (set(squad.articles) - fit_names)
+    if seen:
+        raise ValueError(f"the reader was trained on report articles: {sorted(seen)}")
+    support_names = fit_names - reader_names
+    fit_items = subsample([i for i in squad.items if i.article in support_names], limit_fit)
     rep_items = subsample([i for i in squad.items if i.article not in fit_names], limit_report)
     kb.embedder.warm_up()
     ask(kb, "warm up the models?", collections=(COLLECTION,))  # model loading is not latency
@@ -285,16 +312,28 @@ def run_qa_eval(
             model.weights,
             model.bias,
             thr,
-            note=f"fitted by cairn.eval.qa on SQuAD 2.0 dev-half articles {sorted(fit_names)} "
+            note=f"fitted by cairn.eval.qa on SQuAD 2.0 dev-half articles {sorted(support_names)} "
             f"({len(fit_out)} questions); threshold = best overall accuracy on those",
         )
         if save_weights is not None:
             save_weights.write_text(model.to_json() + "\n", encoding="utf-8")
     rep_out = run_questions(kb, rep_items, k)
     latency = summarize_latencies([o.ms for o in rep_out])
+    ablation = None
+    if fit:
+        # The same candidates, the support model refitted without the reader's score.
+        plain = fit_model(fit_out, without=("reader",))
+        plain = SupportModel(plain.weights, plain.bias, choose_threshold(plain, fit_out))
+        ablation = {
+            "threshold": plain.threshold,
+            "fit": score_at(plain, fit_out, plain.threshold),
+            "report": score_at(plain, rep_out, plain.threshold),
+        }
     return {
         "dataset": "SQuAD 2.0 dev (CS224N half): 16 articles, 646 paragraphs",
-        "fit_articles": sorted(fit_names),
+        "reader": {"path": str(reader.path), **reader.meta} if reader else None,
+        "reader_articles": sorted(reader_names),
+        "fit_articles": sorted(support_names),
         "report_articles": sorted(set(squad.articles) - fit_names),
         "ingest_seconds": round(ingest_s, 1),
         "k": k,
@@ -303,6 +342,7 @@ def run_qa_eval(
         "report": score_at(model, rep_out, model.threshold),
         "risk_coverage_fit": risk_coverage(model, fit_out),
         "risk_coverage_report": risk_coverage(model, rep_out),
+        "without_reader": ablation,
         "latency_ms_report": latency,
     }
 
@@ -377,7 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
     sys.stdout.write(
-        json.dumps({k: report[k] for k in ("fit", "report", "latency_ms_report")}, indent=1) + "\n"
+        json.dumps(
+            {k: report[k] for k in ("fit", "report", "latency_ms_report", "without_reader")},
+            indent=1,
+        )
+        + "\n"
     )
     return 0
 
