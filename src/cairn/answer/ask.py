@@ -20,6 +20,7 @@ from functools import lru_cache
 from cairn.answer.evidence import select_evidence
 from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
 from cairn.answer.question import QuestionInfo, analyse
+from cairn.answer.reader import SentenceReader, packaged_reader, pair_text
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
 from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence, SentenceCheck
 from cairn.answer.verify import SupportModel, default_model, features
@@ -28,7 +29,7 @@ from cairn.models.llm import LLM, LLMError
 from cairn.search.types import SearchHit
 
 DEFAULT_K = 5
-CANDIDATE_SENTENCES = 3  # best evidence sentences checked for an answer span
+CANDIDATE_SENTENCES = 6  # best evidence sentences read, checked for an answer span
 CLOSEST_SOURCES = 3
 NO_ANSWER = "The sources do not contain an answer to this question."
 
@@ -47,6 +48,7 @@ def ask(
     explain: bool = False,
     spans: SpanSource | None = None,
     model: SupportModel | None = None,
+    reader: SentenceReader | None = None,
     threshold: float | None = None,
     llm: LLM | None = None,
     sentence_threshold: float = SENTENCE_COSINE,
@@ -77,7 +79,7 @@ def ask(
     hits = kb.search(info.text, k=k, collections=collections)
     if not hits:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
-    candidates, evidence = _rank(info, hits, kb, spans=spans, model=model)
+    candidates, evidence = _rank(info, hits, kb, spans=spans, model=model, reader=reader)
     if not candidates:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
     best = candidates[0]
@@ -123,9 +125,10 @@ def rank_candidates(
     *,
     spans: SpanSource | None = None,
     model: SupportModel | None = None,
+    reader: SentenceReader | None = None,
 ) -> list[Candidate]:
     """The best evidence sentences with their answer span and support, best first."""
-    return _rank(info, hits, kb, spans=spans, model=model)[0]
+    return _rank(info, hits, kb, spans=spans, model=model, reader=reader)[0]
 
 
 def _rank(
@@ -135,6 +138,7 @@ def _rank(
     *,
     spans: SpanSource | None = None,
     model: SupportModel | None = None,
+    reader: SentenceReader | None = None,
 ) -> tuple[list[Candidate], list[Evidence]]:
     """Candidates (best first) and every selected evidence sentence (by evidence score)."""
     model = model or default_model()
@@ -142,10 +146,19 @@ def _rank(
     top = evidence[:CANDIDATE_SENTENCES]
     if not top:
         return [], evidence
+    reader = reader or packaged_reader()
+    logits = (
+        [
+            float(z)
+            for z in reader.logits(info.text, [pair_text(e.title or "", e.text) for e in top])
+        ]
+        if reader is not None
+        else [0.0] * len(top)
+    )
     chunk_texts = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
     found = (spans or default_spans()).candidates([e.text for e in top])
     out = []
-    for ev, cands in zip(top, found, strict=True):
+    for ev, cands, logit in zip(top, found, logits, strict=True):
         span, fit = choose_span(info, ev.text, cands)
         feats = features(
             info,
@@ -154,6 +167,7 @@ def _rank(
             fit,
             span is not None,
             evidence,
+            logit,
         )
         out.append(
             Candidate(

@@ -1,11 +1,12 @@
 """The support check: does a cited sentence answer the question?
 
-No NLI or QA model ships offline, so support is a small logistic model over symbolic and
-encoder signals (see docs/grounding.md): encoder cosine between question and sentence, how
-much of the question's key terms (names and numbers weigh more) the sentence and its chunk
-cover, whether a span of the expected answer type was found, and whether that span is new
-(not already in the question). Weights and the threshold are fitted on SQuAD 2.0 articles
-disjoint from the ones reported (``cairn.eval.qa``) and stored in ``verifier.json``.
+Support is a small logistic model over neural and symbolic signals (see docs/grounding.md):
+the answer-sentence reader's logit (a cross-encoder Cairn fine-tuned from MiniLM, see
+``reader.py``), encoder cosine between question and sentence, how much of the question's key
+terms (names and numbers weigh more) the sentence and its chunk cover, whether a span of the
+expected answer type was found, and whether that span is new (not already in the question).
+Weights and the threshold are fitted on SQuAD 2.0 articles disjoint from the ones reported
+and from the reader's training articles (``cairn.eval.qa``) and stored in ``verifier.json``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ FEATURES = (
     "n_terms",
     "any_missing",
     "overlap_x_cosine",
+    "reader",
 )
+READER_CLIP = 8.0  # the reader's logit enters the support model clipped to +-8
 
 
 def features(
@@ -47,6 +50,7 @@ def features(
     type_fit: float,
     has_span: bool,
     others: Sequence[Evidence],
+    reader_logit: float = 0.0,
 ) -> dict[str, float]:
     chunk_stems = stems(chunk_text)
     missing_key = any(t.weight > 1.0 and t.stem not in chunk_stems for t in info.terms)
@@ -66,6 +70,7 @@ def features(
         "n_terms": min(len(info.terms), 10) / 10.0,
         "any_missing": 1.0 if any(t.stem not in chunk_stems for t in info.terms) else 0.0,
         "overlap_x_cosine": ev.overlap * ev.cosine,
+        "reader": max(-READER_CLIP, min(READER_CLIP, reader_logit)) / READER_CLIP,
     }
 
 
