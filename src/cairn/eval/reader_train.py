@@ -448,8 +448,20 @@ def to_onnx(
     mask = node("Cast", ["attention_mask"], to=TensorProto.FLOAT)
     bias = node("Unsqueeze", [node("Mul", [node("Sub", ["f1", mask]), "neg"]), "ax12"])
 
-    def gelu(h: str) -> str:  # the (1 + erf(h / sqrt 2)) factor; the caller multiplies h / 2
-        return node("Add", ["f1", node("Erf", [node("Div", [h, "sqrt2"])])])
+    def gelu(h: str) -> str:  # exact GELU: h / 2 * (1 + erf(h / sqrt 2))
+        return node(
+            "Mul",
+            [
+                node("Mul", [h, "half"]),
+                node("Add", ["f1", node("Erf", [node("Div", [h, "sqrt2"])])]),
+            ],
+        )
+
+    def add_norm(x: str, o: str, name: str, la: dict[str, Any], key: str) -> str:
+        """Residual add, then LayerNorm with the layer's ``key``.weight / .bias."""
+        g = init(name + "_g", f32(la[key + ".weight"]))
+        b = init(name + "_b", f32(la[key + ".bias"]))
+        return node("LayerNormalization", [node("Add", [x, o]), g, b], axis=-1, epsilon=1e-12)
 
     def dense(inp: str, prefix: str, weight: Any, b: Any) -> str:
         return node(
@@ -480,29 +492,12 @@ def to_onnx(
             la["attention.output.dense.weight"],
             la["attention.output.dense.bias"],
         )
-        x = node(
-            "LayerNormalization",
-            [
-                node("Add", [x, o]),
-                init(f"l{i}.ln1_g", f32(la["attention.output.LayerNorm.weight"])),
-                init(f"l{i}.ln1_b", f32(la["attention.output.LayerNorm.bias"])),
-            ],
-            axis=-1,
-            epsilon=1e-12,
+        x = add_norm(x, o, f"l{i}.ln1", la, "attention.output.LayerNorm")
+        h = gelu(
+            dense(x, f"l{i}.ff1", la["intermediate.dense.weight"], la["intermediate.dense.bias"])
         )
-        h = dense(x, f"l{i}.ff1", la["intermediate.dense.weight"], la["intermediate.dense.bias"])
-        h = node("Mul", [node("Mul", [h, "half"]), gelu(h)])
         o = dense(h, f"l{i}.ff2", la["output.dense.weight"], la["output.dense.bias"])
-        x = node(
-            "LayerNormalization",
-            [
-                node("Add", [x, o]),
-                init(f"l{i}.ln2_g", f32(la["output.LayerNorm.weight"])),
-                init(f"l{i}.ln2_b", f32(la["output.LayerNorm.bias"])),
-            ],
-            axis=-1,
-            epsilon=1e-12,
-        )
+        x = add_norm(x, o, f"l{i}.ln2", la, "output.LayerNorm")
 
     def segment_mean(which: str) -> str:
         seg = node("Cast", [node("Equal", ["token_type_ids", which])], to=TensorProto.FLOAT)
@@ -542,8 +537,7 @@ def to_onnx(
         ],
         axis=-1,
     )
-    h = dense(feats, "h1", f32(params["h1_w"]).T, params["h1_b"])
-    h = node("Mul", [node("Mul", [h, "half"]), gelu(h)])
+    h = gelu(dense(feats, "h1", f32(params["h1_w"]).T, params["h1_b"]))
     z = dense(h, "head", f32(params["head_w"]).reshape(1, -1), f32(params["head_b"]).reshape(1))
     node("Squeeze", [z, "ax_last"], out="logits")
     io = ["input_ids", "attention_mask", "token_type_ids"]
