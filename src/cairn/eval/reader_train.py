@@ -132,7 +132,8 @@ def load_base(folder: Path) -> dict[str, np.ndarray]:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != BASE_SHA256:
         sys.stderr.write(f"note: {path} sha256 {digest} is not the packaged base's\n")
-    return load_file(str(path))
+    weights: dict[str, np.ndarray] = load_file(str(path))
+    return weights
 
 
 def _jax() -> tuple[Any, Any, Any]:
