@@ -260,3 +260,15 @@ def test_training_pairs_label_answers_and_plausible_traps(tmp_path: Path) -> Non
     assert trap.label == 0 and trap.hard
     assert sum(p.label for p in pairs) == 1 and sum(p.hard for p in pairs) == 1
     assert reader_train.build_pairs(path, [1]) == []
+
+
+def test_training_cli_rejects_bad_arguments(tmp_path: Path) -> None:
+    out = tmp_path / "r.onnx"
+    for argv in (["--epochs", "0"], ["--lr", "2"], ["--train-articles", "9"]):
+        with pytest.raises(SystemExit) as err:
+            reader_train.main([*argv, "--out", str(out)])
+        assert "must be" in str(err.value)
+    with pytest.raises(SystemExit) as err:  # no base weights there (or no [train] extra)
+        reader_train.main(["--base", str(tmp_path), "--out", str(out)])
+    assert str(err.value).startswith("error: ")
+    assert not out.exists()

@@ -305,7 +305,7 @@ def train(
     # sentences that are plainly beside the question.
     weights = [positive_weight if p.label else hard_weight if p.hard else 1.0 for p in pairs]
     params = jax.tree_util.tree_map(jnp.asarray, initial_params(base, seed))
-    steps = max(1, int(epochs * len(pairs) / batch))
+    steps = max(2, int(epochs * len(pairs) / batch))  # warm-up and decay need a step each
 
     def schedule(peak: float) -> Any:
         return optax.warmup_cosine_decay_schedule(0.0, peak, max(1, steps // 10), steps, peak / 20)
@@ -581,7 +581,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 1 <= args.train_articles <= 8:
         raise SystemExit("--train-articles must be 1..8 (the report articles are 9..16)")
-    base = load_base(args.base or find_base())
+    if not 0 < args.epochs <= 50 or not 0 < args.lr < 1:
+        raise SystemExit("--epochs must be in (0, 50] and --lr in (0, 1)")
+    try:
+        base = load_base(args.base or find_base())
+        _jax()
+    except ConfigError as err:
+        raise SystemExit(f"error: {err}") from err
     articles = list(range(args.train_articles))
     pairs = build_pairs(args.data, articles)
     t0 = time.perf_counter()
