@@ -58,6 +58,9 @@ def ask(
     Text in the documents is data: an instruction inside a passage (or a question asking to
     ignore the sources) changes nothing about how the answer is built.
 
+    ``reader`` (default: the packaged answer-sentence reader, ``reader.py``) reads the question
+    with each candidate sentence; its logit is one of the support model's features.
+
     With ``llm``, the answer is phrased by the model and each of its sentences must pass the
     sentence support check (encoder cosine >= ``sentence_threshold`` with the cited evidence,
     and no number or name the cited evidence lacks), or be a verbatim quote.
