@@ -177,12 +177,14 @@ def test_a_statement_timeout_is_a_clear_error(postgres_dsn: str) -> None:
     store = PostgresStore(postgres_dsn)
     write_corpus(store)
     before = store.stats()
-    slow = PostgresStore(f"{postgres_dsn}?options=-c%20statement_timeout%3D1")
+    # 500 ms: far above what opening the store takes even on a busy machine (1 ms made the
+    # pool's own set-up statements time out now and then), far below the 2 s trigger below.
+    slow = PostgresStore(f"{postgres_dsn}?options=-c%20statement_timeout%3D500")
     try:
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # a statement that sleeps
             conn.execute(
                 "CREATE FUNCTION cairn.slow_tokens() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$"
+                "$$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$"
             )
             conn.execute(
                 "CREATE TRIGGER slow BEFORE INSERT ON cairn.sources "
