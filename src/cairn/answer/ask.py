@@ -150,14 +150,8 @@ def _rank(
     if not top:
         return [], evidence
     reader = reader or packaged_reader()
-    logits = (
-        [
-            float(z)
-            for z in reader.logits(info.text, [pair_text(e.title or "", e.text) for e in top])
-        ]
-        if reader is not None
-        else [0.0] * len(top)
-    )
+    passages = [pair_text(e.title or "", e.text) for e in top]
+    logits = reader.logits(info.text, passages).tolist() if reader else [0.0] * len(top)
     chunk_texts = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
     found = (spans or default_spans()).candidates([e.text for e in top])
     out = []

@@ -39,6 +39,17 @@ class SentenceReader(Protocol):
     def logits(self, question: str, passages: Sequence[str]) -> np.ndarray: ...
 
 
+def reader_tokenizer() -> Any:
+    """MiniLM's tokenizer as the reader uses it, in training and in use: no padding, pairs
+    truncated to ``MAX_TOKENS``."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(MINILM_TOKENIZER))
+    tok.no_padding()
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    return tok
+
+
 def pair_text(title: str, sentence: str) -> str:
     """The second segment the reader reads: the title resolves "it" and "the city"."""
     title = title.replace("_", " ").strip()
@@ -61,7 +72,6 @@ class Reader:
             if self._session is not None:
                 return
             import onnxruntime as ort
-            from tokenizers import Tokenizer
 
             if not self.path.is_file():
                 raise ModelError("model-missing", f"reader model not found: {self.path}")
@@ -89,10 +99,7 @@ class Reader:
                 raise ModelError("model-invalid", f"cannot load reader {self.path}: {err}") from err
             meta = session.get_modelmeta().custom_metadata_map
             self.meta = {k: json.loads(v) for k, v in meta.items()}
-            tok = Tokenizer.from_file(str(MINILM_TOKENIZER))
-            tok.no_padding()
-            tok.enable_truncation(max_length=MAX_TOKENS)
-            self._tokenizer = tok
+            self._tokenizer = reader_tokenizer()
             self._session = session
 
     def logits(self, question: str, passages: Sequence[str]) -> np.ndarray:

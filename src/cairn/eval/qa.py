@@ -262,6 +262,14 @@ def choose_threshold(model: SupportModel, outcomes: Sequence[Outcome]) -> float:
     return round(best_thr, 3)
 
 
+def fit_support(
+    outcomes: Sequence[Outcome], *, without: Sequence[str] = (), note: str = ""
+) -> SupportModel:
+    """``fit_model``, with the threshold of best overall accuracy on the same questions."""
+    fitted = fit_model(outcomes, without=without)
+    return SupportModel(fitted.weights, fitted.bias, choose_threshold(fitted, outcomes), note)
+
+
 def subsample(items: Sequence[QAItem], limit: int | None) -> list[QAItem]:
     if not limit or limit >= len(items):
         return list(items)
@@ -306,12 +314,8 @@ def run_qa_eval(
     fit_out = run_questions(kb, fit_items, k)
     model = default_model()
     if fit:
-        model = fit_model(fit_out)
-        thr = choose_threshold(model, fit_out)
-        model = SupportModel(
-            model.weights,
-            model.bias,
-            thr,
+        model = fit_support(
+            fit_out,
             note=f"fitted by cairn.eval.qa on SQuAD 2.0 dev-half articles {sorted(support_names)} "
             f"({len(fit_out)} questions); threshold = best overall accuracy on those",
         )
@@ -322,8 +326,7 @@ def run_qa_eval(
     ablation = None
     if fit:
         # The same candidates, the support model refitted without the reader's score.
-        plain = fit_model(fit_out, without=("reader",))
-        plain = SupportModel(plain.weights, plain.bias, choose_threshold(plain, fit_out))
+        plain = fit_support(fit_out, without=("reader",))
         ablation = {
             "threshold": plain.threshold,
             "fit": score_at(plain, fit_out, plain.threshold),

@@ -36,11 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from cairn.answer.reader import MAX_TOKENS, pair_text
+from cairn.answer.reader import MAX_TOKENS, pair_text, reader_tokenizer
 from cairn.errors import ConfigError
 from cairn.eval.qa import DEFAULT_DATA
-from cairn.ingest.sentences import split_sentences
-from cairn.models.embed import MINILM_TOKENIZER
+from cairn.ingest.sentences import Span, split_sentences
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 LAYERS, HEADS, DIM = 6, 12, 384
@@ -76,6 +75,14 @@ class Pair:
     hard: bool = False  # holds the plausible (wrong) answer of an unanswerable question
 
 
+def _holds(sentence: Span, answers: Sequence[dict[str, Any]]) -> bool:
+    """Whether one of SQuAD's ``answers`` lies inside the sentence (by character offsets)."""
+    return any(
+        sentence.start <= a["answer_start"] and a["answer_start"] + len(a["text"]) <= sentence.end
+        for a in answers
+    )
+
+
 def build_pairs(data: Path, articles: Sequence[int]) -> list[Pair]:
     """Every (question, sentence of its paragraph) pair of the given articles (file order)."""
     doc = json.loads(data.read_text(encoding="utf-8"))
@@ -88,13 +95,9 @@ def build_pairs(data: Path, articles: Sequence[int]) -> list[Pair]:
             ctx = para["context"]
             sents = split_sentences(ctx)
             for qa in para["qas"]:
-                golds = [(g["text"], int(g["answer_start"])) for g in qa["answers"]]
-                fakes = [
-                    (g["text"], int(g["answer_start"])) for g in qa.get("plausible_answers", [])
-                ]
                 for s in sents:
-                    holds = any(s.start <= st and st + len(t) <= s.end for t, st in golds)
-                    hard = any(s.start <= st and st + len(t) <= s.end for t, st in fakes)
+                    holds = _holds(s, qa["answers"])
+                    hard = _holds(s, qa.get("plausible_answers", []))
                     out.append(
                         Pair(
                             qa["question"],
@@ -275,12 +278,7 @@ def batches(
 
 
 def encode_pairs(pairs: Sequence[Pair]) -> list[tuple[list[int], list[int]]]:
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(MINILM_TOKENIZER))
-    tok.no_padding()
-    tok.enable_truncation(max_length=MAX_TOKENS)
-    encs = tok.encode_batch([(p.question, p.passage) for p in pairs])
+    encs = reader_tokenizer().encode_batch([(p.question, p.passage) for p in pairs])
     return [(e.ids, e.type_ids) for e in encs]
 
 
