@@ -40,6 +40,12 @@ TTS_MODELS = ("cairn-tts", "tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 MAX_EMBED_INPUTS = 2048
 MAX_EMBED_CHARS = 100_000
 MAX_SPEECH_CHARS = 4096
+# A chat request is bounded: at most this many messages and characters of text in all, and a
+# follow-up is resolved against at most the last FOLLOWUP_WINDOW earlier user turns, so the
+# work per request grows linearly with its length (10,000 messages once cost minutes of CPU).
+MAX_CHAT_MESSAGES = 512
+MAX_CHAT_CHARS = 200_000
+FOLLOWUP_WINDOW = 8
 
 
 def _unknown_model(model: str, known: list[str]) -> ApiError:
@@ -166,6 +172,28 @@ def _text_of(message: ChatMessage) -> str:
     )
 
 
+def check_chat_size(body: ChatRequest) -> None:
+    """Refuse a conversation over ``MAX_CHAT_MESSAGES`` messages (400) or ``MAX_CHAT_CHARS``
+    characters of text (413), before any work is done on it."""
+    if len(body.messages) > MAX_CHAT_MESSAGES:
+        raise ApiError(
+            400,
+            "too-many-messages",
+            f"{len(body.messages):,} messages: a conversation may have at most "
+            f"{MAX_CHAT_MESSAGES} (send the recent ones)",
+        )
+    total = 0
+    for message in body.messages:
+        total += len(_text_of(message))
+        if total > MAX_CHAT_CHARS:
+            raise ApiError(
+                413,
+                "conversation-too-long",
+                f"the messages hold over {MAX_CHAT_CHARS:,} characters of text, the limit "
+                "for one conversation (send the recent ones)",
+            )
+
+
 def _question(body: ChatRequest) -> str:
     for message in reversed(body.messages):
         if message.role == "user":
@@ -181,18 +209,21 @@ def resolve_followup(svc: Services, body: ChatRequest) -> str:
     rules ``cairn chat`` uses (:func:`cairn.answer.chat.rewrite`): "Who founded it?" after
     "When was Rosa's Bakery opened?" asks "Who founded Rosa's Bakery?".
 
-    The earlier questions are rewritten in order, each against the one before, as in a
+    The earlier questions (the last ``FOLLOWUP_WINDOW``) are rewritten in order, each
+    against the one before, as in a
     :class:`~cairn.answer.chat.ChatSession`; where this server answered a rewritten question
     recently, that answer is used too (it resolves "he"/"she" to a person it named).
     Assistant and system messages are not read: text in them never steers the answer.
     """
     question = _question(body)
     last = max(i for i, m in enumerate(body.messages) if m.role == "user")
-    earlier = [
-        text
-        for m in body.messages[:last]
-        if m.role == "user" and (text := " ".join(_text_of(m).split()))
-    ]
+    earlier: list[str] = []
+    for m in reversed(body.messages[:last]):  # the newest turns, up to the window
+        if len(earlier) >= FOLLOWUP_WINDOW:
+            break
+        if m.role == "user" and (text := " ".join(_text_of(m).split())):
+            earlier.append(text)
+    earlier.reverse()
     query: str | None = None
     answer: Answer | None = None
     for text in earlier:
@@ -229,6 +260,7 @@ def chat_completions(svc: ServicesDep, body: ChatRequest) -> dict[str, Any] | St
         raise _unknown_model(body.model, [CHAT_MODEL])
     if body.n not in (None, 1):
         raise ApiError(400, "invalid-n", "only n = 1 is supported")
+    check_chat_size(body)
     question = " ".join(_question(body).split())
     query = resolve_followup(svc, body)
     answer = ask(
