@@ -914,3 +914,14 @@ class StoreConformance:
         )
         store.save_tool("atlas", "{}", [], "https://c/")
         assert [t.name for t in store.list_tools()] == ["atlas", "weather"]
+        assert again.private_hosts == ()
+
+    def test_tool_private_hosts_round_trip(self, store: Store) -> None:
+        saved = store.save_tool(
+            "local", "{}", ["127.0.0.1"], "http://127.0.0.1:8000/", ["127.0.0.1:8000"]
+        )
+        assert saved.private_hosts == ("127.0.0.1:8000",)
+        assert store.get_tool("local") == saved
+        assert store.list_tools()[0].private_hosts == ("127.0.0.1:8000",)
+        cleared = store.save_tool("local", "{}", ["127.0.0.1"], "http://127.0.0.1:8000/")
+        assert cleared.private_hosts == ()

@@ -70,7 +70,9 @@ def build_kb(tmp_path: Path) -> Path:
             }
         )
         kb.store.save_run({"status": "error", "request": "é中"})
-        kb.store.save_tool("weather", '{"openapi": "3.1.0"}', ["api.example"], "https://a/")
+        kb.store.save_tool(
+            "weather", '{"openapi": "3.1.0"}', ["api.example"], "https://a/", ["10.0.0.5:80"]
+        )
     finally:
         kb.close()
     return path
@@ -122,6 +124,7 @@ def test_sqlite_to_postgres_and_back(
         assert [{**r, "id": 0} for r in pg.list_runs()] == [{**r, "id": 0} for r in a.list_runs()]
         assert pg.embedding_model() == a.embedding_model()
         assert [t.spec_json for t in pg.list_tools()] == ['{"openapi": "3.1.0"}']
+        assert [t.private_hosts for t in pg.list_tools()] == [("10.0.0.5:80",)]
     finally:
         a.close()
         pg.close()

@@ -240,12 +240,13 @@ def test_bad_params_fail_before_any_request(kb: KnowledgeBase, api: Api, tool: s
     assert len(api.hits) == before
 
 
-def test_loopback_is_refused_by_default(kb: KnowledgeBase, api: Api, tool: str) -> None:
+def test_loopback_is_refused_by_default(kb: KnowledgeBase, api: Api) -> None:
+    add_openapi(kb.store, api.spec(), allowed_hosts=["127.0.0.1"], allow_private=False)
     before = len(api.hits)
     with pytest.raises(ToolError) as err:
-        call_api(kb, tool, "list_series")
+        call_api(kb, "test_stats", "list_series")
     assert _code(err) == "api-blocked-host"
-    assert "127.0.0.1" in err.value.message
+    assert "127.0.0.1" in err.value.message and "--allow-private" in err.value.message
     assert len(api.hits) == before
 
 
@@ -286,7 +287,7 @@ def test_redirect_to_another_loopback_port_is_blocked(
     with pytest.raises(ToolError) as err:
         call_api(kb, tool, "redirect_local", allow_private={f"127.0.0.1:{api.port}"})
     assert _code(err) == "api-blocked-host"
-    assert "resolves to 127.0.0.1" in err.value.message
+    assert f"port {api.other_port}: redirects must stay on the port" in err.value.message
     assert select.select([api.listener], [], [], 0.05)[0] == []  # nobody connected
 
 
@@ -380,5 +381,14 @@ def test_cli_add_list_call_chart_records(
     )
     assert r.exit_code == 2
     assert "'count' expects integer" in r.output
-    r = runner.invoke(app, ["tools", "call", "stats", "list_series", "--kb", db])
-    assert r.exit_code == 2 and "127.0.0.1" in r.output
+    # --allow-host 127.0.0.1 (a literal loopback address) approved the API at add-openapi
+    r = runner.invoke(app, ["tools", "call", "stats", "list_series", "count=1", "--kb", db])
+    assert r.exit_code == 0, r.output
+    for bad in (
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+        ["--max-mb", "-5"],
+        ["--max-mb", "inf"],
+    ):
+        r = runner.invoke(app, ["tools", "call", "stats", "list_series", *bad, "--kb", db])
+        assert r.exit_code == 2 and bad[0] in r.output, r.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +32,7 @@ def _tool_json(t: ApiTool) -> dict[str, Any]:
         "title": t.spec.title,
         "base_url": t.base_url,
         "allowed_hosts": list(t.allowed_hosts),
+        "private_hosts": list(t.private_hosts),
         "operations": [
             {
                 "operation_id": o.operation_id,
@@ -62,6 +64,15 @@ def add_openapi_command(
     base_url: Annotated[
         str | None, typer.Option(help="Where the API lives, if not in the document's servers.")
     ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Approve the API's own host and port although it is a private or loopback "
+            "address (a service on this machine or LAN); naming a literal private address "
+            "in --allow-host does the same.",
+        ),
+    ] = False,
     kb: KbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -73,6 +84,7 @@ def add_openapi_command(
             allowed_hosts=allow_host,
             name=name,
             base_url=base_url,
+            allow_private=True if allow_private else None,
         )
     if json_out:
         print_json(_tool_json(tool))
@@ -84,6 +96,8 @@ def add_openapi_command(
     )
     if tool.spec.skipped:
         console.print(f"[yellow]skipped[/] {escape(', '.join(tool.spec.skipped))} (GET/POST only)")
+    if tool.private_hosts:
+        console.print(f"approved private address: {escape(', '.join(tool.private_hosts))}")
 
 
 @tools_app.command("list")
@@ -129,7 +143,7 @@ def call_command(
     allow_private: Annotated[
         bool,
         typer.Option(
-            "--allow-private", help="Allow private and loopback addresses (local services)."
+            "--allow-private", help="Allow the API's own private or loopback address for this call."
         ),
     ] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 20.0,
@@ -141,6 +155,10 @@ def call_command(
     json_out: JsonOption = False,
 ) -> None:
     """Call an operation; its rows are stored as searchable records (with provenance)."""
+    if not (math.isfinite(max_mb) and max_mb > 0):
+        fail(f"--max-mb {max_mb}: give a number of megabytes over 0")
+    if not (math.isfinite(timeout) and timeout > 0):
+        fail(f"--timeout {timeout}: give a number of seconds over 0")
     with errors_as_messages(), open_kb(kb) as base:
         result = call_api(
             base,

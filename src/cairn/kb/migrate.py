@@ -221,7 +221,9 @@ def migrate(
         target.save_run({k: v for k, v in run.items() if k != "id"})
         report.runs_copied += 1
     for tool in source.list_tools():  # imported API tools: small, replaced by name
-        target.save_tool(tool.name, tool.spec_json, tool.allowed_hosts, tool.base_url)
+        target.save_tool(
+            tool.name, tool.spec_json, tool.allowed_hosts, tool.base_url, tool.private_hosts
+        )
     return report
 
 

@@ -136,6 +136,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX runs_started ON runs(started_at);
         """,
     ),
+    (
+        "0006_tool_private_hosts",
+        """
+        ALTER TABLE tools ADD COLUMN private_hosts TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
 ]
 
 

@@ -32,6 +32,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from cairn.errors import NotFoundError, StoreError
 from cairn.kb.records import (
     RECORD_KEYS,
+    TOOL_COLUMNS,
     StoredTool,
     prepare_records,
     record_from_row,
@@ -217,6 +218,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- more than the search itself.
         CREATE TABLE lexeme_df (lexeme text PRIMARY KEY, df bigint NOT NULL);
         INSERT INTO lexeme_df (lexeme, df) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM chunks');
+        """,
+    ),
+    (
+        "0007_tool_private_hosts",
+        """
+        -- The private host:port endpoints the owner approved when adding a tool.
+        ALTER TABLE tools ADD COLUMN private_hosts text NOT NULL DEFAULT '[]';
         """,
     ),
 ]
@@ -1030,17 +1038,23 @@ class PostgresStore:
         return [record_from_row(r) for r in rows]
 
     def save_tool(
-        self, name: str, spec_json: str, allowed_hosts: Sequence[str], base_url: str
+        self,
+        name: str,
+        spec_json: str,
+        allowed_hosts: Sequence[str],
+        base_url: str,
+        private_hosts: Sequence[str] = (),
     ) -> StoredTool:
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        private = json.dumps(list(private_hosts))
         with self._conn() as conn, conn.transaction():
             row = conn.execute(
-                "INSERT INTO tools (name, spec, allowed_hosts, base_url, saved_at) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                f"INSERT INTO tools ({TOOL_COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
                 "spec = excluded.spec, allowed_hosts = excluded.allowed_hosts, "
-                "base_url = excluded.base_url, saved_at = excluded.saved_at "
-                "RETURNING name, spec, allowed_hosts, base_url, saved_at",
-                (name, spec_json, json.dumps(list(allowed_hosts)), base_url, now),
+                "base_url = excluded.base_url, saved_at = excluded.saved_at, "
+                f"private_hosts = excluded.private_hosts RETURNING {TOOL_COLUMNS}",
+                (name, spec_json, json.dumps(list(allowed_hosts)), base_url, now, private),
             ).fetchone()
         assert row is not None
         return tool_from_row(row)
@@ -1048,16 +1062,14 @@ class PostgresStore:
     def get_tool(self, name: str) -> StoredTool | None:
         with self._conn() as conn:
             row = conn.execute(
-                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools WHERE name = %s",
+                f"SELECT {TOOL_COLUMNS} FROM tools WHERE name = %s",
                 (name,),
             ).fetchone()
         return tool_from_row(row) if row else None
 
     def list_tools(self) -> list[StoredTool]:
         with self._conn() as conn:
-            rows = conn.execute(
-                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools ORDER BY name"
-            ).fetchall()
+            rows = conn.execute(f"SELECT {TOOL_COLUMNS} FROM tools ORDER BY name").fetchall()
         return [tool_from_row(r) for r in rows]
 
     def stats(self) -> StoreStats:

@@ -94,9 +94,15 @@ class Store(Protocol):
         """Records, oldest first: id, source_id, operation, requested_at, request, data."""
 
     def save_tool(
-        self, name: str, spec_json: str, allowed_hosts: Sequence[str], base_url: str
+        self,
+        name: str,
+        spec_json: str,
+        allowed_hosts: Sequence[str],
+        base_url: str,
+        private_hosts: Sequence[str] = (),
     ) -> StoredTool:
-        """Insert or replace an imported API tool."""
+        """Insert or replace an imported API tool (``private_hosts``: the ``host:port``
+        endpoints at private addresses its owner approved)."""
 
     def get_tool(self, name: str) -> StoredTool | None: ...
 

@@ -32,6 +32,8 @@ class StoredTool:
     allowed_hosts: tuple[str, ...]
     base_url: str
     saved_at: str  # ISO 8601 UTC
+    # "host:port" endpoints at private addresses the owner approved when adding the tool
+    private_hosts: tuple[str, ...] = ()
 
 
 def to_json(value: Any) -> str:
@@ -145,11 +147,16 @@ def prepare_records(
 
 
 def tool_from_row(row: Sequence[Any]) -> StoredTool:
-    """A ``tools`` row (name, spec, allowed_hosts JSON, base_url, saved_at), any backend."""
+    """A ``tools`` row (name, spec, allowed_hosts JSON, base_url, saved_at, private_hosts
+    JSON), any backend."""
     return StoredTool(
         name=str(row[0]),
         spec_json=str(row[1]),
         allowed_hosts=tuple(json.loads(str(row[2]))),
         base_url=str(row[3]),
         saved_at=str(row[4]),
+        private_hosts=tuple(json.loads(str(row[5]))) if len(row) > 5 and row[5] else (),
     )
+
+
+TOOL_COLUMNS = "name, spec, allowed_hosts, base_url, saved_at, private_hosts"

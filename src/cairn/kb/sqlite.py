@@ -26,6 +26,7 @@ from cairn.errors import NotFoundError, StoreError
 from cairn.kb.migrations import apply_migrations
 from cairn.kb.records import (
     RECORD_KEYS,
+    TOOL_COLUMNS,
     StoredTool,
     prepare_records,
     record_from_row,
@@ -626,17 +627,22 @@ class SQLiteStore:
         return [record_from_row(r) for r in rows]
 
     def save_tool(
-        self, name: str, spec_json: str, allowed_hosts: Sequence[str], base_url: str
+        self,
+        name: str,
+        spec_json: str,
+        allowed_hosts: Sequence[str],
+        base_url: str,
+        private_hosts: Sequence[str] = (),
     ) -> StoredTool:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         hosts = json.dumps(list(allowed_hosts))
         with self._lock:
             self._conn.execute(
-                "INSERT INTO tools(name, spec, allowed_hosts, base_url, saved_at) "
-                "VALUES (?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, "
+                f"INSERT INTO tools({TOOL_COLUMNS}) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, "
                 "allowed_hosts = excluded.allowed_hosts, base_url = excluded.base_url, "
-                "saved_at = excluded.saved_at",
-                (name, spec_json, hosts, base_url, now),
+                "saved_at = excluded.saved_at, private_hosts = excluded.private_hosts",
+                (name, spec_json, hosts, base_url, now, json.dumps(list(private_hosts))),
             )
         tool = self.get_tool(name)
         assert tool is not None
@@ -645,16 +651,14 @@ class SQLiteStore:
     def get_tool(self, name: str) -> StoredTool | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools WHERE name = ?",
+                f"SELECT {TOOL_COLUMNS} FROM tools WHERE name = ?",
                 (name,),
             ).fetchone()
         return tool_from_row(row) if row else None
 
     def list_tools(self) -> list[StoredTool]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT name, spec, allowed_hosts, base_url, saved_at FROM tools ORDER BY name"
-            ).fetchall()
+            rows = self._conn.execute(f"SELECT {TOOL_COLUMNS} FROM tools ORDER BY name").fetchall()
         return [tool_from_row(r) for r in rows]
 
     def stats(self) -> StoreStats:

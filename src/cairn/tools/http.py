@@ -10,7 +10,14 @@ Every hop (the first request and each redirect, followed here by hand, at most
 3. the connection then goes to the address that was checked (the Host header and TLS SNI keep
    the name), so a second DNS answer cannot point the request elsewhere.
 
-Timeouts: ``connect_timeout`` for connecting, ``total_timeout`` for the whole call, redirects
+Private addresses: ``allow_private=True`` approves the first URL's host and port only; a set
+approves ``"host:port"`` entries (a bare ``"host"`` means that host at the first URL's port).
+A redirect must stay on an allowed host, and on the first URL's port (or, for a public address,
+the standard port of its scheme); a private target must itself be approved, so a redirect to
+another port or another private address is refused before connecting.
+
+Timeouts: ``connect_timeout`` for connecting, ``total_timeout`` for the whole call: every
+connect, read and write ends by one deadline (:mod:`cairn.tools.deadline`), redirects, headers
 and body included. Bodies are streamed and the call aborted once ``max_bytes`` is passed.
 Proxies from the environment are ignored (a proxy would bypass the address check).
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import socket
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -27,11 +35,17 @@ from typing import Any
 
 import httpx
 
+from cairn.tools.deadline import DeadlineTransport
 from cairn.tools.errors import ToolError
 
 DEFAULT_MAX_BYTES = 5_000_000
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 USER_AGENT = "cairn-tools/0.1"
+MAX_JSON_DEPTH = 64  # nesting deeper than this in an answer is refused (no API needs it)
+APPROVE_HINT = (
+    "approve it when adding the tool: `cairn tools add-openapi SPEC --allow-host ADDRESS` with "
+    "its literal address, or `--allow-private` (for one call: `cairn tools call --allow-private`)"
+)
 
 Resolver = Callable[..., list[tuple[Any, ...]]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -62,6 +76,20 @@ class HttpPolicy:
             else frozenset(h.strip().lower() for h in allow_private)
         )
         hosts = frozenset(_norm_host(h) for h in allowed_hosts if h.strip())
+        for name in ("connect_timeout", "total_timeout"):
+            value = kwargs.get(name)
+            if value is not None and not (
+                isinstance(value, int | float) and math.isfinite(value) and value > 0
+            ):
+                what = "connect timeout" if name == "connect_timeout" else "timeout"
+                raise ToolError(
+                    "api-bad-params", f"{what} {value!r}: give a finite number of seconds over 0"
+                )
+        max_bytes = kwargs.get("max_bytes")
+        if max_bytes is not None and not (isinstance(max_bytes, int) and max_bytes > 0):
+            raise ToolError(
+                "api-bad-params", f"size limit {max_bytes!r} bytes: give a whole number over 0"
+            )
         return cls(hosts, private, **kwargs)
 
 
@@ -75,12 +103,56 @@ class HttpResponse:
 
     def json(self) -> Any:
         try:
+            _check_depth(self.body)
             return json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
             kind = self.headers.get("content-type", "unknown type")
+            why = "nested too deeply" if isinstance(err, RecursionError) else str(err)[:200]
             raise ToolError(
-                "api-bad-json", f"{self.url} did not return JSON ({kind}): {err}"
+                "api-bad-json", f"{self.url} did not return usable JSON ({kind}): {why}"
             ) from err
+
+
+def _check_depth(body: bytes) -> None:
+    """RecursionError when ``body`` nests arrays/objects over MAX_JSON_DEPTH deep (a cheap
+    scan before parsing: brackets inside strings count too, which only errs on the safe side
+    for strings full of brackets, and those are skipped)."""
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise RecursionError(f"nested over {MAX_JSON_DEPTH} levels")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
+def endpoint(text: str, default_port: int) -> str:
+    """``"host:port"`` (host normalised, IPv6 without brackets) for ``host``, ``host:port``,
+    ``[v6]`` or ``[v6]:port``; a missing port is ``default_port``."""
+    text = text.strip().lower()
+    host, port = text, ""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    return f"{_norm_host(host)}:{int(port) if port.isdigit() else default_port}"
+
+
+def _port(url: httpx.URL, *, default: bool = False) -> int:
+    standard = 443 if url.scheme == "https" else 80
+    return standard if default else (url.port or standard)
 
 
 def _norm_host(host: str) -> str:
@@ -116,14 +188,20 @@ class SafeHttpClient:
         self._transport = transport
 
     # -- checks -------------------------------------------------------------------------------
-    def _private_ok(self, host: str, port: int) -> bool:
+    def approved(self, first: httpx.URL) -> frozenset[str]:
+        """The ``host:port`` endpoints private addresses are allowed for, in a call to ``first``."""
         allow = self.policy.allow_private
-        if isinstance(allow, bool):
-            return allow
-        return host in allow or f"{host}:{port}" in allow
+        port = _port(first)
+        if allow is True:
+            return frozenset({f"{_norm_host(first.host)}:{port}"})
+        if allow is False:
+            return frozenset()
+        return frozenset(endpoint(a, port) for a in allow)
 
-    def check(self, url: httpx.URL) -> IPAddress:
+    def check(self, url: httpx.URL, approved: frozenset[str] | None = None) -> IPAddress:
         """The address to connect to for ``url``; ToolError ``api-blocked-host`` if none may be."""
+        if approved is None:
+            approved = self.approved(url)
         if url.scheme not in ("http", "https"):
             raise ToolError("api-blocked-host", f"{url}: only http and https URLs are allowed")
         host = _norm_host(url.host)
@@ -133,7 +211,7 @@ class SafeHttpClient:
                 "api-blocked-host",
                 f"{host} is not an allowed host for this tool (allowed: {allowed})",
             )
-        port = url.port or (443 if url.scheme == "https" else 80)
+        port = _port(url)
         try:
             infos = self._resolve(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as err:
@@ -148,15 +226,28 @@ class SafeHttpClient:
                 addresses.append(ip)
         if not addresses:
             raise ToolError("api-connect-error", f"{host} resolves to no address")
-        if not self._private_ok(host, port):
+        if f"{host}:{port}" not in approved:
             for ip in addresses:
                 if not is_public(ip):
                     raise ToolError(
                         "api-blocked-host",
-                        f"{host} resolves to {ip}, a private, loopback, link-local or multicast "
-                        "address; calls there are not allowed",
+                        f"{host}:{port} resolves to {ip}, a private, loopback, link-local or "
+                        "multicast address, which this tool is not approved to reach; "
+                        + APPROVE_HINT,
                     )
         return addresses[0]
+
+    def check_redirect(self, first: httpx.URL, target: httpx.URL) -> None:
+        """A redirect stays on the first URL's port or moves to its scheme's standard port
+        (refused before resolving; a private address must also be approved, see check)."""
+        port = _port(target)
+        if port in (_port(first), _port(target, default=True)):
+            return
+        raise ToolError(
+            "api-blocked-host",
+            f"{first} redirected to {target}, port {port}: redirects must stay on the port "
+            f"of the API ({_port(first)})",
+        )
 
     # -- requests -----------------------------------------------------------------------------
     def request(
@@ -173,11 +264,14 @@ class SafeHttpClient:
         method = method.upper()
         body = json_body
         redirects: list[str] = []
-        with httpx.Client(
-            transport=self._transport, trust_env=False, follow_redirects=False
-        ) as client:
+        first = current
+        approved = self.approved(first)
+        transport = self._transport or DeadlineTransport(deadline)
+        with httpx.Client(transport=transport, trust_env=False, follow_redirects=False) as client:
             while True:
-                ip = self.check(current)
+                if redirects:
+                    self.check_redirect(first, current)
+                ip = self.check(current, approved)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ToolError("api-timeout", f"{current}: no answer within the time limit")

@@ -395,7 +395,12 @@ def bind(op: Operation, params: Mapping[str, Any]) -> BoundCall:
             continue
         value = checked[p.name]
         if p.location == "path":
-            path = path.replace("{" + p.name + "}", quote(_text(value), safe=""))
+            text = _text(value)
+            if text.strip() in ("", ".", ".."):
+                # "." and ".." would be resolved as path segments (/files/.. is /), and an
+                # empty one changes the path too: no API takes them as values
+                raise _bad_param(op, f"path parameter {p.name!r} cannot be {text!r}")
+            path = path.replace("{" + p.name + "}", quote(text, safe=""))
         elif p.location == "query":
             query[p.name] = _text(value)
         else:

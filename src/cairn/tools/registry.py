@@ -9,6 +9,7 @@ so the rows can be searched, cited, charted and forgotten like any other source.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -22,7 +23,7 @@ from cairn.kb.protocol import Store
 from cairn.kb.records import StoredTool, records_document
 from cairn.kb.types import Provenance, Source
 from cairn.tools.errors import ToolError
-from cairn.tools.http import DEFAULT_MAX_BYTES, HttpPolicy, SafeHttpClient
+from cairn.tools.http import DEFAULT_MAX_BYTES, HttpPolicy, SafeHttpClient, endpoint, is_public
 from cairn.tools.openapi import ApiSpec, Operation, bind, parse_spec
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class ApiTool:
     spec: ApiSpec
     allowed_hosts: tuple[str, ...]
     saved_at: str = ""
+    private_hosts: tuple[str, ...] = ()  # "host:port" at private addresses the owner approved
 
     @property
     def base_url(self) -> str:
@@ -86,8 +88,16 @@ def add_openapi(
     allowed_hosts: Collection[str],
     name: str | None = None,
     base_url: str | None = None,
+    allow_private: bool | None = None,
 ) -> ApiTool:
-    """Check ``document`` and store it as tool ``name`` (default: its title in snake_case)."""
+    """Check ``document`` and store it as tool ``name`` (default: its title in snake_case).
+
+    Private and loopback addresses stay refused unless the owner approves the API's own
+    ``host:port`` here: ``allow_private=True``, or (the default, ``None``) by naming the
+    API's host as a literal private address in ``allowed_hosts`` (``127.0.0.1``,
+    ``192.168.1.20``). The approval is stored with the tool and honoured wherever it is called
+    (CLI, voice, server, chat); redirects elsewhere stay refused. ``False`` approves nothing.
+    """
     spec = parse_spec(document, base_url=base_url)
     tool_name = name if name is not None else snake(spec.title)
     if not _NAME.match(tool_name):
@@ -105,13 +115,26 @@ def add_openapi(
             f"the API lives at {base_host}, which is not among the allowed hosts "
             f"({', '.join(hosts)}); add --allow-host {base_host}",
         )
-    stored = store.save_tool(tool_name, json.dumps(dict(document)), hosts, spec.base_url)
+    private: list[str] = []
+    if allow_private or (allow_private is None and _literal_private(base_host)):
+        parts = urlsplit(spec.base_url)
+        private.append(endpoint(base_host, parts.port or (443 if parts.scheme == "https" else 80)))
+    stored = store.save_tool(
+        tool_name, json.dumps(dict(document)), hosts, spec.base_url, private_hosts=private
+    )
     return _tool(stored)
+
+
+def _literal_private(host: str) -> bool:
+    try:
+        return not is_public(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return False  # a name: what it resolves to may change, so naming it approves nothing
 
 
 def _tool(stored: StoredTool) -> ApiTool:
     spec = parse_spec(json.loads(stored.spec_json), base_url=stored.base_url)
-    return ApiTool(stored.name, spec, stored.allowed_hosts, stored.saved_at)
+    return ApiTool(stored.name, spec, stored.allowed_hosts, stored.saved_at, stored.private_hosts)
 
 
 def get_api_tool(store: Store, name: str) -> ApiTool:
@@ -155,7 +178,7 @@ def call_api(
     operation: str,
     params: Mapping[str, Any] | None = None,
     *,
-    allow_private: bool | Collection[str] = False,
+    allow_private: bool | Collection[str] = (),
     connect_timeout: float = 5.0,
     timeout: float = 20.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -164,13 +187,20 @@ def call_api(
     transport: httpx.BaseTransport | None = None,
 ) -> ApiResult:
     """Call ``tool``'s ``operation`` with ``params`` and store the rows (unless ``remember`` is
-    False). Raises :class:`ToolError` (see :mod:`cairn.tools.errors` for the codes)."""
+    False). Private addresses: those approved with the tool (see :func:`add_openapi`), plus
+    ``allow_private`` for this call. Raises :class:`ToolError` (codes in
+    :mod:`cairn.tools.errors`)."""
     api = tool if isinstance(tool, ApiTool) else get_api_tool(kb.store, tool)
     op = api.operation(operation)
     call = bind(op, params or {})  # before anything is sent
+    private: bool | Collection[str] = (
+        allow_private
+        if isinstance(allow_private, bool) and allow_private
+        else {*api.private_hosts, *(() if isinstance(allow_private, bool) else allow_private)}
+    )
     policy = HttpPolicy.make(
         api.allowed_hosts,
-        allow_private=allow_private,
+        allow_private=private,
         connect_timeout=connect_timeout,
         total_timeout=timeout,
         max_bytes=max_bytes,
