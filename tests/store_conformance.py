@@ -733,6 +733,25 @@ class StoreConformance:
             store.forget_source(LOVELACE)
         assert store.stats().sources == 2
 
+    def test_huge_or_odd_ids_are_not_found(self, store: Store, corpus: Corpus) -> None:
+        for ref in (10**22, "99999999999999999999999", 2**63, "\u00b2", -1):
+            assert store.get_source(ref) is None
+            with pytest.raises(NotFoundError):
+                store.forget_source(ref)
+        assert store.stats().sources == 3
+
+    def test_source_ids_are_never_reused(self, store: Store, corpus: Corpus) -> None:
+        # forgetting the newest source must not hand its id to the next one: a retried
+        # "forget 3" would then remove the wrong source
+        newest = max(s.id for s in store.list_sources())
+        store.forget_source(newest)
+        again = write(store, "/corpus/new.txt", doc("n", "New", C("A new text.", axis(6))))
+        assert again.id > newest
+        store.forget_source(again.id)
+        store.forget_source(corpus.lovelace.id)
+        third = write(store, "/corpus/third.txt", doc("t", "Third", C("Third text.", axis(7))))
+        assert third.id > again.id
+
     def test_write_again_after_forget(self, store: Store, corpus: Corpus) -> None:
         store.forget_source(KINGFISHER)
         again = write(store, KINGFISHER, doc("kf", "Kingfisher", C(K0, axis(5))))

@@ -194,6 +194,46 @@ def test_reopen_applies_migrations_once_and_keeps_data(tmp_path: Path) -> None:
         assert apply_migrations(conn) == []
 
 
+def test_autoincrement_migration_keeps_data_and_stops_id_reuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A knowledge base made before 0007 (sources.id without AUTOINCREMENT) keeps every
+    document, chunk, vector and record through the table rebuild, and then reuses no id."""
+    import cairn.kb.migrations as migrations
+
+    db = tmp_path / "kb.sqlite"
+    old = [m for m in MIGRATIONS if m[0] != "0007_sources_autoincrement"]
+    monkeypatch.setattr(migrations, "MIGRATIONS", old)
+    store = SQLiteStore(db)
+    corpus = write_corpus(store)
+    records = store.add_records(
+        "api://t/op/1", corpus.lovelace.provenance, "t.op", {}, [{"a": 1}], documents=[]
+    )
+    newest = records.id
+    store.forget_source(newest)  # before the fix, the next source would get this id again
+    stats = store.stats()
+    store.close()
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
+    store = SQLiteStore(db)
+    try:
+        assert store.stats() == stats
+        assert store.get_source(LOVELACE) == corpus.lovelace
+        assert len(all_records(store)) == stats.chunks
+        with closing(sqlite3.connect(db)) as conn:
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sources'").fetchone()
+            assert "AUTOINCREMENT" in sql[0]
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        again = write(store, "/corpus/new.txt", doc("n", "New", C("A new text.", axis(6))))
+        assert again.id > corpus.kingfisher.id
+        store.forget_source(again.id)
+        third = write(store, "/corpus/3.txt", doc("t", "Third", C("Third text.", axis(7))))
+        assert third.id > again.id
+        store.forget_source(LOVELACE)  # cascades still work after the rebuild
+        assert store.stats().sources == stats.sources
+    finally:
+        store.close()
+
+
 def test_a_migration_applied_by_another_process_meanwhile_is_skipped(tmp_path: Path) -> None:
     """Two processes opening one new knowledge base: the second read the applied migrations
     before the first committed them (seen in CI: "table meta already exists")."""

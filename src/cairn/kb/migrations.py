@@ -142,7 +142,36 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE tools ADD COLUMN private_hosts TEXT NOT NULL DEFAULT '[]';
         """,
     ),
+    (
+        # Source ids are never handed out again after a forget (a retried "forget 3" must not
+        # remove a newer source): AUTOINCREMENT needs the table rebuilt, with foreign keys off
+        # so dropping the old table does not cascade to documents and records.
+        "0007_sources_autoincrement",
+        """
+        CREATE TABLE sources_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            uri TEXT NOT NULL UNIQUE,
+            collection TEXT NOT NULL,
+            license TEXT,
+            source_url TEXT,
+            owner TEXT,
+            consent TEXT NOT NULL CHECK (consent IN ('granted', 'refused', 'unknown')),
+            content_hash TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            ingested_at TEXT NOT NULL
+        );
+        INSERT INTO sources_new (id, uri, collection, license, source_url, owner, consent,
+            content_hash, size_bytes, ingested_at)
+        SELECT id, uri, collection, license, source_url, owner, consent, content_hash,
+            size_bytes, ingested_at FROM sources;
+        DROP TABLE sources;
+        ALTER TABLE sources_new RENAME TO sources;
+        CREATE INDEX sources_collection ON sources(collection);
+        """,
+    ),
 ]
+# Migrations that rebuild a table others refer to: run with foreign keys off, then checked.
+WITHOUT_FOREIGN_KEYS = frozenset({"0007_sources_autoincrement"})
 
 
 def apply_migrations(conn: sqlite3.Connection) -> list[str]:
@@ -155,6 +184,10 @@ def apply_migrations(conn: sqlite3.Connection) -> list[str]:
     for name, sql in MIGRATIONS:
         if name in done:
             continue
+        rebuild = name in WITHOUT_FOREIGN_KEYS
+        if rebuild:
+            keys_on = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+            conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: not here
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Another process opening the same new knowledge base may have applied it between
@@ -164,6 +197,8 @@ def apply_migrations(conn: sqlite3.Connection) -> list[str]:
                 continue
             for statement in _statements(sql):
                 conn.execute(statement)
+            if rebuild and conn.execute("PRAGMA foreign_key_check").fetchone():
+                raise sqlite3.IntegrityError(f"migration {name} broke a foreign key")
             conn.execute(
                 "INSERT INTO migrations(name, applied_at) VALUES (?, ?)",
                 (name, datetime.now(UTC).isoformat(timespec="seconds")),
@@ -172,6 +207,9 @@ def apply_migrations(conn: sqlite3.Connection) -> list[str]:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            if rebuild and keys_on:
+                conn.execute("PRAGMA foreign_keys=ON")
         applied.append(name)
     return applied
 

@@ -50,6 +50,7 @@ from cairn.kb.types import (
     StoreStats,
     chunk_record_from_row,
     normalise_entity,
+    source_id_of,
 )
 from cairn.kb.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 from cairn.search.types import SearchFilters
@@ -464,9 +465,10 @@ class PostgresStore:
             return self._get_source(conn, ref)
 
     def _get_source(self, conn: Conn, ref: str | int) -> Source | None:
-        if (isinstance(ref, int) or ref.isdigit()) and int(ref) < 2**63:
+        sid = source_id_of(ref)
+        if sid is not None:
             row = conn.execute(
-                f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = %s", (int(ref),)
+                f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = %s", (sid,)
             ).fetchone()
             if row:
                 return _source_from_row(row)

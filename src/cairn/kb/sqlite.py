@@ -44,6 +44,7 @@ from cairn.kb.types import (
     StoreStats,
     chunk_record_from_row,
     normalise_entity,
+    source_id_of,
 )
 from cairn.kb.vectors import VectorIndex
 from cairn.search.types import SearchFilters
@@ -135,9 +136,10 @@ class SQLiteStore:
     # -- sources ------------------------------------------------------------------------------
     def get_source(self, ref: str | int) -> Source | None:
         with self._lock:
-            if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            sid = source_id_of(ref)
+            if sid is not None:
                 row = self._conn.execute(
-                    f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = ?", (int(ref),)
+                    f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = ?", (sid,)
                 ).fetchone()
                 if row:
                     return self._source_with_counts(row)

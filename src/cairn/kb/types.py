@@ -148,3 +148,16 @@ class StoreStats:
     vectors: int
     entities: int
     relations: int
+
+
+def source_id_of(ref: str | int) -> int | None:
+    """``ref`` as a source id when it can be one (an int, or ASCII digits, within SQL's 64-bit
+    range); None otherwise (then it is a path or URL, or no source at all)."""
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, str):
+        text = ref.strip()
+        if not (text.isascii() and text.isdigit()):
+            return None
+        ref = int(text)
+    return ref if 0 < ref < 2**63 else None
