@@ -5,10 +5,12 @@ The CLI and the server are thin layers over this class.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
+from cairn.errors import NotFoundError
 from cairn.events import EventCallback, ignore
 from cairn.graph.extract import EntityExtractor, SpacyExtractor
 from cairn.ingest.chunker import ChunkerConfig
@@ -21,6 +23,9 @@ from cairn.kb.types import Consent, Source, StoreStats
 from cairn.models.embed import Embedder, load_embedder
 from cairn.search.engine import SearchConfig, search
 from cairn.search.types import Mode, SearchFilters, SearchHit
+
+if TYPE_CHECKING:
+    from cairn.forgetting import Forgotten
 
 
 class KnowledgeBase:
@@ -35,6 +40,8 @@ class KnowledgeBase:
         search_config: SearchConfig | None = None,
     ) -> None:
         self.store = store
+        # called with each forgotten source, after it is gone (e.g. to drop cached answers)
+        self.on_forget: list[Callable[[Source], None]] = []
         self._embedder = embedder
         self._extractor = extractor
         self.search_config = search_config or SearchConfig()
@@ -91,9 +98,23 @@ class KnowledgeBase:
 
     def forget(self, ref: str | int) -> Source:
         """Remove a source (by id, path or URL) and everything derived from it."""
-        if isinstance(ref, str) and not ref.isdigit() and Path(ref).expanduser().exists():
-            ref = str(Path(ref).expanduser().resolve())
-        return self.store.forget_source(ref)
+        return self.forget_report(ref).source
+
+    def forget_report(self, ref: str | int, *, own_folders: Sequence[Path] = ()) -> Forgotten:
+        """:meth:`forget`, saying which of Cairn's own files went with the source (the note
+        a "remember" stored, files of the runs that made or quoted it) and whether its text
+        is still in the store's files for now (``pending``: why, and how to finish)."""
+        from cairn.forgetting import forget_everywhere
+
+        if isinstance(ref, str):
+            if not ref.strip():
+                raise NotFoundError(
+                    "unknown-source",
+                    "give a source id, path or URL to forget (see `cairn sources`)",
+                )
+            if not ref.isdigit() and Path(ref).expanduser().exists():
+                ref = str(Path(ref).expanduser().resolve())
+        return forget_everywhere(self, ref, own_folders=own_folders)
 
     # -- reading --------------------------------------------------------------------------
     def search(

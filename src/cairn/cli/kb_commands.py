@@ -287,8 +287,21 @@ def forget(
 ) -> None:
     """Remove a source and everything derived from it (chunks, vectors, graph facts)."""
     with errors_as_messages(), open_kb(kb) as base:
-        gone = base.forget(source)
+        report = base.forget_report(source)
+    gone = report.source
     if json_out:
-        print_json({"forgotten": gone.id, "uri": gone.uri, "documents": gone.n_documents})
-    else:
-        console.print(f"forgot {gone.uri} ({gone.n_documents} documents, {gone.n_chunks} chunks)")
+        print_json(
+            {
+                "forgotten": gone.id,
+                "uri": gone.uri,
+                "documents": gone.n_documents,
+                "files_removed": list(report.files_removed),
+                "pending": report.pending,
+            }
+        )
+        return
+    console.print(f"forgot {gone.uri} ({gone.n_documents} documents, {gone.n_chunks} chunks)")
+    for path in report.files_removed:
+        console.print(f"removed {path} (a copy Cairn made)")
+    if report.pending:
+        err_console.print(f"[yellow]not yet finished:[/] {report.pending}")

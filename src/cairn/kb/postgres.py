@@ -1112,6 +1112,13 @@ class PostgresStore:
             ).fetchone()
         return run_from_row(row) if row else None
 
+    def forget_run(self, run_id: int) -> bool:
+        if not -(2**63) <= int(run_id) < 2**63:
+            return False
+        with self._conn() as conn, conn.transaction():
+            cur = conn.execute("DELETE FROM runs WHERE id = %s", (int(run_id),))
+        return cur.rowcount > 0
+
     # -- export ---------------------------------------------------------------------------------
     def source_documents(self, source_id: int) -> list[DocumentIn]:
         from cairn.kb.migrate import documents_from_rows

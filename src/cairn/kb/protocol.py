@@ -120,6 +120,9 @@ class Store(Protocol):
     def get_run(self, run_id: int) -> dict[str, Any] | None:
         """A run by id (``id`` plus the saved fields, events and result decoded); or None."""
 
+    def forget_run(self, run_id: int) -> bool:
+        """Delete a run from the log; False when there was none with that id."""
+
     # -- export (whole sources, for `cairn migrate`) --------------------------------------------
     def source_documents(self, source_id: int) -> list[DocumentIn]:
         """A source's documents as they were written, in order: text, title, metadata, chunks

@@ -62,7 +62,10 @@ MAX_TERM_DF = 0.2
 # document frequencies add up to this (at least two terms). On SciFact-sized collections this
 # never binds; at a million chunks it keeps a query's cost near that of 100k (bench/scale_suite.py).
 MAX_QUERY_POSTINGS = 50_000
-_STEMMER = Stemmer.Stemmer("porter")  # the same algorithm as FTS5's porter tokenizer
+_STEMMER = Stemmer.Stemmer("porter")
+BUSY_TIMEOUT_MS = 30_000
+# How long a forget waits for other readers before it reports the text as pending.
+PURGE_WAIT_MS = 3_000  # the same algorithm as FTS5's porter tokenizer
 
 
 class SQLiteStore:
@@ -94,11 +97,13 @@ class SQLiteStore:
                 "journal_mode=WAL",
                 "synchronous=NORMAL",
                 "foreign_keys=ON",
-                "busy_timeout=30000",
+                f"busy_timeout={BUSY_TIMEOUT_MS}",
                 "secure_delete=ON",
             ):
                 self._conn.execute(f"PRAGMA {pragma}")
             apply_migrations(self._conn)
+            self._pending = False
+            self._finish_purge()  # a forget that another reader held up, finished now
         except sqlite3.DatabaseError as err:
             self._conn.close()
             raise StoreError(
@@ -354,10 +359,55 @@ class SQLiteStore:
             )
             # Merge FTS segments so the forgotten tokens leave the index, not only its live view.
             conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
-        with self._lock:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._vectors.invalidate()
+        self._purge()
         return src
+
+    # -- getting forgotten text out of the file --------------------------------------------------
+    def _checkpoint(self, wait_ms: int) -> bool:
+        """Copy the WAL into the file and truncate it; False when a reader's snapshot kept
+        some of it (the old pages, text included, then stay in the file)."""
+        with self._lock:
+            self._conn.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
+                busy, log, done = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return int(busy) == 0 and int(log) == int(done)
+
+    def _purge(self) -> None:
+        """After a forget: checkpoint; when another connection prevents it, remember that the
+        file still holds forgotten text (``meta.purge_pending``) for the next open to finish."""
+        if self._checkpoint(PURGE_WAIT_MS):
+            self._pending = False
+            return
+        self._pending = True
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('purge_pending', '1') "
+                "ON CONFLICT(key) DO UPDATE SET value = '1'"
+            )
+
+    def _finish_purge(self) -> None:
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM meta WHERE key = 'purge_pending'").fetchone()
+        if row is None or not self._checkpoint(PURGE_WAIT_MS):
+            return
+        with self._lock, suppress(sqlite3.Error):  # e.g. a read-only file: try next time
+            self._conn.execute("DELETE FROM meta WHERE key = 'purge_pending'")
+        self._checkpoint(PURGE_WAIT_MS)
+
+    def text_pending(self) -> str | None:
+        """Why forgotten text is still in the file, and how to finish; None when it is not."""
+        if not self._pending:
+            return None
+        return (
+            f"its text is still in {self.path}: another connection is reading this knowledge "
+            "base (a `cairn serve`, or another command); once that ends, any Cairn command on "
+            f"it removes the text, e.g. `cairn sources --kb {self.path}`"
+        )
 
     # -- search -------------------------------------------------------------------------------
     def _filter_sql(self, filters: SearchFilters) -> tuple[str, list[str]]:
@@ -698,6 +748,13 @@ class SQLiteStore:
                 f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (int(run_id),)
             ).fetchone()
         return run_from_row(row) if row else None
+
+    def forget_run(self, run_id: int) -> bool:
+        if not -(2**63) <= int(run_id) < 2**63:
+            return False
+        with self._lock:
+            cur = self._conn.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))
+        return cur.rowcount > 0
 
     # -- export ---------------------------------------------------------------------------------
     def source_documents(self, source_id: int) -> list[DocumentIn]:

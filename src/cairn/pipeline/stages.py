@@ -31,9 +31,9 @@ from cairn.charts.render import render_chart
 from cairn.command.model import Command
 from cairn.command.understand import CompletionModel
 from cairn.command.understand import understand as understand_text
-from cairn.config import default_kb_path
 from cairn.errors import CairnError, NotFoundError
 from cairn.events import Event, EventCallback, EventType
+from cairn.forgetting import notes_dir as store_notes_dir
 from cairn.kb.types import Consent, Source
 from cairn.knowledge import KnowledgeBase
 from cairn.models.llm import LLM
@@ -544,9 +544,7 @@ def speak(
 
 def notes_dir(kb: KnowledgeBase) -> Path:
     """``notes/`` beside the knowledge base file (or the default KB's, for a server store)."""
-    path = getattr(kb.store, "path", None)
-    base = Path(path).parent if isinstance(path, Path | str) else default_kb_path().parent
-    return base / "notes"
+    return store_notes_dir(kb.store).resolve()
 
 
 def remember(kb: KnowledgeBase, command: Command, on_event: EventCallback) -> Path | None:

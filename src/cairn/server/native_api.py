@@ -290,15 +290,18 @@ def sources(svc: ServicesDep, collection: Annotated[str | None, Query()] = None)
 
 @router.delete("/sources/{source_id}")
 def forget(svc: ServicesDep, source_id: int) -> dict[str, Any]:
-    """Remove a source and everything derived from it; an uploaded file is deleted too."""
-    gone = svc.kb.forget(source_id)
-    removed_file = _remove_upload(svc.settings.uploads_dir, gone.uri)
+    """Remove a source and everything derived from it, with every file this server or a run
+    wrote of it (the upload, a remembered note, spoken answers and charts of runs citing it)."""
+    report = svc.kb.forget_report(source_id, own_folders=(svc.settings.uploads_dir, runs_dir(svc)))
+    gone = report.source
     return {
         "forgotten": gone.id,
         "uri": gone.uri,
         "documents": gone.n_documents,
         "chunks": gone.n_chunks,
-        "file_removed": removed_file,
+        "file_removed": any(Path(f) == Path(gone.uri) for f in report.files_removed),
+        "files_removed": len(report.files_removed),
+        "pending": report.pending,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from cairn.answer.span import SpanSource
     from cairn.answer.types import Answer
     from cairn.answer.verify import SupportModel
+    from cairn.kb.types import Source
     from cairn.knowledge import KnowledgeBase
     from cairn.models.stt import SpeechToText
     from cairn.models.tts import TextToSpeech
@@ -133,6 +135,20 @@ class RecentAnswers:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def forget(self, source: Source) -> None:
+        """Drop every answer that cites or names ``source`` (it holds its text)."""
+        with self._lock:
+            for key in [k for k, a in self._items.items() if _names(a, source.uri)]:
+                del self._items[key]
+
+    def items(self) -> list[Answer]:
+        with self._lock:
+            return list(self._items.values())
+
+
+def _names(answer: Answer, uri: str) -> bool:
+    return uri in json.dumps(answer.to_dict(), ensure_ascii=False, default=str)
+
 
 class Services:
     """What the endpoints share: the settings, the one knowledge base, and the speech models
@@ -165,6 +181,7 @@ class Services:
         self._tts = tts
         self._lock = threading.Lock()
         self.answers = RecentAnswers()
+        kb.on_forget.append(self.answers.forget)
 
     @property
     def stt(self) -> SpeechToText:
