@@ -791,6 +791,14 @@ class StoreConformance:
         assert store.get_run(citing) is None
         assert store.get_run(other) is not None
 
+    def test_forget_run(self, store: Store) -> None:
+        kept = store.save_run({"status": "ok", "request": "kept"})
+        gone = store.save_run({"status": "ok", "request": "remember that the code is 4471"})
+        assert store.forget_run(gone) is True
+        assert store.get_run(gone) is None and store.get_run(kept) is not None
+        assert store.forget_run(gone) is False
+        assert store.forget_run(2**70) is False
+
     def test_runs_newest_first_and_limit(self, store: Store) -> None:
         ids_ = [
             store.save_run({"started_at": 1_700_000_000 + i, "status": "ok", "request": f"r{i}"})
