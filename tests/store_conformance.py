@@ -733,6 +733,34 @@ class StoreConformance:
             store.forget_source(LOVELACE)
         assert store.stats().sources == 2
 
+    def test_keep_same_writes_nothing_when_the_content_is_stored(
+        self, store: Store, corpus: Corpus
+    ) -> None:
+        before = store.get_source(KINGFISHER)
+        assert before is not None
+        with pytest.raises(StoreError) as info:
+            store.write_source(
+                KINGFISHER,
+                content_hash=before.content_hash,
+                size_bytes=1,
+                provenance=before.provenance,
+                documents=[doc("kf", "Kingfisher", C("Other words.", axis(5)))],
+                embedding_model=MODEL,
+                keep_same=True,
+            )
+        assert info.value.code == "kb-same-content"
+        assert store.get_source(KINGFISHER) == before
+        changed = store.write_source(
+            KINGFISHER,
+            content_hash="f" * 64,
+            size_bytes=1,
+            provenance=before.provenance,
+            documents=[doc("kf", "Kingfisher", C("Other words.", axis(5)))],
+            embedding_model=MODEL,
+            keep_same=True,
+        )
+        assert changed.content_hash == "f" * 64
+
     def test_huge_or_odd_ids_are_not_found(self, store: Store, corpus: Corpus) -> None:
         for ref in (10**22, "99999999999999999999999", 2**63, "\u00b2", -1):
             assert store.get_source(ref) is None

@@ -176,10 +176,13 @@ def open_kb(
     embedder: Embedder | None = None,
     extractor: EntityExtractor | None = None,
     search_config: SearchConfig | None = None,
+    must_exist: bool = False,
 ) -> KnowledgeBase:
     """Open (creating if needed) the knowledge base at ``path`` (default: ``$CAIRN_KB``).
 
     ``path`` is a SQLite file, or a ``postgresql://`` URL for the PostgreSQL backend.
+    ``must_exist=True`` (for commands that only read or remove) creates nothing: a missing
+    file is a ``kb-missing`` error.
     """
-    store = open_store(path)
+    store = open_store(path, create=not must_exist)
     return KnowledgeBase(store, embedder=embedder, extractor=extractor, search_config=search_config)

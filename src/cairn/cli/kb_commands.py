@@ -259,7 +259,7 @@ def sources(
     json_out: JsonOption = False,
 ) -> None:
     """List sources with their provenance and counts."""
-    with errors_as_messages(), open_kb(kb) as base:
+    with errors_as_messages(), open_kb(kb, must_exist=True) as base:
         rows = base.sources(collection)
     if json_out:
         for s in rows:
@@ -286,7 +286,7 @@ def forget(
     json_out: JsonOption = False,
 ) -> None:
     """Remove a source and everything derived from it (chunks, vectors, graph facts)."""
-    with errors_as_messages(), open_kb(kb) as base:
+    with errors_as_messages(), open_kb(kb, must_exist=True) as base:
         report = base.forget_report(source)
     gone = report.source
     if json_out:

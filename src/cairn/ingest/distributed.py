@@ -52,6 +52,7 @@ from cairn.ingest.pipeline import (
     _embedding_text,
     _finish,
     _record,
+    already_stored,
     documents_in,
     write_source,
 )
@@ -446,7 +447,7 @@ def _job(
         _record(report, on_event, FileOutcome(uri, Status.failed, code="unreadable", message=msg))
         return None
     digest = hashlib.sha256(data).hexdigest()
-    outcome = _already_stored(store, uri, digest, options)
+    outcome = already_stored(store, uri, digest, options)
     if outcome is not None:
         _record(report, on_event, outcome)
         return None
@@ -460,31 +461,6 @@ def _job(
     job = _Job(uri, data, digest, len(data), status)
     hashes[digest] = uri
     return job
-
-
-def _already_stored(
-    store: Store, uri: str, digest: str, options: IngestOptions, *, concurrent: bool = False
-) -> FileOutcome | None:
-    existing = store.get_source(uri)
-    if existing is None or existing.content_hash != digest:
-        return None
-    if existing.provenance != options.provenance:
-        store.update_provenance(existing.id, options.provenance)
-        return FileOutcome(
-            uri,
-            Status.relabelled,
-            documents=existing.n_documents,
-            chunks=existing.n_chunks,
-            message=f"{uri}: unchanged text; provenance updated",
-        )
-    note = f"{uri}: written meanwhile by another ingest; kept as is" if concurrent else None
-    return FileOutcome(
-        uri,
-        Status.unchanged,
-        documents=existing.n_documents,
-        chunks=existing.n_chunks,
-        message=note,
-    )
 
 
 def _write(
@@ -508,11 +484,6 @@ def _write(
         job = jobs[item.uri]
         for w in item.warnings:
             on_event(Event(EventType.warning, STAGE, {"path": item.uri, "message": w}))
-        # Another ingest of the same file may have finished first: then there is nothing to do.
-        outcome = _already_stored(store, item.uri, job.content_hash, options, concurrent=True)
-        if outcome is not None:
-            _record(report, on_event, outcome)
-            continue
         mentions = item.mentions if options.graph else [[] for _ in range(item.n_chunks)]
         docs = documents_in(Path(item.uri).name, item.docs, item.spans, item.vectors, mentions)
         if not write_source(

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from cairn.errors import CairnError, LoadError
+from cairn.errors import CairnError, LoadError, StoreError
 from cairn.events import Event, EventCallback, EventType, ignore
 from cairn.graph.extract import EntityExtractor, cooccurrence_relations
 from cairn.ingest.chunker import ChunkerConfig, chunk_text
@@ -359,6 +359,33 @@ def documents_in(
     return out
 
 
+def already_stored(
+    store: Store, uri: str, digest: str, options: IngestOptions, *, concurrent: bool = False
+) -> FileOutcome | None:
+    """The outcome when ``uri`` is already stored with this content (unchanged, or only its
+    provenance relabelled); None when it must be written."""
+    existing = store.get_source(uri)
+    if existing is None or existing.content_hash != digest:
+        return None
+    if existing.provenance != options.provenance:
+        store.update_provenance(existing.id, options.provenance)
+        return FileOutcome(
+            uri,
+            Status.relabelled,
+            documents=existing.n_documents,
+            chunks=existing.n_chunks,
+            message=f"{uri}: unchanged text; provenance updated",
+        )
+    note = f"{uri}: written meanwhile by another ingest; kept as is" if concurrent else None
+    return FileOutcome(
+        uri,
+        Status.unchanged,
+        documents=existing.n_documents,
+        chunks=existing.n_chunks,
+        message=note,
+    )
+
+
 def write_source(
     store: Store,
     uri: str,
@@ -370,7 +397,9 @@ def write_source(
     report: IngestReport,
     on_event: EventCallback,
 ) -> bool:
-    """Write one file's documents; a store error is recorded as that file's failure."""
+    """Write one file's documents; a store error is recorded as that file's failure. When
+    another ingest wrote the same content meanwhile, nothing is written and the file is
+    recorded as unchanged (checked inside the store's write transaction)."""
     try:
         store.write_source(
             uri,
@@ -379,12 +408,24 @@ def write_source(
             provenance=options.provenance,
             documents=_unique_keys(docs),
             embedding_model=model,
+            keep_same=True,
         )
+    except StoreError as err:
+        if err.code != "kb-same-content":
+            _record(report, on_event, _failed(uri, err))
+            return False
+        outcome = already_stored(store, uri, content_hash, options, concurrent=True)
+        _record(report, on_event, outcome or _failed(uri, err))
+        return False
     except CairnError as err:
         outcome = FileOutcome(uri, Status.failed, code=err.code, message=f"{uri}: {err.message}")
         _record(report, on_event, outcome)
         return False
     return True
+
+
+def _failed(uri: str, err: CairnError) -> FileOutcome:
+    return FileOutcome(uri, Status.failed, code=err.code, message=f"{uri}: {err.message}")
 
 
 def _unique_keys(docs: list[DocumentIn]) -> list[DocumentIn]:

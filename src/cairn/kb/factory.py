@@ -21,8 +21,9 @@ def is_postgres_url(spec: str | Path | None) -> bool:
     return isinstance(spec, str) and spec.strip().lower().startswith(POSTGRES_SCHEMES)
 
 
-def open_store(spec: str | Path | None = None) -> Store:
-    """Open (creating if needed) the store that ``spec`` names; see the module docstring."""
+def open_store(spec: str | Path | None = None, *, create: bool = True) -> Store:
+    """Open (creating if needed, unless ``create`` is False: then a missing SQLite file is a
+    ``kb-missing`` error) the store that ``spec`` names; see the module docstring."""
     if spec is None:
         spec = default_kb_spec()
     if is_postgres_url(spec):
@@ -35,4 +36,4 @@ def open_store(spec: str | Path | None = None) -> Store:
                 "pip install 'cairn[postgres]'",
             ) from err
         return PostgresStore(str(spec).strip())
-    return SQLiteStore(Path(spec))
+    return SQLiteStore(Path(spec), create=create)

@@ -50,6 +50,7 @@ from cairn.kb.types import (
     StoreStats,
     chunk_record_from_row,
     normalise_entity,
+    same_content,
     source_id_of,
 )
 from cairn.kb.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
@@ -516,6 +517,7 @@ class PostgresStore:
         provenance: Provenance,
         documents: Sequence[DocumentIn],
         embedding_model: str,
+        keep_same: bool = False,
     ) -> Source:
         vectors = _vectors(uri, documents)
         retry = (errors.DeadlockDetected, errors.SerializationFailure, errors.ForeignKeyViolation)
@@ -531,6 +533,7 @@ class PostgresStore:
                         documents,
                         vectors,
                         model=embedding_model,
+                        keep_same=keep_same,
                     )
                     src = self._get_source(conn, source_id)
                 assert src is not None
@@ -555,9 +558,16 @@ class PostgresStore:
         vectors: dict[tuple[int, int], npt.NDArray[np.float32]],
         *,
         model: str,
+        keep_same: bool = False,
     ) -> int:
         # Writers of the same source queue here; writers of other sources go on in parallel.
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("cairn:" + uri,))
+        if keep_same:
+            same_content(
+                conn.execute("SELECT content_hash FROM sources WHERE uri = %s", (uri,)).fetchone(),
+                uri,
+                content_hash,
+            )
         if vectors:
             self._check_model(conn, model, len(next(iter(vectors.values()))))
         old = conn.execute("SELECT id FROM sources WHERE uri = %s", (uri,)).fetchone()

@@ -33,8 +33,13 @@ class Store(Protocol):
         provenance: Provenance,
         documents: Sequence[DocumentIn],
         embedding_model: str,
+        keep_same: bool = False,
     ) -> Source:
-        """Insert or atomically replace a source and everything derived from it."""
+        """Insert or atomically replace a source and everything derived from it.
+
+        ``keep_same=True``: when the source at ``uri`` already has ``content_hash`` (another
+        ingest wrote it meanwhile), write nothing and raise StoreError ``kb-same-content``;
+        checked inside the write transaction, so two ingests of one file add it once."""
 
     def update_provenance(self, source_id: int, provenance: Provenance) -> Source:
         """Change a source's collection, licence, owner, URL or consent; text is untouched."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sqlite3
 import threading
@@ -44,6 +45,7 @@ from cairn.kb.types import (
     StoreStats,
     chunk_record_from_row,
     normalise_entity,
+    same_content,
     source_id_of,
 )
 from cairn.kb.vectors import VectorIndex
@@ -75,6 +77,7 @@ class SQLiteStore:
         self,
         path: str | Path,
         *,
+        create: bool = True,
         ann_threshold: int = 50_000,
         max_term_df: float = MAX_TERM_DF,
         max_query_postings: int = MAX_QUERY_POSTINGS,
@@ -84,8 +87,15 @@ class SQLiteStore:
         self.path = Path(path).expanduser()
         if self.path.is_dir():
             raise StoreError("kb-is-dir", f"--kb {self.path} is a folder; give a file path")
+        if not create and not self.path.exists():
+            raise StoreError(
+                "kb-missing",
+                f"no knowledge base at {self.path}: nothing was stored there yet "
+                f"(add documents with `cairn ingest PATH --kb {self.path}`)",
+            )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
             )
@@ -106,6 +116,14 @@ class SQLiteStore:
             self._finish_purge()  # a forget that another reader held up, finished now
         except sqlite3.DatabaseError as err:
             self._conn.close()
+            blocked = _read_only(self.path)
+            if blocked is not None:
+                raise StoreError(
+                    "kb-readonly",
+                    f"cannot use knowledge base {self.path}: {blocked} is read-only for this "
+                    "user (SQLite writes the file and keeps -wal and -shm files beside it); "
+                    "fix its permissions or copy it to a folder you can write",
+                ) from err
             raise StoreError(
                 "kb-corrupt", f"{self.path} is not a Cairn knowledge base (SQLite said: {err})"
             ) from err
@@ -122,7 +140,17 @@ class SQLiteStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if "readonly" not in str(err):
+                    raise
+                raise StoreError(
+                    "kb-readonly",
+                    f"cannot write knowledge base {self.path}: it became read-only for this "
+                    f"user ({_read_only(self.path) or 'the file system refused'}); nothing "
+                    "was changed",
+                ) from err
             try:
                 yield conn
                 conn.execute(
@@ -208,8 +236,17 @@ class SQLiteStore:
         provenance: Provenance,
         documents: Sequence[DocumentIn],
         embedding_model: str,
+        keep_same: bool = False,
     ) -> Source:
         with self._write() as conn:
+            if keep_same:
+                same_content(
+                    conn.execute(
+                        "SELECT content_hash FROM sources WHERE uri = ?", (uri,)
+                    ).fetchone(),
+                    uri,
+                    content_hash,
+                )
             source_id = self._insert_source(
                 conn, uri, content_hash, size_bytes, provenance, documents, embedding_model
             )
@@ -814,6 +851,17 @@ class SQLiteStore:
             with suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA optimize")
             self._conn.close()
+
+
+def _read_only(path: Path) -> str | None:
+    """What keeps this user from writing the knowledge base at ``path``, if anything."""
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"its folder {folder}"
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists() and not os.access(p, os.W_OK):
+            return f"the file {p}"
+    return None
 
 
 def _source_from_row(row: Sequence[object], n_docs: int, n_chunks: int) -> Source:

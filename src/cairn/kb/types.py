@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from cairn.errors import StoreError
+
 
 class Consent(StrEnum):
     granted = "granted"
@@ -161,3 +163,12 @@ def source_id_of(ref: str | int) -> int | None:
             return None
         ref = int(text)
     return ref if 0 < ref < 2**63 else None
+
+
+def same_content(row: Sequence[Any] | None, uri: str, content_hash: str) -> None:
+    """For ``write_source(keep_same=True)``: StoreError ``kb-same-content`` when ``row`` (the
+    stored ``content_hash`` at ``uri``, or None) already holds ``content_hash``."""
+    if row is not None and str(row[0]) == content_hash:
+        raise StoreError(
+            "kb-same-content", f"{uri}: written meanwhile by another ingest; kept as is"
+        )
