@@ -186,3 +186,12 @@ def test_overlapping_ingests_add_a_file_once(tmp_path: Path) -> None:
     assert [s.uri for s in kb.sources()] == [str(doc.resolve())]
     assert kb.sources()[0].id == 1  # written once, not replaced by the second ingest
     kb.close()
+
+
+def test_forget_a_huge_id_is_one_line(tmp_path: Path) -> None:
+    kb_path = tmp_path / "kb.sqlite"
+    _kb(kb_path).close()
+    r = CliRunner().invoke(app, ["forget", "99999999999999999999999", "--kb", str(kb_path)])
+    assert r.exit_code == 2, r.output
+    assert "no source matches" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
