@@ -160,3 +160,25 @@ def test_cli_forget_says_the_text_is_pending(
     assert r.exit_code == 0, r.output
     flat = " ".join(r.output.split())
     assert "still in" in flat and "cairn sources" in flat, flat
+
+
+def test_forgetting_a_note_on_postgres(
+    postgres_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("psycopg", exc_type=ImportError)
+    # a server store keeps notes beside the default knowledge base: point that here
+    monkeypatch.setenv("CAIRN_KB", str(tmp_path / "kb.sqlite"))
+    kb = cairn.open(postgres_dsn, embedder=HashingEmbedder(), extractor=CapitalisedExtractor())
+    try:
+        made = run_pipeline(kb, text=f"remember that the {SECRET} code is 4471")
+        assert made.error is None, made.error
+        (note,) = kb.sources("notes")
+        assert Path(note.uri).parent == tmp_path / "notes"
+        run_pipeline(kb, text=f"what is the {SECRET} code?")
+        gone = kb.forget_report(note.id)
+        assert [Path(p).name for p in gone.files_removed] == [Path(note.uri).name]
+        assert all(SECRET not in str(run) for run in kb.store.list_runs())
+        assert kb.store.list_runs() == []
+    finally:
+        kb.close()
+    assert _files_holding(tmp_path, SECRET) == []
