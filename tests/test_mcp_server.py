@@ -71,6 +71,11 @@ async def _check_session(client: Client, kb_dir: Path) -> None:
         assert caught.value.data == {"code": "bad-argument", "tool": "search"}
 
     with pytest.raises(MCPError) as caught:
+        await client.call_tool("delete_everything", {})
+    assert caught.value.data == {"code": "unknown-tool"}
+    assert caught.value.message.startswith("unknown-tool: no tool named 'delete_everything'")
+
+    with pytest.raises(MCPError) as caught:
         await client.call_tool("forget", {"source": "1", "confirm": False})
     assert caught.value.data["code"] == "confirm-required"
     with pytest.raises(MCPError) as caught:
@@ -162,3 +167,19 @@ def test_http_mcp_in_cairn_serve(town: KnowledgeBase, tmp_path: Path) -> None:
             assert status.status_code == 401
             body: dict[str, Any] = status.json()
             assert body["error"]["code"] in ("missing-api-key", "invalid-api-key")
+
+
+def test_without_the_sdk_a_one_line_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cairn.cli import app
+    from cairn.errors import ModelError
+    from cairn.mcp import require_mcp
+
+    monkeypatch.setitem(sys.modules, "mcp", None)  # import mcp -> ImportError
+    with pytest.raises(ModelError) as caught:
+        require_mcp()
+    assert caught.value.code == "mcp-missing"
+    assert "pip install 'mcp>=2.3,<3'" in caught.value.message
+    res = CliRunner().invoke(app, ["mcp", "--kb", "unused.sqlite"])
+    assert res.exit_code == 2 and "pip install 'mcp>=2.3,<3'" in res.output

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from cairn.errors import ModelError
 
-INSTALL_HINT = "MCP needs the official SDK: pip install 'cairn[mcp]' (or pip install 'mcp>=2.3,<3')"
+INSTALL_HINT = "MCP needs the official SDK (Cairn's mcp extra): pip install 'mcp>=2.3,<3'"
 
 
 def require_mcp() -> None:
