@@ -160,7 +160,11 @@ def test_add_mcp_refuses_bad_servers(town: KnowledgeBase) -> None:
     assert caught.value.code == "mcp-connect-error"
     with pytest.raises(ToolError) as caught:  # not an MCP server: exits at once
         add_mcp(town.store, "x", command=[sys.executable, "-c", "print('hello')"], timeout=10)
-    assert caught.value.code in ("mcp-protocol-error", "mcp-closed")
+    assert caught.value.code == "mcp-protocol-error"
+    with pytest.raises(ToolError) as caught:  # dies at start: its last words are shown
+        add_mcp(town.store, "x", command=[sys.executable, "-c", "import no_such_module_here"])
+    assert caught.value.code == "mcp-closed"
+    assert "No module named 'no_such_module_here'" in caught.value.message
     with pytest.raises(ToolError, match="not among the allowed hosts"):
         add_mcp(town.store, "x", url="http://127.0.0.1:1/mcp", allowed_hosts=["example.org"])
     assert get_mcp_server(town.store, "x") is None and town.store.list_tools() == []

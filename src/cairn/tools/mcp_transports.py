@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from mcp.client._transport import TransportStreams
 
 
+STDERR_TAIL = 2000
+
+
 @dataclass
 class Failure:
     """The first reason a transport gave up (None while all is well)."""
@@ -50,11 +53,13 @@ async def bounded_stdio(
     """Run ``argv`` and speak MCP over its stdin/stdout; a message over ``max_bytes`` (or a
     line that is not JSON-RPC) ends the connection."""
     try:
-        process = await anyio.open_process(list(argv), stderr=subprocess.DEVNULL)
+        process = await anyio.open_process(list(argv), stderr=subprocess.PIPE)
     except OSError as err:
         raise ToolError("mcp-connect-error", f"cannot start {argv[0]!r}: {err}") from err
-    assert process.stdin is not None and process.stdout is not None
-    stdin, stdout = process.stdin, process.stdout
+    assert process.stdin and process.stdout and process.stderr
+    stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
+    last_words = bytearray()  # the end of what the server wrote to stderr, for the message
+    stderr_done = anyio.Event()
     read_writer, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_stream, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
     name = argv[0]
@@ -88,7 +93,22 @@ async def bounded_stdio(
                         return
             except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
                 return
-        failure.set("mcp-closed", f"{name} closed the connection before answering")
+            # End of output: say why before the session sees the connection close.
+            with anyio.move_on_after(1):
+                await stderr_done.wait()  # the server's last words
+            lines = last_words.decode("utf-8", "replace").strip().splitlines()
+            said = f": {lines[-1].strip()[:200]}" if lines else ""
+            failure.set("mcp-closed", f"{name} closed the connection before answering{said}")
+
+    async def drain_stderr() -> None:
+        try:
+            async for chunk in stderr:
+                last_words.extend(chunk)
+                del last_words[:-STDERR_TAIL]
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+            pass
+        finally:
+            stderr_done.set()
 
     async def write() -> None:
         async with write_reader:
@@ -104,6 +124,7 @@ async def bounded_stdio(
     async with anyio.create_task_group() as tg:
         tg.start_soon(read)
         tg.start_soon(write)
+        tg.start_soon(drain_stderr)
         try:
             yield read_stream, write_stream
         finally:
