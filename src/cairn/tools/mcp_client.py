@@ -35,6 +35,7 @@ from cairn.tools.registry import (
     RECORDS_COLLECTION,
     ApiResult,
     check_tool_name,
+    is_mcp_tool,
     rows_from_json,
     snake,
     store_rows,
@@ -83,10 +84,6 @@ class McpServer:
         )
 
 
-def is_mcp(stored: StoredTool) -> bool:
-    return MCP_KEY in stored.spec_json[:64]
-
-
 def _server(stored: StoredTool) -> McpServer:
     cfg = json.loads(stored.spec_json)[MCP_KEY]
     tools = tuple(
@@ -105,11 +102,11 @@ def _server(stored: StoredTool) -> McpServer:
 
 def get_mcp_server(store: Store, name: str) -> McpServer | None:
     stored = store.get_tool(name)
-    return _server(stored) if stored is not None and is_mcp(stored) else None
+    return _server(stored) if stored is not None and is_mcp_tool(stored) else None
 
 
 def list_mcp_servers(store: Store) -> list[McpServer]:
-    return [_server(t) for t in store.list_tools() if is_mcp(t)]
+    return [_server(t) for t in store.list_tools() if is_mcp_tool(t)]
 
 
 # -- adding -----------------------------------------------------------------------------------
@@ -137,7 +134,7 @@ def add_mcp(
         hosts = tuple(sorted({h.strip().lower().rstrip(".") for h in allowed_hosts if h.strip()}))
         if parts.hostname.lower() not in hosts:
             raise ToolError(
-                "api-bad-spec",
+                "mcp-bad-server",
                 f"the server lives at {parts.hostname}, which is not among the allowed hosts "
                 f"({', '.join(hosts) or 'none'}); add --allow-host {parts.hostname}",
             )

@@ -114,7 +114,8 @@ def check_tool_name(name: str) -> None:
         )
 
 
-def _is_mcp(stored: StoredTool) -> bool:
+def is_mcp_tool(stored: StoredTool) -> bool:
+    """True for an MCP server stored by ``cairn tools add-mcp`` (not an OpenAPI document)."""
     return MCP_KEY in stored.spec_json[:64]
 
 
@@ -125,7 +126,7 @@ def _tool(stored: StoredTool) -> ApiTool:
 
 def get_api_tool(store: Store, name: str) -> ApiTool:
     stored = store.get_tool(name)
-    if stored is None or _is_mcp(stored):
+    if stored is None or is_mcp_tool(stored):
         known = ", ".join(t.name for t in store.list_tools()) or "none yet"
         raise NotFoundError(
             "unknown-tool",
@@ -135,7 +136,7 @@ def get_api_tool(store: Store, name: str) -> ApiTool:
 
 
 def list_api_tools(store: Store) -> list[ApiTool]:
-    return [_tool(t) for t in store.list_tools() if not _is_mcp(t)]
+    return [_tool(t) for t in store.list_tools() if not is_mcp_tool(t)]
 
 
 # -- results -> rows --------------------------------------------------------------------------
@@ -285,4 +286,4 @@ def call_command(kb: KnowledgeBase, command: Command, **options: Any) -> ApiResu
 
 def _mcp_server(kb: KnowledgeBase, name: str) -> bool:
     stored = kb.store.get_tool(name)
-    return stored is not None and _is_mcp(stored)
+    return stored is not None and is_mcp_tool(stored)
