@@ -19,10 +19,11 @@ from typer.testing import CliRunner
 
 from cairn import knowledge
 from cairn.cli import mcp_commands, tools_commands, voice_commands
+from cairn.errors import NotFoundError
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
-from cairn.tools import ToolError, call_api
+from cairn.tools import ToolError, call_api, get_api_tool, list_api_tools
 from cairn.tools.mcp_client import add_mcp, bind_params, call_mcp, get_mcp_server
 from helpers import TOWN_DOCS, fake_kb, free_port
 
@@ -199,6 +200,9 @@ def test_http_server_allow_list_call_and_limits(town: KnowledgeBase, http_server
         town.store, "harbour", url=http_server, allowed_hosts=["127.0.0.1"], allow_private=True
     )
     assert "tide_table" in [t.name for t in srv.tools]
+    assert list_api_tools(town.store) == []  # OpenAPI readers of the catalogue skip it
+    with pytest.raises(NotFoundError):
+        get_api_tool(town.store, "harbour")
     result = call_mcp(town, "harbour", "tide_table", {"port": "Cork"}, allow_private=True)
     assert [r["day"] for r in result.rows] == [1, 2, 3]
     assert result.source is not None and result.request["url"] == http_server
