@@ -11,6 +11,7 @@ from cairn.cli import (
     demo_command,
     eval_commands,
     kb_commands,
+    mcp_commands,
     migrate_commands,
     server_commands,
     speech_commands,
@@ -36,6 +37,7 @@ migrate_commands.register(app)
 chart_commands.register(app)
 speech_commands.register(app)
 eval_commands.register(app)
+mcp_commands.register(app)
 
 
 def main() -> None:

@@ -103,13 +103,19 @@ def add_openapi_command(
 @tools_app.command("list")
 def list_command(kb: KbOption = None, json_out: JsonOption = False) -> None:
     """List imported tools and their operations."""
+    from cairn.cli.mcp_commands import server_json
+    from cairn.tools.mcp_client import list_mcp_servers
+
     with errors_as_messages(), open_kb(kb) as base:
         tools = list_api_tools(base.store)
+        servers = list_mcp_servers(base.store)
     if json_out:
         for t in tools:
             print_json(_tool_json(t))
+        for s in servers:
+            print_json(server_json(s))
         return
-    if not tools:
+    if not tools and not servers:
         console.print("no tools yet: add one with `cairn tools add-openapi SPEC --allow-host H`")
         return
     table = Table("tool", "operation", "method", "path", "parameters")
@@ -117,6 +123,15 @@ def list_command(kb: KbOption = None, json_out: JsonOption = False) -> None:
         for o in t.spec.operations.values():
             params = ", ".join(f"{p.name}{'' if p.required else '?'}:{p.type}" for p in o.params)
             table.add_row(t.name, o.operation_id, o.method, o.path, params)
+    for s in servers:  # MCP servers (cairn tools add-mcp)
+        for m in s.tools:
+            props = m.input_schema.get("properties") or {}
+            need = set(m.input_schema.get("required") or [])
+            params = ", ".join(
+                f"{k}{'' if k in need else '?'}:{(v or {}).get('type', 'any')}"
+                for k, v in props.items()
+            )
+            table.add_row(s.name, m.name, "MCP", escape(s.where), params)
     console.print(table)
 
 

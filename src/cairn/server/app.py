@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +93,15 @@ def create_app(
         owns_kb=owns_kb,
     )
 
+    mcp_running: Callable[[], AbstractAsyncContextManager[None]] | None = None
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        if mcp_running is None:
+            yield
+        else:
+            async with mcp_running():  # the MCP endpoint's sessions
+                yield
         services.close()
 
     app = FastAPI(
@@ -108,6 +114,7 @@ def create_app(
     app.state.services = services
     app.include_router(native_api.router)
     app.include_router(openai_api.router)
+    mcp_running = _mount_mcp(app, services)
     _add_error_handlers(app)
     # Added innermost first: CatchAll > CORS > API key > body limit > the app.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -124,6 +131,20 @@ def create_app(
         )
     app.add_middleware(CatchAll)
     return app
+
+
+def _mount_mcp(
+    app: FastAPI, services: Services
+) -> Callable[[], AbstractAsyncContextManager[None]] | None:
+    """The MCP endpoint at ``/mcp`` (docs/mcp.md); None when the mcp extra is missing."""
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        log.info("no MCP endpoint at /mcp: pip install 'cairn[mcp]'")
+        return None
+    from cairn.mcp.http import mount_mcp
+
+    return mount_mcp(app, services)
 
 
 def _embedder(settings: ServerSettings) -> Embedder | None:

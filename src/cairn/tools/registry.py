@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_ROWS = 10_000
 RECORDS_COLLECTION = "api"
+MCP_KEY = "x-cairn-mcp"  # marks an MCP server in the tool catalogue (tools/mcp_client.py)
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,7 @@ def add_openapi(
     """
     spec = parse_spec(document, base_url=base_url)
     tool_name = name if name is not None else snake(spec.title)
-    if not _NAME.match(tool_name):
-        raise ToolError(
-            "api-bad-spec",
-            f"tool name {tool_name!r}: use lowercase letters, digits and _, starting with a letter",
-        )
+    check_tool_name(tool_name)
     hosts = sorted({h.strip().lower().rstrip(".") for h in allowed_hosts if h.strip()})
     if not hosts:
         raise ToolError("api-bad-spec", "give at least one allowed host (--allow-host)")
@@ -132,6 +129,19 @@ def _literal_private(host: str) -> bool:
         return False  # a name: what it resolves to may change, so naming it approves nothing
 
 
+def check_tool_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise ToolError(
+            "api-bad-spec",
+            f"tool name {name!r}: use lowercase letters, digits and _, starting with a letter",
+        )
+
+
+def is_mcp_tool(stored: StoredTool) -> bool:
+    """True for an MCP server stored by ``cairn tools add-mcp`` (not an OpenAPI document)."""
+    return MCP_KEY in stored.spec_json[:64]
+
+
 def _tool(stored: StoredTool) -> ApiTool:
     spec = parse_spec(json.loads(stored.spec_json), base_url=stored.base_url)
     return ApiTool(stored.name, spec, stored.allowed_hosts, stored.saved_at, stored.private_hosts)
@@ -139,7 +149,7 @@ def _tool(stored: StoredTool) -> ApiTool:
 
 def get_api_tool(store: Store, name: str) -> ApiTool:
     stored = store.get_tool(name)
-    if stored is None:
+    if stored is None or is_mcp_tool(stored):
         known = ", ".join(t.name for t in store.list_tools()) or "none yet"
         raise NotFoundError(
             "unknown-tool",
@@ -149,7 +159,7 @@ def get_api_tool(store: Store, name: str) -> ApiTool:
 
 
 def list_api_tools(store: Store) -> list[ApiTool]:
-    return [_tool(t) for t in store.list_tools()]
+    return [_tool(t) for t in store.list_tools() if not is_mcp_tool(t)]
 
 
 # -- results -> rows --------------------------------------------------------------------------
@@ -189,7 +199,24 @@ def call_api(
     """Call ``tool``'s ``operation`` with ``params`` and store the rows (unless ``remember`` is
     False). Private addresses: those approved with the tool (see :func:`add_openapi`), plus
     ``allow_private`` for this call. Raises :class:`ToolError` (codes in
-    :mod:`cairn.tools.errors`)."""
+    :mod:`cairn.tools.errors`).
+
+    ``tool`` may name an MCP server (``cairn tools add-mcp``); ``operation`` is one of its tools.
+    """
+    if isinstance(tool, str) and _mcp_server(kb, tool):
+        from cairn.tools.mcp_client import call_mcp
+
+        return call_mcp(
+            kb,
+            tool,
+            operation,
+            params,
+            allow_private=allow_private,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            collection=collection,
+            remember=remember,
+        )
     api = tool if isinstance(tool, ApiTool) else get_api_tool(kb.store, tool)
     op = api.operation(operation)
     call = bind(op, params or {})  # before anything is sent
@@ -271,6 +298,10 @@ def call_command(kb: KnowledgeBase, command: Command, **options: Any) -> ApiResu
     if command.intent != "call_api" or not command.api_operation:
         raise ToolError("api-bad-params", "not a call_api command with an api_operation")
     tool_name, _, op_name = command.api_operation.partition(".")
+    if _mcp_server(kb, tool_name):
+        from cairn.tools.mcp_client import call_mcp_command
+
+        return call_mcp_command(kb, tool_name, op_name, dict(command.api_params), **options)
     api = get_api_tool(kb.store, tool_name)
     if not op_name:
         if len(api.spec.operations) != 1:
@@ -281,3 +312,8 @@ def call_command(kb: KnowledgeBase, command: Command, **options: Any) -> ApiResu
             )
         op_name = next(iter(api.spec.operations))
     return call_api(kb, api, op_name, dict(command.api_params), **options)
+
+
+def _mcp_server(kb: KnowledgeBase, name: str) -> bool:
+    stored = kb.store.get_tool(name)
+    return stored is not None and is_mcp_tool(stored)
