@@ -257,6 +257,14 @@ def speech_command(
         ),
     ] = True,
     show_clips: Annotated[bool, typer.Option("--clips", help="List every clip.")] = False,
+    bias: Annotated[
+        bool,
+        typer.Option(
+            "--bias/--no-bias",
+            help="Prime the model with context words: other clips' words of the same set; "
+            "the demo collection's for the round trip.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Speech-to-text word error rate and real-time factor on real recordings."""
@@ -269,7 +277,9 @@ def speech_command(
     with errors_as_messages():
         stt = load_stt(model)
         tts = EspeakTTS() if round_trip and shutil.which("espeak-ng") else None
-        report = run_speech_eval(stt, librispeech=data, pocketsphinx=pocketsphinx, tts=tts)
+        report = run_speech_eval(
+            stt, librispeech=data, pocketsphinx=pocketsphinx, tts=tts, bias=bias
+        )
     out = report.as_dict()
     if json_out:
         print_json(out)
