@@ -29,6 +29,7 @@ __all__ = [
     "frequent_terms",
     "kb_context",
     "kb_terms",
+    "key_phrases",
     "tool_terms",
 ]
 
@@ -36,6 +37,7 @@ MAX_CONTEXT_CHARS = 600  # ~130 Whisper tokens: well inside the 223 the prompt m
 MAX_SOURCES = 200  # the most recent sources read for entities and terms
 MAX_ENTITIES = 40
 MAX_FREQUENT = 25
+MAX_PHRASES = 20
 # Entity kinds that are numbers or dates: Whisper writes those well without help.
 _NUMERIC_LABELS = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
@@ -89,6 +91,25 @@ def frequent_terms(texts: Iterable[str], limit: int = MAX_FREQUENT) -> list[str]
     return [forms[k].most_common(1)[0][0] for k in ranked[:limit]]
 
 
+def key_phrases(texts: Iterable[str], limit: int = MAX_PHRASES) -> list[str]:
+    """Pairs of adjacent content words that recur (``rotary motion``, ``packet switching``),
+    most frequent first, each in its most frequent spelling."""
+    total: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        for sentence in re.split(r"[.!?;:,()\[\]\n]+", text):
+            words = [w.strip("'-") for w in _WORD.findall(sentence)]
+            for first, second in zip(words, words[1:], strict=False):
+                a, b = first.lower(), second.lower()
+                if len(a) < 4 or len(b) < 4 or a in _STOPWORDS or b in _STOPWORDS:
+                    continue
+                key = f"{a} {b}"
+                total[key] += 1
+                forms.setdefault(key, Counter())[f"{first} {second}"] += 1
+    ranked = sorted((k for k in total if total[k] >= 2), key=lambda k: (-total[k], k))
+    return [forms[k].most_common(1)[0][0] for k in ranked[:limit]]
+
+
 def _title_of(uri: str) -> str:
     path = urlsplit(uri).path if "://" in uri else uri
     stem = PurePosixPath(path.replace("\\", "/")).stem
@@ -96,8 +117,8 @@ def _title_of(uri: str) -> str:
 
 
 def kb_terms(store: Store, max_sources: int = MAX_SOURCES) -> list[str]:
-    """Titles, then entity names by their number of mentions, then frequent content words,
-    of the ``max_sources`` most recently ingested sources."""
+    """Titles, then recurring word pairs, then entity names by their number of mentions, then
+    frequent content words, of the ``max_sources`` most recently ingested sources."""
     sources = sorted(store.list_sources(), key=lambda s: s.id, reverse=True)[:max_sources]
     titles: list[str] = []
     mentions: Counter[str] = Counter()
@@ -121,7 +142,7 @@ def kb_terms(store: Store, max_sources: int = MAX_SOURCES) -> list[str]:
                     names.setdefault(entity.key, Counter())[entity.name] += 1
     ranked = sorted(mentions, key=lambda k: (-mentions[k], k))[:MAX_ENTITIES]
     entities = [names[k].most_common(1)[0][0] for k in ranked]
-    return [*titles, *entities, *frequent_terms(texts)]
+    return [*titles, *key_phrases(texts), *entities, *frequent_terms(texts)]
 
 
 def _words_of(identifier: str) -> str:
