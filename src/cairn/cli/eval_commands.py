@@ -324,7 +324,9 @@ def voice_command(
     ] = None,
     tts_spec: Annotated[
         str,
-        typer.Option("--tts", help="Speech engine for the question and the answer."),
+        typer.Option(
+            "--tts", help="Speech engine for the question and the answer (espeak-ng, neural)."
+        ),
     ] = "espeak-ng",
     question: Annotated[
         str | None,
@@ -332,7 +334,8 @@ def voice_command(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Spoken question -> spoken answer on the demo collection: p50 time, inference share."""
+    """Spoken question -> spoken answer on the demo collection: p50 time, time to first
+    audio, inference share."""
     from cairn.demo import DEMO_QUESTION
     from cairn.eval.voice import run_voice_eval
     from cairn.models.embed import load_embedder
@@ -359,7 +362,9 @@ def voice_command(
         f"{out['runs']} runs, question {out['question_audio_seconds']:.1f} s of audio "
         f"({report.stt}, {report.tts}, {report.embedder}, {report.spans})\n"
         f"p50 {out['p50_s']:.3f} s (target <= {out['target']['p50_s']} s), p95 "
-        f"{out['p95_s']:.3f} s; inference p50 {out['inference_p50_s']:.3f} s ({parts}); "
+        f"{out['p95_s']:.3f} s; first audio p50 {out['first_audio_p50_s']:.3f} s (target <= "
+        f"{out['target']['first_audio_p50_s']} s); "
+        f"inference p50 {out['inference_p50_s']:.3f} s ({parts}); "
         f"everything else p50 {out['other_p50_s']:.3f} s, share "
         f"{out['other_share_median']:.1%} (target <= {out['target']['other_share']:.0%})\n"
         f"heard: {report.runs[0].transcript if report.runs else ''}\n"

@@ -11,6 +11,7 @@ at most 223 prompt tokens) and cached per knowledge-base state, so a request pay
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import Counter
@@ -99,7 +100,7 @@ def key_phrases(texts: Iterable[str], limit: int = MAX_PHRASES) -> list[str]:
     for text in texts:
         for sentence in re.split(r"[.!?;:,()\[\]\n]+", text):
             words = [w.strip("'-") for w in _WORD.findall(sentence)]
-            for first, second in zip(words, words[1:], strict=False):
+            for first, second in itertools.pairwise(words):
                 a, b = first.lower(), second.lower()
                 if len(a) < 4 or len(b) < 4 or a in _STOPWORDS or b in _STOPWORDS:
                     continue
