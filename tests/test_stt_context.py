@@ -177,3 +177,29 @@ def test_server_transcription_prompt_and_kb_priming(demo_kb: KnowledgeBase, tmp_
         plain = client.post("/v1/audio/transcriptions", files=audio, data={"model": "whisper-1"})
         assert plain.status_code == 200
     assert fake.contexts == ["Rosa, sourdough", kb_context(demo_kb.store)]
+
+
+def test_cli_transcribe_primes_with_an_existing_kb(demo_kb: KnowledgeBase, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cairn.cli import app
+
+    wav = str(tone(tmp_path))
+    kb_file = str(tmp_path / "kb.sqlite")
+    runner = CliRunner()
+
+    def primed(*args: str) -> bool:
+        res = runner.invoke(app, ["transcribe", wav, "--model", "fake:hello", "--json", *args])
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.stdout)
+        assert out["text"] == "hello"
+        return bool(out["primed"])
+
+    assert primed("--kb", kb_file)
+    assert not primed("--kb", kb_file, "--no-prime")
+    assert primed("--no-prime", "--prompt", "Watt")
+    missing = tmp_path / "none" / "kb.sqlite"
+    assert not primed("--kb", str(missing))
+    assert not missing.parent.exists()  # not created just to be read
