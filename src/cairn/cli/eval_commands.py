@@ -253,9 +253,13 @@ def speech_command(
         bool,
         typer.Option(
             "--round-trip/--no-round-trip",
-            help="Also speak fixed sentences with eSpeak NG and transcribe them back.",
+            help="Also speak fixed sentences and transcribe them back.",
         ),
     ] = True,
+    round_trip_tts: Annotated[
+        str,
+        typer.Option("--tts", help="Voice for the round trip: espeak-ng or neural."),
+    ] = "espeak-ng",
     show_clips: Annotated[bool, typer.Option("--clips", help="List every clip.")] = False,
     bias: Annotated[
         bool,
@@ -272,11 +276,13 @@ def speech_command(
 
     from cairn.eval.speech import run_speech_eval
     from cairn.models.stt import load_stt
-    from cairn.models.tts import EspeakTTS
+    from cairn.models.tts import load_tts
 
     with errors_as_messages():
         stt = load_stt(model)
-        tts = EspeakTTS() if round_trip and shutil.which("espeak-ng") else None
+        tts = None
+        if round_trip and (not round_trip_tts.startswith("espeak") or shutil.which("espeak-ng")):
+            tts = load_tts(round_trip_tts)
         report = run_speech_eval(
             stt, librispeech=data, pocketsphinx=pocketsphinx, tts=tts, bias=bias
         )
