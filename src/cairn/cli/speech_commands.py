@@ -123,7 +123,8 @@ def say(
     text: Annotated[str, typer.Argument(help="What to say.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="WAV file to write.")] = Path("say.wav"),
     engine: Annotated[
-        str | None, typer.Option(help="piper, espeak or festival (default: best installed).")
+        str | None,
+        typer.Option(help="neural, piper, espeak or festival (default: best installed)."),
     ] = None,
 ) -> None:
     """Speak text into a WAV file."""
