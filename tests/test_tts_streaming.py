@@ -29,6 +29,8 @@ def test_speech_pieces_cut_a_long_first_sentence_at_its_first_clause() -> None:
     short_first = "Watt, in 1781, patented it. Then more."
     assert speech_pieces(short_first) == ["Watt, in 1781, patented it.", "Then more."]
     assert speech_pieces("   ") == []
+    quote = "\u201cIn 1781 James Watt patented a steam engine that produced rotary motion\u201d."
+    assert speech_pieces(f"James Watt {quote}") == ["James Watt", quote]
 
 
 def test_stream_to_file_writes_each_piece_before_the_next(tmp_path: Path) -> None:
