@@ -260,6 +260,9 @@ def speech_command(
         str,
         typer.Option("--tts", help="Voice for the round trip: espeak-ng or neural."),
     ] = "espeak-ng",
+    beam_size: Annotated[
+        int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
+    ] = 1,
     show_clips: Annotated[bool, typer.Option("--clips", help="List every clip.")] = False,
     bias: Annotated[
         bool,
@@ -279,7 +282,7 @@ def speech_command(
     from cairn.models.tts import load_tts
 
     with errors_as_messages():
-        stt = load_stt(model)
+        stt = load_stt(model, beam_size=beam_size) if beam_size != 1 else load_stt(model)
         tts = None
         if round_trip and (not round_trip_tts.startswith("espeak") or shutil.which("espeak-ng")):
             tts = load_tts(round_trip_tts)
