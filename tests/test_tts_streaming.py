@@ -110,6 +110,9 @@ def test_neural_voice_speaks(voice: NeuralVoiceTTS, tmp_path: Path) -> None:
     assert 1.2 < audio.size / rate < 5.0  # a short sentence, not silence nor a runaway
     assert 0.05 < float(np.abs(audio).max()) <= 1.0
     assert voice.synthesize(" ... ")[0].size == 0
+    steady = NeuralVoiceTTS(noise_scale=0.0, noise_w=0.0)
+    first, _ = steady.synthesize("Hello there.")
+    np.testing.assert_array_equal(first, steady.synthesize("Hello there.")[0])
     assert voice.synthesize("[[h@l'oU]] \x1b[31m")[0].size > 0  # no raw phoneme input
 
 

@@ -63,12 +63,17 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _pick(mine: float | None, voice_default: Any) -> float:
+    return float(mine) if mine is not None else float(voice_default)
+
+
 class NeuralVoiceTTS(TextToSpeech):
     """A Piper voice on onnxruntime; ``voice`` is a ``.onnx`` file (its ``.onnx.json``
     beside it), ``None`` for the packaged en_US-joe-medium (checked against its sha256).
 
     ``noise_scale``, ``length_scale`` (bigger is slower) and ``noise_w`` default to the
-    voice's own ``inference`` settings.
+    voice's own ``inference`` settings. VITS samples noise, so the same text sounds slightly
+    different each time; ``noise_scale=0, noise_w=0`` makes it repeatable (flatter).
     """
 
     def __init__(
@@ -76,10 +81,14 @@ class NeuralVoiceTTS(TextToSpeech):
         voice: str | Path | None = None,
         *,
         length_scale: float | None = None,
+        noise_scale: float | None = None,
+        noise_w: float | None = None,
         threads: int = 0,
     ) -> None:
         self.voice = str(voice) if voice else None
         self.length_scale = length_scale
+        self.noise_scale = noise_scale
+        self.noise_w = noise_w
         self.threads = threads
         self.name = f"neural-{Path(self.voice).stem if self.voice else JOE_VOICE}"
         self.sample_rate = 22050
@@ -146,9 +155,9 @@ class NeuralVoiceTTS(TextToSpeech):
             self.sample_rate = int(settings.get("audio", {}).get("sample_rate", 22050))
             self._scales = np.array(
                 [
-                    float(inference.get("noise_scale", 0.667)),
-                    float(self.length_scale or inference.get("length_scale", 1.0)),
-                    float(inference.get("noise_w", 0.8)),
+                    _pick(self.noise_scale, inference.get("noise_scale", 0.667)),
+                    _pick(self.length_scale, inference.get("length_scale", 1.0)),
+                    _pick(self.noise_w, inference.get("noise_w", 0.8)),
                 ],
                 dtype=np.float32,
             )
