@@ -32,7 +32,7 @@ from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
 from cairn.models.neural_voice import NeuralVoiceTTS, neural_voice_ready
 from cairn.models.stt import SpeechToText, word_error_rate
-from cairn.models.tts import EspeakTTS, read_wav
+from cairn.models.tts import EspeakTTS, TextToSpeech, read_wav
 from cairn.pipeline import STAGES, PipelineResult, run_pipeline
 
 pytestmark = pytest.mark.integration
@@ -89,30 +89,30 @@ def _every_stage_ran(result: PipelineResult, events: list[Event], kb: KnowledgeB
     assert kb.store.get_run(result.run_id or 0) is not None
 
 
-def _ask_aloud(
-    stt: SpeechToText, kb: KnowledgeBase, tmp_path: Path
-) -> tuple[PipelineResult, list[Event]]:
-    voice = NeuralVoiceTTS(noise_scale=0.0, noise_w=0.0)  # the same audio every time
-    question = voice.synthesize_to_file(DEMO_QUESTION, tmp_path / "question.wav")
+def _run_aloud(
+    stt: SpeechToText, kb: KnowledgeBase, audio: Path, tts: TextToSpeech, tmp_path: Path
+) -> PipelineResult:
+    """``audio`` through the whole pipeline, the answer spoken by ``tts``; checks every stage."""
     events: list[Event] = []
     result = run_pipeline(
-        kb,
-        audio=question,
-        stt=stt,
-        tts=voice,
-        speak_to=tmp_path / "answer.wav",
-        on_event=events.append,
+        kb, audio=audio, stt=stt, tts=tts, speak_to=tmp_path / "answer.wav", on_event=events.append
     )
     _every_stage_ran(result, events, kb)
     assert result.transcript is not None
-    return result, events
+    return result
+
+
+def _ask_aloud(stt: SpeechToText, kb: KnowledgeBase, tmp_path: Path) -> PipelineResult:
+    voice = NeuralVoiceTTS(noise_scale=0.0, noise_w=0.0)  # the same audio every time
+    question = voice.synthesize_to_file(DEMO_QUESTION, tmp_path / "question.wav")
+    return _run_aloud(stt, kb, question, voice, tmp_path)
 
 
 @needs_voice
 def test_spoken_question_to_spoken_cited_answer(
     whisper_tiny: SpeechToText, demo_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    result, _ = _ask_aloud(whisper_tiny, demo_kb, tmp_path)
+    result = _ask_aloud(whisper_tiny, demo_kb, tmp_path)
     assert result.transcript is not None
     assert word_error_rate(DEMO_QUESTION, result.transcript) <= 0.2, result.transcript
     assert result.command is not None and result.command.intent == "ask"
@@ -124,7 +124,7 @@ def test_spoken_question_to_spoken_cited_answer(
 def test_spoken_question_heard_by_whisper_base(
     whisper: SpeechToText, demo_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    result, _ = _ask_aloud(whisper, demo_kb, tmp_path)
+    result = _ask_aloud(whisper, demo_kb, tmp_path)
     assert result.transcript is not None
     heard = result.transcript.lower()
     assert word_error_rate(DEMO_QUESTION, result.transcript) <= 0.5, result.transcript
@@ -138,16 +138,7 @@ def test_espeak_question_runs_every_stage(
 ) -> None:
     tts = EspeakTTS()
     question = tts.synthesize_to_file(DEMO_QUESTION, tmp_path / "question.wav")
-    events: list[Event] = []
-    result = run_pipeline(
-        demo_kb,
-        audio=question,
-        stt=whisper,
-        tts=tts,
-        speak_to=tmp_path / "answer.wav",
-        on_event=events.append,
-    )
-    _every_stage_ran(result, events, demo_kb)
+    result = _run_aloud(whisper, demo_kb, question, tts, tmp_path)
     assert result.transcript  # heard something; what exactly depends on the processor
     assert result.answer
 
@@ -158,16 +149,7 @@ def test_real_recording_through_the_pipeline(
     clip = POCKETSPHINX / "librivox" / "sense_and_sensibility_01_austen_64kb-0880.wav"
     if not clip.is_file() or shutil.which("espeak-ng") is None:
         pytest.skip("needs: apt-get install pocketsphinx-testdata espeak-ng")
-    events: list[Event] = []
-    result = run_pipeline(
-        demo_kb,
-        audio=clip,
-        stt=whisper,
-        tts=EspeakTTS(),
-        speak_to=tmp_path / "answer.wav",
-        on_event=events.append,
-    )
-    _every_stage_ran(result, events, demo_kb)
+    result = _run_aloud(whisper, demo_kb, clip, EspeakTTS(), tmp_path)
     assert result.transcript is not None
     # priming with unrelated words (the demo's) must not pull the transcript off course
     reference = "he was not an ill disposed young man"

