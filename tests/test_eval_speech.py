@@ -172,3 +172,25 @@ def test_voice_eval_with_fakes(tmp_path: Path) -> None:
     assert 0.0 <= out["other_share_median"] <= 1.0
     assert out["transcript_wer"] == 0.0
     assert (tmp_path / "answer-2.wav").is_file()
+    # timed to the first piece of the answer on disk, never after the whole answer
+    for r in out["each_run"]:
+        assert 0 < r["first_audio_s"] <= r["total_s"]
+    assert out["first_audio_p50_s"] <= out["p50_s"]
+    assert out["target"]["first_audio_p50_s"] == 1.0
+    assert isinstance(out["met"]["first_audio_p50"], bool)
+
+
+def test_speech_eval_bias_primes_each_clip_with_the_other_clips_words(
+    librispeech: Path, sphinx: Path
+) -> None:
+    from cairn.eval.speech import default_sets, evaluate_stt, leave_one_out_context
+
+    sets = default_sets(librispeech, sphinx)
+    clips = sets["librispeech"]
+    assert leave_one_out_context(clips, clips[0]) == "back, meters"  # not its own "forward"
+    assert leave_one_out_context(clips, clips[1]) == "forward, meters"
+    fake = FakeSTT("ten of clubs")
+    evaluate_stt(fake, sets, bias=True)
+    assert len(fake.contexts) == sum(len(c) for c in sets.values())
+    evaluate_stt(fake, sets)
+    assert fake.contexts[-1] is None

@@ -253,10 +253,25 @@ def speech_command(
         bool,
         typer.Option(
             "--round-trip/--no-round-trip",
-            help="Also speak fixed sentences with eSpeak NG and transcribe them back.",
+            help="Also speak fixed sentences and transcribe them back.",
         ),
     ] = True,
+    round_trip_tts: Annotated[
+        str,
+        typer.Option("--tts", help="Voice for the round trip: espeak-ng or neural."),
+    ] = "espeak-ng",
+    beam_size: Annotated[
+        int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
+    ] = 1,
     show_clips: Annotated[bool, typer.Option("--clips", help="List every clip.")] = False,
+    bias: Annotated[
+        bool,
+        typer.Option(
+            "--bias/--no-bias",
+            help="Prime the model with context words: other clips' words of the same set; "
+            "the demo collection's for the round trip.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Speech-to-text word error rate and real-time factor on real recordings."""
@@ -264,12 +279,16 @@ def speech_command(
 
     from cairn.eval.speech import run_speech_eval
     from cairn.models.stt import load_stt
-    from cairn.models.tts import EspeakTTS
+    from cairn.models.tts import load_tts
 
     with errors_as_messages():
-        stt = load_stt(model)
-        tts = EspeakTTS() if round_trip and shutil.which("espeak-ng") else None
-        report = run_speech_eval(stt, librispeech=data, pocketsphinx=pocketsphinx, tts=tts)
+        stt = load_stt(model, beam_size=beam_size) if beam_size != 1 else load_stt(model)
+        tts = None
+        if round_trip and (not round_trip_tts.startswith("espeak") or shutil.which("espeak-ng")):
+            tts = load_tts(round_trip_tts)
+        report = run_speech_eval(
+            stt, librispeech=data, pocketsphinx=pocketsphinx, tts=tts, bias=bias
+        )
     out = report.as_dict()
     if json_out:
         print_json(out)
@@ -314,7 +333,9 @@ def voice_command(
     ] = None,
     tts_spec: Annotated[
         str,
-        typer.Option("--tts", help="Speech engine for the question and the answer."),
+        typer.Option(
+            "--tts", help="Speech engine for the question and the answer (espeak-ng, neural)."
+        ),
     ] = "espeak-ng",
     question: Annotated[
         str | None,
@@ -322,7 +343,8 @@ def voice_command(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Spoken question -> spoken answer on the demo collection: p50 time, inference share."""
+    """Spoken question -> spoken answer on the demo collection: p50 time, time to first
+    audio, inference share."""
     from cairn.demo import DEMO_QUESTION
     from cairn.eval.voice import run_voice_eval
     from cairn.models.embed import load_embedder
@@ -349,7 +371,9 @@ def voice_command(
         f"{out['runs']} runs, question {out['question_audio_seconds']:.1f} s of audio "
         f"({report.stt}, {report.tts}, {report.embedder}, {report.spans})\n"
         f"p50 {out['p50_s']:.3f} s (target <= {out['target']['p50_s']} s), p95 "
-        f"{out['p95_s']:.3f} s; inference p50 {out['inference_p50_s']:.3f} s ({parts}); "
+        f"{out['p95_s']:.3f} s; first audio p50 {out['first_audio_p50_s']:.3f} s (target <= "
+        f"{out['target']['first_audio_p50_s']} s); "
+        f"inference p50 {out['inference_p50_s']:.3f} s ({parts}); "
         f"everything else p50 {out['other_p50_s']:.3f} s, share "
         f"{out['other_share_median']:.1%} (target <= {out['target']['other_share']:.0%})\n"
         f"heard: {report.runs[0].transcript if report.runs else ''}\n"

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from cairn.cli.common import JsonOption, console, err_console, errors_as_messages, print_json
+from cairn.cli.common import (
+    JsonOption,
+    KbOption,
+    console,
+    err_console,
+    errors_as_messages,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +34,19 @@ def transcribe(
     language: Annotated[
         str | None, typer.Option(help="Language code, e.g. en; detected when omitted.")
     ] = None,
+    prime: Annotated[
+        bool,
+        typer.Option(
+            "--prime/--no-prime",
+            help="Tell Whisper the names and terms of the knowledge base (when it exists) "
+            "and its tools, so it hears them.",
+        ),
+    ] = True,
+    prompt: Annotated[
+        str | None,
+        typer.Option("--prompt", help="Words to expect instead, e.g. 'Watt, Newcomen'."),
+    ] = None,
+    kb: KbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe speech to text, with word timestamps."""
@@ -34,6 +54,10 @@ def transcribe(
 
     with errors_as_messages():
         stt = load_stt(None if model in (None, "base") else model)
+        if prompt and prompt.strip():
+            stt = stt.with_context(prompt)
+        elif prime:
+            stt = stt.with_context(_kb_words(kb))
         progress = Progress(
             TextColumn("transcribing"),
             BarColumn(),
@@ -57,6 +81,7 @@ def transcribe(
                 "language": result.language,
                 "language_probability": result.language_probability,
                 "duration": result.duration,
+                "primed": stt.context is not None,
                 "segments": [
                     {
                         "text": s.text,
@@ -78,11 +103,28 @@ def transcribe(
     console.print(result.text, highlight=False)
 
 
+def _kb_words(kb: str | None) -> str | None:
+    """The priming words of the knowledge base at ``kb`` (default: $CAIRN_KB, else the user's),
+    or None when there is none: a missing SQLite file is not created just to be read."""
+    import os
+
+    from cairn.config import default_kb_path
+    from cairn.knowledge import open_kb
+    from cairn.models.stt_context import kb_context
+
+    where = kb or (os.environ.get("CAIRN_KB") or "").strip() or str(default_kb_path())
+    if "://" not in where and not Path(where).expanduser().is_file():
+        return None
+    with open_kb(where) as base:
+        return kb_context(base.store)
+
+
 def say(
     text: Annotated[str, typer.Argument(help="What to say.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="WAV file to write.")] = Path("say.wav"),
     engine: Annotated[
-        str | None, typer.Option(help="piper, espeak or festival (default: best installed).")
+        str | None,
+        typer.Option(help="neural, piper, espeak or festival (default: best installed)."),
     ] = None,
 ) -> None:
     """Speak text into a WAV file."""

@@ -13,6 +13,7 @@ Needs the ``speech`` extra: ``pip install 'cairn[speech]'``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import importlib.util
@@ -40,6 +41,7 @@ from cairn.models.audio import (
     decode_audio,
     to_mono,
 )
+from cairn.models.wer import normalize_transcript, word_error_rate, word_errors
 
 __all__ = [
     "PACKAGED_WHISPER",
@@ -148,6 +150,15 @@ class SpeechToText(ABC):
     def warm_up(self) -> None:  # noqa: B027 - optional hook
         """Load weights now rather than on first use."""
 
+    #: Words the model is told to expect (see :meth:`with_context`); ``None``: no biasing.
+    context: str | None = None
+
+    def with_context(self, words: str | None) -> SpeechToText:
+        """This model primed with ``words`` (names and terms likely to be said, best first),
+        sharing its loaded weights; ``None`` removes the priming. Models that cannot be primed
+        return themselves unchanged."""
+        return self
+
 
 def _empty(language: str | None, duration: float) -> Transcript:
     return Transcript("", language or "", 0.0, duration, [])
@@ -252,7 +263,8 @@ def _part_number(path: Path) -> int:
     return int(m.group(1)) if m else 0
 
 
-def _check_files(folder: Path, sha256: dict[str, str]) -> None:
+def check_files(folder: Path, sha256: dict[str, str]) -> None:
+    """Every file named in ``sha256`` is in ``folder`` with that sha256, else ModelError."""
     for name, want in sha256.items():
         path = folder / name
         if not path.is_file():
@@ -267,7 +279,7 @@ def _check_files(folder: Path, sha256: dict[str, str]) -> None:
 
 def _is_complete(folder: Path, sha256: dict[str, str]) -> bool:
     try:
-        _check_files(folder, sha256)
+        check_files(folder, sha256)
     except ModelError:
         return False
     return True
@@ -308,7 +320,7 @@ def assemble_model(
             )
         for extra in extras:
             shutil.copyfile(extra, tmp / extra.name)
-        _check_files(tmp, sha256)
+        check_files(tmp, sha256)
         if dest.exists():  # stale or damaged: move it aside, then drop it
             stale = Path(tempfile.mkdtemp(prefix=f".{dest.name}.stale.", dir=dest.parent))
             os.replace(dest, stale / dest.name)
@@ -328,7 +340,7 @@ def packaged_model_dir(size: str = "base") -> Path:
     spec = _packaged_spec(size)
     src = _package_dir(spec.files_from, spec.subdir)
     if not spec.parts:  # shipped whole: use it in place
-        _check_files(src, spec.sha256)
+        check_files(src, spec.sha256)
         return src
     parts: list[Path] = []
     for module in spec.parts:
@@ -357,6 +369,19 @@ def _packaged_spec(size: str) -> PackagedWhisper:
 PACKAGED_PREFIX = "packaged:"
 
 
+class _Loaded:
+    """The loaded model, shared by a :class:`WhisperSTT` and its primed copies."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.lock = threading.Lock()
+
+
+# Temperatures faster-whisper falls back to when a window's decoding looks like a failure
+# (compression ratio above 2.4, or mean log-probability below -1): greedy at 0.0 first.
+TEMPERATURE_FALLBACK: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
 class WhisperSTT(SpeechToText):
     """Whisper through faster-whisper (CTranslate2).
 
@@ -369,6 +394,11 @@ class WhisperSTT(SpeechToText):
 
     ``language`` is the default for calls that give none; leaving both unset detects the
     language, which costs an extra encoder pass (~0.9 s per clip for base on 2 CPU cores).
+
+    ``beam_size`` 1 is greedy decoding; each window is decoded again at the next of
+    ``temperature`` when its result looks like a failure (repetition, low confidence).
+    :meth:`with_context` primes the decoder with expected words through faster-whisper's
+    ``hotwords`` (kept at the front of the prompt of every 30 s window).
     """
 
     def __init__(
@@ -382,8 +412,12 @@ class WhisperSTT(SpeechToText):
         vad_filter: bool = True,
         language: str | None = None,
         download_root: str | Path | None = None,
+        temperature: Sequence[float] = TEMPERATURE_FALLBACK,
+        context: str | None = None,
     ) -> None:
         self.model = str(model)
+        self.temperature = tuple(temperature)
+        self.context = context or None
         self.language = language
         self.compute_type = compute_type
         self.beam_size = beam_size
@@ -392,8 +426,12 @@ class WhisperSTT(SpeechToText):
         self.vad_filter = vad_filter
         self.download_root = str(download_root) if download_root else None
         self.name = f"whisper-{Path(self.model).name or self.model}"
-        self._whisper: Any = None
-        self._lock = threading.Lock()
+        self._loaded = _Loaded()
+
+    def with_context(self, words: str | None) -> WhisperSTT:
+        twin = copy.copy(self)  # shares self._loaded: the weights load once
+        twin.context = (words or "").strip() or None
+        return twin
 
     def _resolve(self) -> str:
         if self.model.startswith(PACKAGED_PREFIX):
@@ -412,8 +450,8 @@ class WhisperSTT(SpeechToText):
         return self.model
 
     def warm_up(self) -> None:
-        with self._lock:
-            if self._whisper is not None:
+        with self._loaded.lock:
+            if self._loaded.model is not None:
                 return
             try:
                 from faster_whisper import WhisperModel
@@ -424,7 +462,7 @@ class WhisperSTT(SpeechToText):
             model = self._resolve()
             threads = self.cpu_threads or int(os.environ.get("CAIRN_THREADS", "0") or 0)
             try:
-                self._whisper = WhisperModel(
+                self._loaded.model = WhisperModel(
                     model,
                     device=self.device,
                     compute_type=self.compute_type,
@@ -463,10 +501,12 @@ class WhisperSTT(SpeechToText):
             return _empty(language or self.language, 0.0)
         self.warm_up()
         try:
-            raw_segments, info = self._whisper.transcribe(
+            raw_segments, info = self._loaded.model.transcribe(
                 samples,
                 language=language or self.language,
                 beam_size=self.beam_size,
+                temperature=list(self.temperature),
+                hotwords=self.context,
                 vad_filter=self.vad_filter,
                 word_timestamps=word_timestamps,
             )
@@ -531,6 +571,12 @@ class FakeSTT(SpeechToText):
         self.silence_threshold = silence_threshold
         self.name = "fake-stt"
         self.calls: list[float] = []
+        self.contexts: list[str | None] = []  # the priming of each call (shared by copies)
+
+    def with_context(self, words: str | None) -> FakeSTT:
+        twin = copy.copy(self)
+        twin.context = (words or "").strip() or None
+        return twin
 
     def transcribe_array(
         self,
@@ -544,6 +590,7 @@ class FakeSTT(SpeechToText):
         samples = to_mono(audio, sample_rate)
         duration = samples.size / SAMPLE_RATE
         self.calls.append(duration)
+        self.contexts.append(self.context)
         if on_progress:
             on_progress(1.0)
         lang = language or self.language
@@ -565,10 +612,10 @@ class FakeSTT(SpeechToText):
 
 
 def load_stt(spec: str | None = None, **kwargs: Any) -> SpeechToText:
-    """``None``/``"default"``: packaged Whisper base; ``"tiny"``: packaged tiny.en;
+    """``None``/``"default"``/``"base"``: packaged Whisper base; ``"tiny"``: packaged tiny.en;
     ``"fake:TEXT"``: :class:`FakeSTT`; a CTranslate2 folder; else a faster-whisper model name
     or hub id (downloaded when online)."""
-    if spec in (None, "", "default"):
+    if spec in (None, "", "default", "base"):
         return packaged_whisper("base", **kwargs)
     assert spec is not None
     if spec in ("tiny", "tiny.en"):
@@ -578,68 +625,3 @@ def load_stt(spec: str | None = None, **kwargs: Any) -> SpeechToText:
     if spec.startswith(PACKAGED_PREFIX):
         return packaged_whisper(spec[len(PACKAGED_PREFIX) :], **kwargs)
     return WhisperSTT(spec, **kwargs)
-
-
-# --------------------------------------------------------------------------- WER
-
-_ONES = (  # noqa: SIM905
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()  # noqa: SIM905
-_ABBREV = {"mr": "mister", "mrs": "missus", "dr": "doctor", "vs": "versus"}
-
-
-def _number_words(n: int) -> str:
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        return f"{_ONES[hundreds]} hundred" + (f" {_number_words(rest)}" if rest else "")
-    if n < 1_000_000:
-        thousands, rest = divmod(n, 1000)
-        return f"{_number_words(thousands)} thousand" + (f" {_number_words(rest)}" if rest else "")
-    return " ".join(_ONES[int(d)] for d in str(n))
-
-
-def normalize_transcript(text: str) -> list[str]:
-    """Words for scoring: lower case, no punctuation, hyphens split, small numbers spelt out,
-    a few abbreviations expanded ("Mr." -> "mister"), apostrophes dropped ("don't" -> "dont")."""
-    text = text.lower().replace("&", " and ")
-    text = re.sub(r"[’'`]", "", text)
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,000 -> 1000
-    text = re.sub(r"[^\w\s]|_", " ", text)
-    words: list[str] = []
-    for word in text.split():
-        if word.isdigit():
-            words.extend(_number_words(int(word)).split())
-        else:
-            words.append(_ABBREV.get(word, word))
-    return words
-
-
-def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(substitutions + deletions + insertions, reference word count), after normalising."""
-    ref = normalize_transcript(reference)
-    hyp = normalize_transcript(hypothesis)
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1], len(ref)
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word error rate of ``hypothesis`` against ``reference`` (0.0 is perfect).
-
-    An empty reference scores 0.0 against an empty hypothesis and 1.0 against anything else.
-    """
-    errors, n = word_errors(reference, hypothesis)
-    if n == 0:
-        return 0.0 if errors == 0 else 1.0
-    return errors / n

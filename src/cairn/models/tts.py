@@ -22,6 +22,7 @@ import threading
 import wave
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -42,6 +43,7 @@ __all__ = [
     "load_tts",
     "read_wav",
     "speakable",
+    "speech_pieces",
     "wav_bytes",
     "write_wav",
 ]
@@ -83,6 +85,47 @@ class TextToSpeech(ABC):
 
     def warm_up(self) -> None:  # noqa: B027 - optional hook
         """Load the voice now rather than on first use."""
+
+    def stream(self, text: str) -> Iterator[tuple[Samples, int]]:
+        """Speak ``text`` piece by piece (see :func:`speech_pieces`), so playing can start
+        while the rest is still being synthesised. Silent pieces are left out."""
+        for piece in speech_pieces(text):
+            audio, rate = self.synthesize(piece)
+            if audio.size:
+                yield audio, rate
+
+    def stream_to_file(
+        self,
+        text: str,
+        path: str | Path,
+        on_audio: Callable[[int, float], None] | None = None,
+        pause: float = 0.15,
+    ) -> Path:
+        """Speak ``text`` into a 16-bit PCM WAV file, one piece at a time: each piece is on
+        disk (``pause`` seconds of silence between pieces) before the next is synthesised,
+        and ``on_audio(piece_index, seconds_written_so_far)`` is called after each."""
+        path = Path(path)
+        with path.open("wb") as f, wave.open(f, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            rate = int(getattr(self, "sample_rate", 16000))
+            w.setframerate(rate)  # a valid header even when nothing (or an error) follows
+            frames = 0
+            for n, (audio, piece_rate) in enumerate(self.stream(text)):
+                if n == 0:
+                    rate = piece_rate
+                    w.setframerate(rate)  # no frames written yet: still allowed
+                elif piece_rate != rate:
+                    raise ModelError("tts-failed", "the engine changed sample rate mid-answer")
+                else:
+                    w.writeframes(_pcm16(np.zeros(int(pause * rate), dtype=np.float32)))
+                    frames += int(pause * rate)
+                w.writeframes(_pcm16(audio))
+                frames += audio.size
+                f.flush()  # the piece is readable now
+                if on_audio is not None:
+                    on_audio(n, frames / rate)
+        return path
 
 
 # --------------------------------------------------------------------------- WAV helpers
@@ -140,7 +183,7 @@ def read_wav(path: str | Path) -> tuple[Samples, int]:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _engine_text(text: str) -> str:
+def engine_text(text: str) -> str:
     """Plain text safe to hand an engine: no control characters, no ``[[phoneme]]`` blocks
     (eSpeak and Piper read ``[[...]]`` as raw phonemes)."""
     text = _CONTROL.sub(" ", text)
@@ -214,7 +257,7 @@ class PiperTTS(TextToSpeech):
     def synthesize(self, text: str) -> tuple[Samples, int]:
         self.warm_up()
         rate = int(self._voice.config.sample_rate)
-        text = _engine_text(text)
+        text = engine_text(text)
         if not text:
             return np.zeros(0, dtype=np.float32), rate
         gap = np.zeros(int(self.sentence_silence * rate), dtype=np.float32)
@@ -281,7 +324,7 @@ class _CommandTTS(TextToSpeech):
 
     def synthesize(self, text: str) -> tuple[Samples, int]:
         exe = self._find()
-        text = _engine_text(text)
+        text = engine_text(text)
         if not text:
             return np.zeros(0, dtype=np.float32), self.sample_rate
         with tempfile.TemporaryDirectory(prefix="cairn-tts-") as tmp:
@@ -400,7 +443,9 @@ def load_tts(spec: str | None = None) -> TextToSpeech:
     """Pick an engine.
 
     ``None``/``"default"``: Piper when it and a voice are installed, else eSpeak NG, else
-    Festival. Or name one: ``"piper"``, ``"piper:/path/voice.onnx"``, a ``.onnx`` voice path,
+    Festival. Or name one: ``"neural"`` (the packaged Piper voice on onnxruntime, no GPL code:
+    opt-in, see :mod:`cairn.models.neural_voice`), ``"neural:/path/voice.onnx"``,
+    ``"piper"`` (the GPL piper-tts package), ``"piper:/path/voice.onnx"``, a ``.onnx`` path,
     ``"espeak-ng"`` / ``"espeak-ng:en-gb"``, ``"festival"`` / ``"festival:VOICE"``, ``"fake"``.
     """
     if spec in (None, "", "default", "auto"):
@@ -414,6 +459,10 @@ def load_tts(spec: str | None = None) -> TextToSpeech:
         return FakeTTS()
     if kind == "piper":
         return PiperTTS(arg or None)
+    if kind in ("neural", "joe"):
+        from cairn.models.neural_voice import NeuralVoiceTTS
+
+        return NeuralVoiceTTS(arg or None)
     if spec.endswith(".onnx"):
         return PiperTTS(spec)
     if kind in ("espeak", "espeak-ng"):
@@ -421,7 +470,8 @@ def load_tts(spec: str | None = None) -> TextToSpeech:
     if kind == "festival":
         return FestivalTTS(arg or None)
     raise ModelError(
-        "unknown-tts", f"unknown speech engine {spec!r}; use piper, espeak-ng, festival or fake"
+        "unknown-tts",
+        f"unknown speech engine {spec!r}; use neural, piper, espeak-ng, festival or fake",
     )
 
 
@@ -531,3 +581,25 @@ def _attribute(sentence: str, names: list[str]) -> str:
     body = sentence[: tail.start()].rstrip(" ,;:") + tail.group(2)
     end = tail.group(3) or tail.group(1) or "."
     return f"{body}, according to {_join_names(names)}{end}"
+
+
+FIRST_PIECE_CHARS = 60  # a longer first sentence is spoken in two: its first clause first
+
+
+def speech_pieces(text: str) -> list[str]:
+    """``text`` in the pieces :meth:`TextToSpeech.stream` speaks: its sentences, the first
+    one cut in two when it is longer than :data:`FIRST_PIECE_CHARS`, so the first audio is
+    ready sooner: before an opening quotation mark (past 5 characters) or after a comma
+    (past 20), whichever comes first, leaving at least 12 characters for the second piece."""
+    text = " ".join(text.split())
+    pieces = [text[s.start : s.end].strip() for s in split_sentences(text)]
+    pieces = [p for p in pieces if p]
+    if pieces and len(pieces[0]) > FIRST_PIECE_CHARS:
+        first = pieces[0]
+        cuts = [m.start() + 1 for m in re.finditer(r", ", first) if m.start() >= 20]
+        cuts += [m.start() for m in re.finditer(r" [\u201c\"]", first) if m.start() >= 5]
+        cuts = [c for c in cuts if c < len(first) - 12]
+        if cuts:
+            cut = min(cuts)
+            pieces[:1] = [first[:cut].strip(), first[cut:].strip()]
+    return pieces

@@ -159,6 +159,8 @@ def _run(
     # prepare: every provider is checked before any work is done
     stages.prepare_act(kb)
     stt_model = stages.prepare_stt(stt) if audio is not None else None
+    if stt_model is not None:
+        stt_model = stages.prime_stt(stt_model, kb, emit)
     tts_model = stages.prepare_speak(tts) if speak_to is not None else None
 
     if stt_model is not None:

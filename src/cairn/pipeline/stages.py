@@ -121,6 +121,21 @@ def prepare_stt(model: SpeechToText | None = None, *, warm: bool = True) -> Spee
     return stt_model
 
 
+def prime_stt(model: SpeechToText, kb: KnowledgeBase, on_event: EventCallback) -> SpeechToText:
+    """``model`` primed with the names and terms of ``kb`` and its tools (see
+    :mod:`cairn.models.stt_context`), unless it is primed already. A knowledge base that
+    cannot be read for this leaves the model as it is, with a warning."""
+    if model.context is not None:
+        return model
+    from cairn.models.stt_context import kb_context
+
+    try:
+        return model.with_context(kb_context(kb.store))
+    except CairnError as err:
+        on_event(Event(EventType.warning, "stt", {"message": f"not primed: {err.message}"}))
+        return model
+
+
 def stt(
     model: SpeechToText, audio: Path | bytes, on_event: EventCallback, *, language: str = "en"
 ) -> Transcript:
@@ -133,6 +148,7 @@ def stt(
                 "language": transcript.language,
                 "audio_seconds": round(transcript.duration, 3),
                 "model": getattr(model, "name", type(model).__name__),
+                "primed": model.context is not None,
             }
         )
         if transcript.is_empty:
@@ -527,14 +543,23 @@ def prepare_speak(model: TextToSpeech | None = None) -> TextToSpeech:
 def speak(
     model: TextToSpeech | None, reply: Reply, speak_to: Path | None, on_event: EventCallback
 ) -> Path | None:
-    """Write the reply as speech (WAV); citations are read as "according to <title>"."""
+    """Write the reply as speech (WAV); citations are read as "according to <title>".
+
+    The WAV is written piece by piece (first clause, then sentence by sentence): a
+    ``progress`` event follows each piece on disk, with the seconds of audio written so far,
+    so a player can start on the first while the rest is synthesised."""
     if model is None or speak_to is None:
         skip("speak", "no spoken answer asked for", on_event)
         return None
     with stage("speak", on_event) as out:
         titles = [(c.n, _name(c.title, c.source)) for c in reply.citations]
         text = speakable(reply.spoken or reply.text, titles)
-        path = model.synthesize_to_file(text, Path(speak_to))
+
+        def written(piece: int, seconds: float) -> None:
+            data = {"piece": piece, "audio_seconds": round(seconds, 3), "path": str(speak_to)}
+            on_event(Event(EventType.progress, "speak", data))
+
+        path = model.stream_to_file(text, Path(speak_to), on_audio=written)
         out.data.update({"path": str(path), "text": text})
     return path
 

@@ -9,6 +9,7 @@ once with :class:`BusyError` (HTTP 503 with ``Retry-After``) instead of piling u
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import threading
 from collections.abc import Iterator
@@ -103,6 +104,7 @@ class GatedSTT(SpeechToText):
         self.gate = gate
         self.nice = nice
         self.name = inner.name
+        self.context = inner.context
         self._pool = ThreadPoolExecutor(
             max_workers=gate.slots,
             thread_name_prefix="cairn-stt",
@@ -131,6 +133,12 @@ class GatedSTT(SpeechToText):
 
     def warm_up(self) -> None:
         self._pool.submit(self.inner.warm_up).result()
+
+    def with_context(self, words: str | None) -> GatedSTT:
+        twin = copy.copy(self)  # the same gate and threads, the inner model primed
+        twin.inner = self.inner.with_context(words)
+        twin.context = twin.inner.context
+        return twin
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -26,7 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from cairn.answer.ask import ask
 from cairn.answer.chat import rewrite
 from cairn.answer.types import Answer
+from cairn.events import ignore
 from cairn.models.stt import Transcript
+from cairn.models.stt_context import MAX_CONTEXT_CHARS
+from cairn.pipeline.stages import prime_stt
 from cairn.server.native_api import JSON_ONLY, ServicesDep
 from cairn.server.security import ApiError
 from cairn.server.settings import Services
@@ -392,7 +395,8 @@ def transcriptions(
     response_format: Annotated[str, Form()] = "json",
     temperature: Annotated[float | None, Form()] = None,
 ) -> dict[str, Any] | PlainTextResponse:
-    """Speech to text with Whisper (``prompt`` and ``temperature`` are accepted and ignored)."""
+    """Speech to text with Whisper. ``prompt`` primes it with words to expect; without one,
+    it is primed with the knowledge base's names and terms. ``temperature`` is ignored."""
     if model not in STT_MODELS:
         raise _unknown_model(model, list(STT_MODELS))
     if response_format not in ("json", "text", "verbose_json"):
@@ -406,7 +410,12 @@ def transcriptions(
         data = _read_upload(file, svc.settings.max_upload_bytes)
     finally:
         file.file.close()
-    transcript = svc.stt.transcribe(
+    stt = svc.stt
+    if prompt and prompt.strip():
+        stt = stt.with_context(prompt.strip()[:MAX_CONTEXT_CHARS])
+    else:
+        stt = prime_stt(stt, svc.kb, ignore)
+    transcript = stt.transcribe(
         data, language=language or None, word_timestamps=response_format == "verbose_json"
     )
     if response_format == "text":
