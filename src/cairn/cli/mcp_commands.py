@@ -47,7 +47,10 @@ def add_mcp_command(
     ] = None,
     allow_private: Annotated[
         bool,
-        typer.Option("--allow-private", help="Allow a private or loopback address for --url."),
+        typer.Option(
+            "--allow-private",
+            help="Approve --url's own private or loopback address (kept with the server).",
+        ),
     ] = False,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 20.0,
     kb: KbOption = None,

@@ -28,7 +28,7 @@ from cairn.errors import NotFoundError
 from cairn.kb.protocol import Store
 from cairn.kb.records import StoredTool
 from cairn.tools.errors import ToolError
-from cairn.tools.http import DEFAULT_MAX_BYTES, HttpPolicy
+from cairn.tools.http import DEFAULT_MAX_BYTES, HttpPolicy, endpoint
 from cairn.tools.registry import (
     MAX_ROWS,
     MCP_KEY,
@@ -67,6 +67,7 @@ class McpServer:
     allowed_hosts: tuple[str, ...]
     tools: tuple[McpToolSpec, ...]
     saved_at: str = ""
+    private_hosts: tuple[str, ...] = ()  # "host:port" of its private URL, approved by the owner
 
     @property
     def where(self) -> str:
@@ -97,6 +98,7 @@ def _server(stored: StoredTool) -> McpServer:
         stored.allowed_hosts,
         tools,
         stored.saved_at,
+        stored.private_hosts,
     )
 
 
@@ -121,7 +123,11 @@ def add_mcp(
     timeout: float = 20.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> McpServer:
-    """Connect to the server, list its tools, and store it as tool ``name``."""
+    """Connect to the server, list its tools, and store it as tool ``name``.
+
+    ``allow_private=True`` approves the URL's own private or loopback ``host:port``; the
+    approval is stored with the server and honoured by every later call (CLI, voice, server).
+    """
     check_tool_name(name)
     argv = tuple(shlex.split(command) if isinstance(command, str) else command or ())
     if bool(argv) == bool(url):
@@ -138,7 +144,12 @@ def add_mcp(
                 f"the server lives at {parts.hostname}, which is not among the allowed hosts "
                 f"({', '.join(hosts) or 'none'}); add --allow-host {parts.hostname}",
             )
-    draft = McpServer(name, argv, url, hosts, ())
+    private: tuple[str, ...] = ()
+    if url and allow_private is True:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        private = (endpoint(parts.hostname or "", port),)
+    draft = McpServer(name, argv, url, hosts, (), private_hosts=private)
     listed = _run(draft, _list_tools, allow_private, timeout, max_bytes)
     if not listed:
         raise ToolError("mcp-bad-server", f"{draft.where} offers no tools")
@@ -152,7 +163,9 @@ def add_mcp(
         ],
     }
     base = url or "stdio:" + shlex.join(argv)
-    stored = store.save_tool(name, json.dumps({MCP_KEY: cfg}), list(hosts), base)
+    stored = store.save_tool(
+        name, json.dumps({MCP_KEY: cfg}), list(hosts), base, private_hosts=list(private)
+    )
     return _server(stored)
 
 
@@ -325,6 +338,8 @@ async def _session(
 
     transport: Any
     if srv.url:
+        if allow_private is not True:  # what the owner approved at add-mcp, plus this call's
+            allow_private = {*srv.private_hosts, *(allow_private or ())}
         policy = HttpPolicy.make(
             srv.allowed_hosts,
             allow_private=allow_private,
