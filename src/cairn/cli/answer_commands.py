@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from cairn.answer.ask import ask as ask_question
-from cairn.answer.synthesize import synthesize
-from cairn.answer.types import Answer
-from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, print_json
-from cairn.knowledge import open_kb
-from cairn.models.llm import LLM, load_llm
+from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, open_kb, print_json
+
+if TYPE_CHECKING:
+    from cairn.answer.types import Answer
+    from cairn.models.llm import LLM
 
 LlmOption = Annotated[
     str | None,
@@ -32,6 +31,13 @@ LlmOption = Annotated[
 def register(app: typer.Typer) -> None:
     app.command()(ask)
     app.command()(chat)
+
+
+def load_llm(spec: str | None, *, timeout: float | None = None) -> LLM:
+    """``cairn.models.llm.load_llm``, imported on first use."""
+    from cairn.models import llm
+
+    return llm.load_llm(spec, timeout=timeout)
 
 
 def _prepare_llm(spec: str | None) -> LLM | None:
@@ -66,6 +72,9 @@ def ask(
 
     Without --llm no language model is used: the answer is copied from the sources.
     """
+    from cairn.answer.ask import ask as ask_question
+    from cairn.answer.synthesize import synthesize
+
     with errors_as_messages(), open_kb(kb) as base:
         if synthesize_claim:
             syn = synthesize(base, question, collections=collection or ())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -27,12 +27,15 @@ from cairn.cli.common import (
     console,
     err_console,
     errors_as_messages,
+    open_kb,
     print_json,
 )
-from cairn.events import Event, EventType
-from cairn.ingest.pipeline import IngestReport, Status
-from cairn.knowledge import KnowledgeBase, open_kb
-from cairn.search.types import SearchHit
+
+if TYPE_CHECKING:
+    from cairn.events import Event
+    from cairn.ingest.pipeline import IngestReport
+    from cairn.knowledge import KnowledgeBase
+    from cairn.search.types import SearchHit
 
 
 class RateColumn(ProgressColumn):
@@ -84,6 +87,8 @@ def ingest(
     json_out: JsonOption = False,
 ) -> None:
     """Add documents to the knowledge base (unchanged files are skipped)."""
+    from cairn.ingest.pipeline import Status
+
     with errors_as_messages(), open_kb(kb) as base:
         report = ingest_with_progress(
             base,
@@ -134,6 +139,9 @@ def ingest_with_progress(
     ray: str | None = None,
     ray_threads: int = 1,
 ) -> IngestReport:
+    from cairn.events import EventType
+    from cairn.ingest.pipeline import Status
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -265,7 +273,11 @@ def sources(
         for s in rows:
             print_json(s.to_dict())
         return
-    table = Table("id", "source", "collection", "licence", "consent", "docs", "chunks", "ingested")
+    # The source is what `cairn forget` takes: every column wraps (a long path folds onto more
+    # lines) and none is cut, however narrow the terminal.
+    table = Table()
+    for name in ("id", "source", "collection", "licence", "consent", "docs", "chunks", "ingested"):
+        table.add_column(name, overflow="fold")
     for s in rows:
         table.add_row(
             str(s.id),
