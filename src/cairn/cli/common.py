@@ -18,7 +18,7 @@ from cairn.errors import CairnError
 if TYPE_CHECKING:
     from cairn.knowledge import KnowledgeBase
 
-_C1 = re.compile("[\x80-\x9f]")
+_C1 = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069]")
 console = SafeConsole()
 # Off a terminal (a log file, a pipe) an error line stays one line, not wrapped at 80 columns.
 err_console = SafeConsole(stderr=True, soft_wrap=not sys.stderr.isatty())
@@ -53,7 +53,7 @@ def errors_as_messages() -> Iterator[None]:
 
 
 def print_json(obj: Any) -> None:
-    """One JSON line. C0 controls are escaped by JSON itself; C1 controls (8-bit CSI) too."""
+    """One JSON line. JSON escapes C0 controls; C1 controls (8-bit CSI) and bidi overrides too."""
     line = json.dumps(obj, ensure_ascii=False)
     sys.stdout.write(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", line) + "\n")
 

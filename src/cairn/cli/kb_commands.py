@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -151,7 +152,7 @@ def ingest_with_progress(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err_console,
-        disable=quiet,
+        disable=quiet or not err_console.is_terminal,  # no bar frames in a log file
         transient=False,
     )
     files_task = progress.add_task("files", total=None)
@@ -178,8 +179,9 @@ def ingest_with_progress(
                 embedded_before = total
         elif ev.type == EventType.progress and "status" in d:
             progress.advance(files_task)
-            if d["status"] == Status.duplicate.value:
-                err_console.print(f"[yellow]skipped[/] {escape(str(d.get('message')))}")
+            if d["status"] in (Status.duplicate.value, Status.skipped.value):
+                message = str(d.get("message")).replace(": skipped: ", ": ")
+                err_console.print(f"[yellow]skipped[/] {escape(message)}", highlight=False)
 
     with progress:
         if ray is not None:
@@ -273,8 +275,11 @@ def sources(
         for s in rows:
             print_json(s.to_dict())
         return
-    # The source is what `cairn forget` takes: every column wraps (a long path folds onto more
-    # lines) and none is cut, however narrow the terminal.
+    if not rows:
+        console.print("no sources yet: add some with `cairn ingest PATH`")
+        return
+    # The source is what `cairn forget` takes: it is never cut. A table when it fits the
+    # terminal; else one block per source, the full path on its own (unwrapped) line.
     table = Table()
     for name in ("id", "source", "collection", "licence", "consent", "docs", "chunks", "ingested"):
         table.add_column(name, overflow="fold")
@@ -289,7 +294,20 @@ def sources(
             str(s.n_chunks),
             s.ingested_at,
         )
-    console.print(table if rows else "no sources yet: add some with `cairn ingest PATH`")
+    if (
+        Measurement.get(console, console.options.update_width(100_000), table).maximum
+        <= console.width
+    ):
+        console.print(table)
+        return
+    for s in rows:
+        console.print(f"[bold]{s.id}[/]  {escape(s.uri)}", highlight=False, soft_wrap=True)
+        console.print(
+            f"   [dim]collection {escape(s.provenance.collection)} · licence "
+            f"{escape(s.provenance.license or '-')} · consent {s.provenance.consent.value} · "
+            f"{s.n_documents} docs · {s.n_chunks} chunks · ingested {s.ingested_at}[/]",
+            highlight=False,
+        )
 
 
 def forget(
