@@ -8,43 +8,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from cairn.cli.common import (
     JsonOption,
     KbOption,
     console,
-    err_console,
     errors_as_messages,
     open_kb,
     print_json,
 )
+from cairn.cli.progress import event_progress
 
 if TYPE_CHECKING:
-    from cairn.events import Event
     from cairn.ingest.pipeline import IngestReport
     from cairn.knowledge import KnowledgeBase
     from cairn.search.types import SearchHit
-
-
-class RateColumn(ProgressColumn):
-    """Items per second."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f}/s" if speed else "", style="progress.data.speed")
 
 
 def register(app: typer.Typer) -> None:
@@ -140,50 +119,7 @@ def ingest_with_progress(
     ray: str | None = None,
     ray_threads: int = 1,
 ) -> IngestReport:
-    from cairn.events import EventType
-    from cairn.ingest.pipeline import Status
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet or not err_console.is_terminal,  # no bar frames in a log file
-        transient=False,
-    )
-    files_task = progress.add_task("files", total=None)
-    chunk_task = progress.add_task("chunks embedded", total=None)
-    embedded_before = 0
-
-    def on_event(ev: Event) -> None:
-        nonlocal embedded_before
-        d = ev.data
-        if ev.type == EventType.stage_start:
-            progress.update(files_task, total=d.get("files", 0))
-        elif ev.type == EventType.error:
-            progress.advance(files_task)
-            err_console.print(f"[red]failed[/] {escape(str(d.get('message')))}", highlight=False)
-        elif ev.type == EventType.warning:
-            err_console.print(
-                f"[yellow]warning[/] {escape(str(d.get('path')))}: {escape(str(d.get('message')))}",
-                highlight=False,
-            )
-        elif ev.type == EventType.progress and "embedded" in d:
-            total = embedded_before + int(d["of"])
-            progress.update(chunk_task, total=total, completed=embedded_before + int(d["embedded"]))
-            if d["embedded"] >= d["of"]:
-                embedded_before = total
-        elif ev.type == EventType.progress and "status" in d:
-            progress.advance(files_task)
-            if d["status"] in (Status.duplicate.value, Status.skipped.value):
-                message = str(d.get("message")).replace(": skipped: ", ": ")
-                err_console.print(f"[yellow]skipped[/] {escape(message)}", highlight=False)
-
-    with progress:
+    with event_progress(quiet=quiet) as on_event:
         if ray is not None:
             from cairn.ingest.distributed import ingest_on_ray
 
