@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import ConfigError, LoadError
+from cairn.ingest.parser_warnings import parser_warnings
 
 TEXT_EXTENSIONS = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".csv", ".json", ".jsonl"}
@@ -48,6 +49,7 @@ class LoadedDocument:
     title: str | None
     doc_key: str | None  # a JSON/JSONL record's "_id" or "id" when present
     metadata: dict[str, str] = field(default_factory=dict)  # small, string values only
+    warnings: tuple[str, ...] = ()  # what the parser complained about (reported, not stored)
 
 
 @dataclass(frozen=True)
@@ -387,11 +389,14 @@ def _load_pdf(path: Path, options: LoadOptions) -> list[LoadedDocument]:
 
     data = _read_bytes(path, options)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("bad-pdf", f"{_show(path)}: the PDF is encrypted (needs a password)")
-        pages = [_clean_page(page.extract_text() or "") for page in reader.pages]
-        meta_title = reader.metadata.title if reader.metadata is not None else None
+        with parser_warnings("pypdf") as complaints:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise LoadError(
+                    "bad-pdf", f"{_show(path)}: the PDF is encrypted (needs a password)"
+                )
+            pages = [_clean_page(page.extract_text() or "") for page in reader.pages]
+            meta_title = reader.metadata.title if reader.metadata is not None else None
     except LoadError:
         raise
     except Exception as err:  # pypdf raises many exception types on damaged files
@@ -413,7 +418,11 @@ def _load_pdf(path: Path, options: LoadOptions) -> list[LoadedDocument]:
         "pages": str(len(pages)),
         "page_starts": ",".join(map(str, starts)),
     }
-    return [LoadedDocument("\n\n".join(pages), title or path.stem, None, metadata)]
+    return [
+        LoadedDocument(
+            "\n\n".join(pages), title or path.stem, None, metadata, tuple(complaints.summary())
+        )
+    ]
 
 
 def _clean_page(text: str) -> str:

@@ -274,6 +274,7 @@ def _prepare_one(store: Store, path: Path, options: IngestOptions) -> _Prepared 
     )
     if skipped:
         warnings.append(f"skipped malformed lines {skipped}")
+    warnings.extend(w for d in docs for w in d.warnings)  # e.g. pypdf's, now naming the file
     spans = [[(c.start, c.end) for c in chunk_text(d.text, options.chunker)] for d in docs]
     if not any(spans):
         return FileOutcome(uri, Status.failed, code="empty", message=f"{uri}: no text to index")
