@@ -43,8 +43,11 @@ def load_llm(spec: str | None, *, timeout: float | None = None) -> LLM:
 def _prepare_llm(spec: str | None) -> LLM | None:
     if not spec:
         return None
+    from cairn.cli.progress import step
+
     llm = load_llm(spec)
-    llm.warm_up()  # a missing package or model file fails here, with its install hint
+    with step("loading the language model"):
+        llm.warm_up()  # a missing package or model file fails here, with its install hint
     return llm
 
 

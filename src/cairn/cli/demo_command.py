@@ -42,6 +42,7 @@ def demo(
     )
     from cairn.ingest.pipeline import Status
     from cairn.knowledge import open_kb
+    from cairn.search.relevance import relevant_hits
 
     path = kb or default_demo_kb()  # one per checkout
     q = question or DEMO_QUESTION
@@ -69,7 +70,8 @@ def demo(
         console.print(f"\n[bold]ask:[/] {q}\n")
         print_answer(ask(base, q, collections=["demo"]))
         console.print(f"\n[bold]search:[/] {q}\n")
-        for hit in base.search(q, k=3, collections=["demo"]):
+        hits, _ = relevant_hits(base.search(q, k=3, collections=["demo"]))
+        for hit in hits:
             print_hit(hit, base)
     if report.failed:
         raise typer.Exit(1)

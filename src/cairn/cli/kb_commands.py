@@ -18,7 +18,7 @@ from cairn.cli.common import (
     open_kb,
     print_json,
 )
-from cairn.cli.progress import event_progress
+from cairn.cli.progress import event_progress, step
 
 if TYPE_CHECKING:
     from cairn.ingest.pipeline import IngestReport
@@ -162,23 +162,42 @@ def search(
     license: Annotated[
         list[str] | None, typer.Option("--license", help="Only sources under these licences.")
     ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also show hits that match no query word and are not close in "
+            "meaning (left out by default).",
+        ),
+    ] = False,
     kb: KbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Search the knowledge base (BM25 + dense vectors + entity graph)."""
+    from cairn.search.relevance import DENSE_FLOOR, relevant_hits
+
     with errors_as_messages(), open_kb(kb) as base:
-        hits = base.search(
-            query, k=k, mode=mode, collections=collection or (), licenses=license or ()
-        )
+        with step("searching (the first search loads the models)", quiet=json_out):
+            hits = base.search(
+                query, k=k, mode=mode, collections=collection or (), licenses=license or ()
+            )
+        left_out = 0
+        if not show_all:
+            hits, left_out = relevant_hits(hits)
         if json_out:
             for h in hits:
                 print_json(h.to_dict(base.document_text))
             return
         if not hits:
             console.print("no results")
-            return
         for h in hits:
             print_hit(h, base)
+        if left_out:
+            console.print(
+                f"[dim]{left_out} weaker hits not shown: no query word in them, "
+                f"meaning similarity below {DENSE_FLOOR:.2f} (--all shows them)[/]",
+                highlight=False,
+            )
 
 
 def print_hit(h: SearchHit, base: KnowledgeBase) -> None:

@@ -30,10 +30,13 @@ def transcribe(
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe speech to text, with word timestamps."""
+    from cairn.cli.progress import step
     from cairn.models.stt import load_stt
 
     with errors_as_messages():
         stt = load_stt(None if model in (None, "base") else model)
+        with step("loading the speech model", quiet=json_out):
+            stt.warm_up()
         progress = Progress(
             TextColumn("transcribing"),
             BarColumn(),
