@@ -89,3 +89,27 @@ def test_retrieval_eval_reports_query_progress(tmp_path: Path, terminal: io.Stri
     assert report.queries == 25
     assert "25/25" in _final(terminal, "queries keyword")
     assert "1/1" in _final(terminal, "files")  # the corpus ingest inside the eval shows too
+
+
+def test_fit_fusion_reports_its_queries_and_grid(tmp_path: Path, terminal: io.StringIO) -> None:
+    from cairn.eval.fusion_fit import fit_fusion
+
+    root = tmp_path / "mini"
+    (root / "qrels").mkdir(parents=True)
+    corpus = [{"_id": f"d{i}", "title": "", "text": f"Statins and topic {i}."} for i in range(5)]
+    queries = [{"_id": str(i), "text": f"statins topic {i}"} for i in range(12)]
+    (root / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in corpus))
+    (root / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in queries))
+    (root / "qrels" / "train.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{i}\td{i % 5}\t1\n" for i in range(12))
+    )
+    with (
+        cairn.open(
+            tmp_path / "kb.sqlite", embedder=HashingEmbedder(), extractor=CapitalisedExtractor()
+        ) as kb,
+        event_progress() as on_event,
+    ):
+        result = fit_fusion(kb, root, keyword_grid=(0.3, 0.6), graph_grid=(0.0,), on_event=on_event)
+    assert result.queries == 12
+    assert "12/12" in _final(terminal, "queries")
+    assert "2/2" in _final(terminal, "fit weights")

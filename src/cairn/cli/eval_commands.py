@@ -88,11 +88,12 @@ def fit_fusion_command(
     json_out: JsonOption = False,
 ) -> None:
     """Grid-search the hybrid fusion weights for nDCG@10 on a train split."""
+    from cairn.cli.progress import event_progress
     from cairn.eval.fusion_fit import fit_fusion
     from cairn.knowledge import open_kb
 
-    with errors_as_messages(), open_kb(kb) as base:
-        result = fit_fusion(base, beir, split=split, method=method)
+    with errors_as_messages(), open_kb(kb) as base, event_progress(quiet=json_out) as on_event:
+        result = fit_fusion(base, beir, split=split, method=method, on_event=on_event)
     if json_out:
         print_json({"weights": result.weights, "ndcg@10": result.ndcg10, "queries": result.queries})
         return
