@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -98,3 +100,24 @@ def test_metavar_and_paragraph_helpers() -> None:
     assert metavar_for("<path>") == "PATH"
     assert metavar_for("<a|b>") == "[a|b]"
     assert one_line_paragraphs("one\n  two\n\nthree\nfour") == "one two\n\nthree four"
+
+
+def _command_paths(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for name, cmd in getattr(group, "commands", {}).items():
+        out.append((*prefix, name))
+        out.extend(_command_paths(cmd, (*prefix, name)))
+    return out
+
+
+def test_every_command_answers_h_without_type_tags() -> None:
+    import typer.main
+
+    paths = _command_paths(typer.main.get_command(app))
+    assert ("search",) in paths and ("tools", "call") in paths and len(paths) > 15
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "-h"], env={"COLUMNS": "80", "TERM": "dumb"})
+        assert result.exit_code == 0, (path, result.output)
+        assert re.search(r"<(bool|int|str|float|path|list\[\w+\])>", result.output) is None, path
+        assert "…" not in result.output, path
