@@ -34,7 +34,7 @@ from helpers import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CAIRN_CHROMIUM", "/usr/bin/chromium"))  # Debian's, by default
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 FLAGS = [
     "--headless",
@@ -63,7 +63,7 @@ def missing(reason: str) -> None:
 
 
 if not CHROMIUM.is_file():
-    missing("browser tests need Chromium at /usr/bin/chromium (scripts/setup --test as root)")
+    missing(f"browser tests need Chromium at {CHROMIUM} (scripts/setup --test as root)")
 try:
     from playwright import sync_api
 except ImportError:
