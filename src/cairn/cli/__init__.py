@@ -65,4 +65,5 @@ help_style.tidy_help(app)  # keep last: applies to every command registered abov
 
 
 def main() -> None:
+    help_style.tidy_help(app)  # again (idempotent): also covers a register(app) added below it
     app()
