@@ -1,14 +1,20 @@
 """The web UI in a real Chromium (Playwright), against a real uvicorn server on loopback.
 
-A spoken question (the demo question, said by eSpeak NG) is fed to Chromium's fake microphone;
-the server transcribes it with the packaged Whisper and answers from the demo collection.
-Screenshots go to ``test-artifacts/`` (gitignored).
+Chromium's fake microphone is fed a real recording (a LibriVox reader from Debian's
+pocketsphinx-testdata), which must come back as a transcript within a word-error bound, and the
+demo question said by eSpeak NG, which must be answered with citations from the demo
+collection. Screenshots go to ``test-artifacts/`` (gitignored).
+
+Debian's ``chromium`` (``scripts/setup --test`` installs it as root) is driven by Playwright with
+``executable_path`` (no browser download). Outside CI a missing browser, Playwright or recording
+skips with the reason; under ``CI=true`` it fails instead, so CI always runs these tests.
 
     pytest -m browser tests/test_browser.py
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -28,7 +34,7 @@ from helpers import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CAIRN_CHROMIUM", "/usr/bin/chromium"))  # Debian's, by default
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 FLAGS = [
     "--headless",
@@ -42,31 +48,61 @@ FLAGS = [
 ]
 TIMEOUT_MS = 45_000
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+RECORDING = "sense_and_sensibility_01_austen_64kb-0870"  # 7.1 s, one LibriVox reader
+MAX_WER = 0.35  # Whisper base hears these clips at ~5% WER (cairn eval speech); a loose bound
+MAX_ROUND_TRIP_WER = 0.8  # eSpeak NG's voice: heard at WER ~0.7 on some CPUs (issue 12); not noise
+
+
+def missing(reason: str) -> None:
+    """Skip with ``reason``, except under CI, where a missing piece is a failure."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
 if not CHROMIUM.is_file():
-    pytest.skip(
-        "browser tests need Chromium at /usr/bin/chromium (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need Playwright: pip install playwright"
-)
+    missing(f"browser tests need Chromium at {CHROMIUM} (scripts/setup --test as root)")
+try:
+    from playwright import sync_api
+except ImportError:
+    missing("browser tests need Playwright: pip install -e '.[dev]'")
 uvicorn = pytest.importorskip("uvicorn")
+
+
+def _padded(spoken: Path, out: Path) -> Path:
+    """``spoken`` after 0.25 s and before 3 s of silence (the fake microphone loops its file)."""
+    from cairn.models.tts import read_wav, wav_bytes
+
+    samples, rate = read_wav(spoken)
+    padded = np.concatenate([np.zeros(rate // 4), samples, np.zeros(3 * rate)])
+    out.write_bytes(wav_bytes(padded.astype(np.float32), rate))
+    return out
 
 
 @pytest.fixture(scope="module")
 def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo question spoken by eSpeak NG, then 3 s of silence (the fake mic loops it)."""
+    """The demo question spoken by eSpeak NG, padded with silence."""
     if shutil.which("espeak-ng") is None:
-        pytest.skip("the spoken question needs espeak-ng (apt-get install espeak-ng)")
-    from cairn.models.tts import EspeakTTS, read_wav, wav_bytes
+        missing("the spoken question needs espeak-ng (scripts/setup --test as root)")
+    from cairn.models.tts import EspeakTTS
 
     folder = tmp_path_factory.mktemp("mic")
     spoken = EspeakTTS().synthesize_to_file(DEMO_QUESTION, folder / "spoken.wav")
-    samples, rate = read_wav(spoken)
-    padded = np.concatenate([np.zeros(rate // 4), samples, np.zeros(3 * rate)])
-    out = folder / "question.wav"
-    out.write_bytes(wav_bytes(padded.astype(np.float32), rate))
-    return out
+    return _padded(spoken, folder / "question.wav")
+
+
+@pytest.fixture(scope="module")
+def recording_wav(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A real recording (a person reading) and what it says, padded with silence."""
+    from cairn.eval.speech import sphinx_transcription
+
+    clip = LIBRIVOX / f"{RECORDING}.wav"
+    if not clip.is_file():
+        missing("the real recording needs pocketsphinx-testdata (scripts/setup --test as root)")
+    text = sphinx_transcription(LIBRIVOX / "transcription")[RECORDING]
+    return _padded(clip, tmp_path_factory.mktemp("real-mic") / "recording.wav"), text
 
 
 @pytest.fixture(scope="module")
@@ -98,22 +134,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(question_wav: Path) -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[*FLAGS, f"--use-file-for-fake-audio-capture={question_wav}"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield p
+
+
+def _launch(playwright: Any, microphone: Path) -> Any:
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*FLAGS, f"--use-file-for-fake-audio-capture={microphone}"],
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any, question_wav: Path) -> Iterator[Any]:
+    chromium = _launch(playwright, question_wav)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
+    yield from _page(browser, server)
+
+
+def _page(browser: Any, server: str) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1000, "height": 1200})
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
@@ -156,6 +205,10 @@ def test_typed_question_with_the_keyboard(page: Any) -> None:
 
 
 def test_spoken_question_from_the_microphone(page: Any) -> None:
+    """The eSpeak round trip: synthetic speech, so a loose bound on what is heard (int8 Whisper
+    hears it differently per CPU), and the steam-engine article must be what it reads from."""
+    from cairn.models.stt import word_error_rate
+
     mic = page.locator("#mic")
     mic.click()
     sync_api.expect(mic).to_have_attribute("aria-pressed", "true")
@@ -163,9 +216,12 @@ def test_spoken_question_from_the_microphone(page: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "recording.png"))
     mic.click()
     page.locator("#transcript-box").wait_for(state="visible")
-    _check_cited_answer(page)
+    page.locator("#citations details", has_text="steam-engine").first.wait_for(state="attached")
     transcript = page.locator("#transcript").inner_text().lower()
-    assert "steam engine" in transcript, transcript
+    assert word_error_rate(DEMO_QUESTION, transcript) <= MAX_ROUND_TRIP_WER, transcript
+    sync_api.expect(page.locator("#answer-audio")).to_have_attribute(
+        "src", re.compile(r"^/api/files/[0-9a-f]{32}/answer\.wav$"), timeout=TIMEOUT_MS
+    )
     page.screenshot(path=str(ARTIFACTS / "spoken-answer.png"), full_page=True)
 
 
@@ -186,3 +242,33 @@ def test_phone_layout(browser: Any, server: str) -> None:
         pg.screenshot(path=str(ARTIFACTS / "phone-375-full.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_real_recording_from_the_microphone(
+    playwright: Any, server: str, recording_wav: tuple[Path, str]
+) -> None:
+    """A person's voice, not a synthetic one: the transcript the page shows is close to it."""
+    from cairn.models.stt import word_error_rate
+
+    wav, reference = recording_wav
+    chromium = _launch(playwright, wav)
+    try:
+        for page in _page(chromium, server):
+            mic = page.locator("#mic")
+            mic.click()
+            sync_api.expect(mic).to_have_attribute("aria-pressed", "true")
+            page.wait_for_timeout(8_000)  # the 7.1 s clip, once
+            mic.click()
+            page.locator("#transcript-box").wait_for(state="visible")
+            heard = page.locator("#transcript").inner_text().lower()
+            # the fake microphone loops: score the best-aligned stretch of one pass
+            words = heard.replace(",", " ").replace(".", " ").split()
+            n = len(reference.split())
+            best = min(
+                word_error_rate(reference, " ".join(words[i : i + n]))
+                for i in range(max(1, len(words) - n + 1))
+            )
+            assert best <= MAX_WER, (heard, reference)
+            page.screenshot(path=str(ARTIFACTS / "real-recording.png"), full_page=True)
+    finally:
+        chromium.close()

@@ -5,7 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
 import cairn
+import cairn.knowledge as knowledge
+from cairn.cli import app
 from cairn.demo import DEMO_LICENSE, demo_files, forget_other_copies
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.models.embed import HashingEmbedder
@@ -34,3 +39,32 @@ def test_forget_other_copies_keeps_this_checkout_and_user_files(tmp_path: Path) 
             str((mine / "steam-engine.md").resolve())
         }
         assert forget_other_copies(kb) == []
+
+
+def test_each_checkout_has_its_own_demo_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cairn.demo as demo
+
+    here = demo.default_demo_kb(tmp_path)
+    assert here == demo.default_demo_kb(tmp_path)  # stable for one checkout
+    assert here.parent == tmp_path / "demo" and here.suffix == ".sqlite"
+    monkeypatch.setattr(demo, "DEMO_DIR", tmp_path / "other-checkout" / "src" / "cairn" / "demo")
+    assert demo.default_demo_kb(tmp_path) != here  # another checkout, another file
+
+
+def test_the_demo_command_opens_this_checkouts_kb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cairn.demo import default_demo_kb
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    opened: list[object] = []
+
+    def record(path: object = None, **_: object) -> object:
+        opened.append(path)
+        raise cairn.CairnError("test-stop", "stop here")
+
+    monkeypatch.setattr(knowledge, "open_kb", record)
+    r = CliRunner().invoke(app, ["demo"])
+    assert r.exit_code == 2 and "stop here" in r.output
+    assert opened == [default_demo_kb()]
+    assert str(opened[0]).startswith(str(tmp_path))

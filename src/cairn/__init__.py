@@ -4,12 +4,32 @@
 >>> kb = cairn.open("kb.sqlite")          # doctest: +SKIP
 >>> kb.ingest(["notes/"], license="CC-BY-4.0")  # doctest: +SKIP
 >>> kb.search("steam engine efficiency")  # doctest: +SKIP
+
+The library is imported on first use of ``cairn.open`` / ``cairn.KnowledgeBase`` (PEP 562), so
+``import cairn`` (and ``cairn --help``) stays fast.
 """
 
-from cairn.errors import CairnError
-from cairn.knowledge import KnowledgeBase, open_kb
+from __future__ import annotations
 
-open = open_kb  # the public name is cairn.open()
+from typing import TYPE_CHECKING, Any
+
+from cairn.errors import CairnError
+
+if TYPE_CHECKING:
+    from cairn.knowledge import KnowledgeBase
+    from cairn.knowledge import open_kb as open
 
 __version__ = "0.1.0"
 __all__ = ["CairnError", "KnowledgeBase", "__version__", "open"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "open":
+        from cairn.knowledge import open_kb
+
+        return open_kb  # the public name is cairn.open()
+    if name == "KnowledgeBase":
+        from cairn.knowledge import KnowledgeBase
+
+        return KnowledgeBase
+    raise AttributeError(f"module 'cairn' has no attribute {name!r}")

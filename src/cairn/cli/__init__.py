@@ -10,6 +10,7 @@ from cairn.cli import (
     command_commands,
     demo_command,
     eval_commands,
+    help_style,
     kb_commands,
     mcp_commands,
     migrate_commands,
@@ -25,7 +26,31 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from cairn import __version__
+
+        typer.echo(f"cairn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Cairn: grounded answers from your own documents, on your own machine."""
+
+
 demo_command.register(app)
 kb_commands.register(app)
 answer_commands.register(app)
@@ -39,6 +64,9 @@ speech_commands.register(app)
 eval_commands.register(app)
 mcp_commands.register(app)
 
+help_style.tidy_help(app)  # keep last: applies to every command registered above
+
 
 def main() -> None:
+    help_style.tidy_help(app)  # again (idempotent): also covers a register(app) added below it
     app()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from cairn.answer.ask import ask as ask_question
-from cairn.answer.synthesize import synthesize
-from cairn.answer.types import Answer
-from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, print_json
-from cairn.knowledge import open_kb
-from cairn.models.llm import LLM, load_llm
+from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, open_kb, print_json
+
+if TYPE_CHECKING:
+    from cairn.answer.types import Answer
+    from cairn.models.llm import LLM
 
 LlmOption = Annotated[
     str | None,
@@ -34,11 +33,21 @@ def register(app: typer.Typer) -> None:
     app.command()(chat)
 
 
+def load_llm(spec: str | None, *, timeout: float | None = None) -> LLM:
+    """``cairn.models.llm.load_llm``, imported on first use."""
+    from cairn.models import llm
+
+    return llm.load_llm(spec, timeout=timeout)
+
+
 def _prepare_llm(spec: str | None) -> LLM | None:
     if not spec:
         return None
+    from cairn.cli.progress import step
+
     llm = load_llm(spec)
-    llm.warm_up()  # a missing package or model file fails here, with its install hint
+    with step("loading the language model"):
+        llm.warm_up()  # a missing package or model file fails here, with its install hint
     return llm
 
 
@@ -66,6 +75,9 @@ def ask(
 
     Without --llm no language model is used: the answer is copied from the sources.
     """
+    from cairn.answer.ask import ask as ask_question
+    from cairn.answer.synthesize import synthesize
+
     with errors_as_messages(), open_kb(kb) as base:
         if synthesize_claim:
             syn = synthesize(base, question, collections=collection or ())

@@ -5,13 +5,23 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, fail, print_json
-from cairn.knowledge import KnowledgeBase, open_kb
+from cairn.cli.common import (
+    JsonOption,
+    KbOption,
+    console,
+    errors_as_messages,
+    fail,
+    open_kb,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from cairn.knowledge import KnowledgeBase
 
 MAX_CAPTION_SOURCES = 4
 

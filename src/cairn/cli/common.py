@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 
+from cairn.cli.safe_text import SafeConsole
 from cairn.errors import CairnError
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from cairn.knowledge import KnowledgeBase
+
+_C1 = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+console = SafeConsole()
+# Off a terminal (a log file, a pipe) an error line stays one line, not wrapped at 80 columns.
+err_console = SafeConsole(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 KbOption = Annotated[
     str | None,
@@ -46,4 +53,14 @@ def errors_as_messages() -> Iterator[None]:
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    """One JSON line. JSON escapes C0 controls; C1 controls (8-bit CSI) and bidi overrides too."""
+    line = json.dumps(obj, ensure_ascii=False)
+    sys.stdout.write(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", line) + "\n")
+
+
+def open_kb(path: str | Path | None = None, **kwargs: Any) -> KnowledgeBase:
+    """``cairn.knowledge.open_kb``, imported on first use so ``cairn --help`` stays fast
+    (the library pulls in spaCy, numpy and the models)."""
+    from cairn import knowledge
+
+    return knowledge.open_kb(path, **kwargs)

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from platformdirs import user_data_dir
 
-from cairn.cli.common import KbOption, console, errors_as_messages
+from cairn.cli.common import console, errors_as_messages
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +18,15 @@ def demo(
     question: Annotated[
         str | None, typer.Argument(help="A question about the demo articles.")
     ] = None,
-    kb: KbOption = None,
+    kb: Annotated[
+        str | None,
+        typer.Option(
+            "--kb",
+            help="Knowledge base for the demo (default: one per checkout, in the user data "
+            "directory).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ingest three bundled Wikipedia articles (CC BY-SA 4.0), answer a question, search them."""
     from cairn.answer import ask
@@ -29,13 +36,15 @@ def demo(
         DEMO_LICENSE,
         DEMO_QUESTION,
         DEMO_SOURCE_URL,
+        default_demo_kb,
         demo_files,
         forget_other_copies,
     )
     from cairn.ingest.pipeline import Status
     from cairn.knowledge import open_kb
+    from cairn.search.relevance import relevant_hits
 
-    path = kb or Path(user_data_dir("cairn", appauthor=False)) / "demo.sqlite"
+    path = kb or default_demo_kb()  # one per checkout
     q = question or DEMO_QUESTION
     with errors_as_messages(), open_kb(path) as base:
         console.print(f"[bold]knowledge base[/] {path}")
@@ -61,7 +70,8 @@ def demo(
         console.print(f"\n[bold]ask:[/] {q}\n")
         print_answer(ask(base, q, collections=["demo"]))
         console.print(f"\n[bold]search:[/] {q}\n")
-        for hit in base.search(q, k=3, collections=["demo"]):
+        hits, _ = relevant_hits(base.search(q, k=3, collections=["demo"]))
+        for hit in hits:
             print_hit(hit, base)
     if report.failed:
         raise typer.Exit(1)

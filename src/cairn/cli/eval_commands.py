@@ -40,10 +40,12 @@ def retrieval(
     json_out: JsonOption = False,
 ) -> None:
     """nDCG@10, Recall@100, MRR@10 and latency p50/p95 per search mode."""
+    from cairn.cli.progress import event_progress
     from cairn.eval.retrieval import KEY_METRICS, run_retrieval_eval
     from cairn.knowledge import open_kb
 
-    with errors_as_messages(), open_kb(kb) as base:
+    # Ingesting a corpus takes minutes: show the files, chunks embedded and queries run.
+    with errors_as_messages(), open_kb(kb) as base, event_progress(quiet=json_out) as on_event:
         report = run_retrieval_eval(
             base,
             beir,
@@ -51,6 +53,7 @@ def retrieval(
             modes=mode or ("keyword", "dense", "hybrid"),
             peers=() if no_peer else (peer or ("bm25s",)),
             limit_queries=limit,
+            on_event=on_event,
         )
     if json_out:
         print_json(report.as_dict())
@@ -85,11 +88,12 @@ def fit_fusion_command(
     json_out: JsonOption = False,
 ) -> None:
     """Grid-search the hybrid fusion weights for nDCG@10 on a train split."""
+    from cairn.cli.progress import event_progress
     from cairn.eval.fusion_fit import fit_fusion
     from cairn.knowledge import open_kb
 
-    with errors_as_messages(), open_kb(kb) as base:
-        result = fit_fusion(base, beir, split=split, method=method)
+    with errors_as_messages(), open_kb(kb) as base, event_progress(quiet=json_out) as on_event:
+        result = fit_fusion(base, beir, split=split, method=method, on_event=on_event)
     if json_out:
         print_json({"weights": result.weights, "ndcg@10": result.ndcg10, "queries": result.queries})
         return

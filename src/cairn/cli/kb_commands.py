@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.measure import Measurement
 from rich.table import Table
-from rich.text import Text
 
 from cairn.cli.common import (
     JsonOption,
@@ -27,20 +16,15 @@ from cairn.cli.common import (
     console,
     err_console,
     errors_as_messages,
+    open_kb,
     print_json,
 )
-from cairn.events import Event, EventType
-from cairn.ingest.pipeline import IngestReport, Status
-from cairn.knowledge import KnowledgeBase, open_kb
-from cairn.search.types import SearchHit
+from cairn.cli.progress import event_progress, step
 
-
-class RateColumn(ProgressColumn):
-    """Items per second."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f}/s" if speed else "", style="progress.data.speed")
+if TYPE_CHECKING:
+    from cairn.ingest.pipeline import IngestReport
+    from cairn.knowledge import KnowledgeBase
+    from cairn.search.types import SearchHit
 
 
 def register(app: typer.Typer) -> None:
@@ -84,6 +68,8 @@ def ingest(
     json_out: JsonOption = False,
 ) -> None:
     """Add documents to the knowledge base (unchanged files are skipped)."""
+    from cairn.ingest.pipeline import Status
+
     with errors_as_messages(), open_kb(kb) as base:
         report = ingest_with_progress(
             base,
@@ -134,46 +120,7 @@ def ingest_with_progress(
     ray: str | None = None,
     ray_threads: int = 1,
 ) -> IngestReport:
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=False,
-    )
-    files_task = progress.add_task("files", total=None)
-    chunk_task = progress.add_task("chunks embedded", total=None)
-    embedded_before = 0
-
-    def on_event(ev: Event) -> None:
-        nonlocal embedded_before
-        d = ev.data
-        if ev.type == EventType.stage_start:
-            progress.update(files_task, total=d.get("files", 0))
-        elif ev.type == EventType.error:
-            progress.advance(files_task)
-            err_console.print(f"[red]failed[/] {escape(str(d.get('message')))}", highlight=False)
-        elif ev.type == EventType.warning:
-            err_console.print(
-                f"[yellow]warning[/] {escape(str(d.get('path')))}: {escape(str(d.get('message')))}",
-                highlight=False,
-            )
-        elif ev.type == EventType.progress and "embedded" in d:
-            total = embedded_before + int(d["of"])
-            progress.update(chunk_task, total=total, completed=embedded_before + int(d["embedded"]))
-            if d["embedded"] >= d["of"]:
-                embedded_before = total
-        elif ev.type == EventType.progress and "status" in d:
-            progress.advance(files_task)
-            if d["status"] == Status.duplicate.value:
-                err_console.print(f"[yellow]skipped[/] {escape(str(d.get('message')))}")
-
-    with progress:
+    with event_progress(quiet=quiet) as on_event:
         if ray is not None:
             from cairn.ingest.distributed import ingest_on_ray
 
@@ -216,23 +163,42 @@ def search(
     license: Annotated[
         list[str] | None, typer.Option("--license", help="Only sources under these licences.")
     ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also show hits that match no query word and are not close in "
+            "meaning (left out by default).",
+        ),
+    ] = False,
     kb: KbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Search the knowledge base (BM25 + dense vectors + entity graph)."""
+    from cairn.search.relevance import DENSE_FLOOR, relevant_hits
+
     with errors_as_messages(), open_kb(kb) as base:
-        hits = base.search(
-            query, k=k, mode=mode, collections=collection or (), licenses=license or ()
-        )
+        with step("searching (the first search loads the models)", quiet=json_out):
+            hits = base.search(
+                query, k=k, mode=mode, collections=collection or (), licenses=license or ()
+            )
+        left_out = 0
+        if not show_all:
+            hits, left_out = relevant_hits(hits)
         if json_out:
             for h in hits:
                 print_json(h.to_dict(base.document_text))
             return
         if not hits:
             console.print("no results")
-            return
         for h in hits:
             print_hit(h, base)
+        if left_out:
+            console.print(
+                f"[dim]{left_out} weaker hits not shown: no query word in them, "
+                f"meaning similarity below {DENSE_FLOOR:.2f} (--all shows them)[/]",
+                highlight=False,
+            )
 
 
 def print_hit(h: SearchHit, base: KnowledgeBase) -> None:
@@ -265,7 +231,14 @@ def sources(
         for s in rows:
             print_json(s.to_dict())
         return
-    table = Table("id", "source", "collection", "licence", "consent", "docs", "chunks", "ingested")
+    if not rows:
+        console.print("no sources yet: add some with `cairn ingest PATH`")
+        return
+    # The source is what `cairn forget` takes: it is never cut. A table when it fits the
+    # terminal; else one block per source, the full path on its own (unwrapped) line.
+    table = Table()
+    for name in ("id", "source", "collection", "licence", "consent", "docs", "chunks", "ingested"):
+        table.add_column(name, overflow="fold")
     for s in rows:
         table.add_row(
             str(s.id),
@@ -277,7 +250,20 @@ def sources(
             str(s.n_chunks),
             s.ingested_at,
         )
-    console.print(table if rows else "no sources yet: add some with `cairn ingest PATH`")
+    if (
+        Measurement.get(console, console.options.update_width(100_000), table).maximum
+        <= console.width
+    ):
+        console.print(table)
+        return
+    for s in rows:
+        console.print(f"[bold]{s.id}[/]  {escape(s.uri)}", highlight=False, soft_wrap=True)
+        console.print(
+            f"   [dim]collection {escape(s.provenance.collection)} · licence "
+            f"{escape(s.provenance.license or '-')} · consent {s.provenance.consent.value} · "
+            f"{s.n_documents} docs · {s.n_chunks} chunks · ingested {s.ingested_at}[/]",
+            highlight=False,
+        )
 
 
 def forget(

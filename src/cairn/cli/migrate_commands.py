@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -26,8 +26,9 @@ from cairn.cli.common import (
     fail,
     print_json,
 )
-from cairn.kb.migrate import COUNT_NAMES, migrate, open_end, same_end, verify
-from cairn.kb.types import Source
+
+if TYPE_CHECKING:
+    from cairn.kb.types import Source
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +58,8 @@ def migrate_command(
     Each source is copied in one transaction; run it again after an interruption and the
     sources already copied are skipped. Exits 1 when the counts or checksums differ.
     """
+    from cairn.kb.migrate import COUNT_NAMES, migrate, open_end, same_end, verify
+
     if same_end(from_, to):
         fail("--from and --to name the same knowledge base")
     with errors_as_messages(), ExitStack() as stack:

@@ -50,6 +50,7 @@ def transcribe(
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe speech to text, with word timestamps."""
+    from cairn.cli.progress import step
     from cairn.models.stt import load_stt
 
     with errors_as_messages():
@@ -58,6 +59,9 @@ def transcribe(
             stt = stt.with_context(prompt)
         elif prime:
             stt = stt.with_context(_kb_words(kb))
+
+        with step("loading the speech model", quiet=json_out):
+            stt.warm_up()
         progress = Progress(
             TextColumn("transcribing"),
             BarColumn(),

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, fail, print_json
-from cairn.knowledge import open_kb
-from cairn.tools.errors import ToolError
-from cairn.tools.openapi import load_document
-from cairn.tools.registry import ApiTool, add_openapi, call_api, list_api_tools
+from cairn.cli.common import (
+    JsonOption,
+    KbOption,
+    console,
+    errors_as_messages,
+    fail,
+    open_kb,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from cairn.tools.registry import ApiTool
 
 tools_app = typer.Typer(
     help="API tools: import OpenAPI 3 documents, call their operations, keep the results.",
@@ -77,6 +84,9 @@ def add_openapi_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import an OpenAPI 3 document as a tool (its GET and POST operations)."""
+    from cairn.tools.openapi import load_document
+    from cairn.tools.registry import add_openapi
+
     with errors_as_messages(), open_kb(kb) as base:
         tool = add_openapi(
             base.store,
@@ -105,6 +115,7 @@ def list_command(kb: KbOption = None, json_out: JsonOption = False) -> None:
     """List imported tools and their operations."""
     from cairn.cli.mcp_commands import server_json
     from cairn.tools.mcp_client import list_mcp_servers
+    from cairn.tools.registry import list_api_tools
 
     with errors_as_messages(), open_kb(kb) as base:
         tools = list_api_tools(base.store)
@@ -136,6 +147,8 @@ def list_command(kb: KbOption = None, json_out: JsonOption = False) -> None:
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
+    from cairn.tools.errors import ToolError
+
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -174,6 +187,9 @@ def call_command(
         fail(f"--max-mb {max_mb}: give a number of megabytes over 0")
     if not (math.isfinite(timeout) and timeout > 0):
         fail(f"--timeout {timeout}: give a number of seconds over 0")
+
+    from cairn.tools.registry import call_api
+
     with errors_as_messages(), open_kb(kb) as base:
         result = call_api(
             base,

@@ -17,10 +17,10 @@ from cairn.cli.common import (
     err_console,
     errors_as_messages,
     fail,
+    open_kb,
     print_json,
 )
 from cairn.events import Event, EventType
-from cairn.knowledge import open_kb
 
 runs_app = typer.Typer(
     name="runs",

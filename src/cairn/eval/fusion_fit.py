@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cairn.eval.beir import load_beir
 from cairn.eval.metrics import evaluate_run
+from cairn.events import Event, EventCallback, EventType, ignore
 from cairn.kb.types import ScoredChunk
 from cairn.knowledge import KnowledgeBase
 from cairn.search.engine import graph_candidates
@@ -40,15 +41,18 @@ def fit_fusion(
     keyword_grid: Sequence[float] = KEYWORD_GRID,
     graph_grid: Sequence[float] = (0.0, 0.05, 0.1, 0.2),
     method: str = "convex",
+    on_event: EventCallback = ignore,
 ) -> FitResult:
     ds = load_beir(beir_dir, split)
     collection = collection or f"beir-{beir_dir.resolve().name}"
-    kb.ingest([ds.corpus_path], collection=collection)
+    kb.ingest([ds.corpus_path], collection=collection, on_event=on_event)
     filters = SearchFilters(collections=(collection,))
     cfg = kb.search_config
     n = cfg.candidates
     signals: dict[str, dict[str, list[ScoredChunk]]] = {}
-    for qid, text in ds.queries.items():
+    for i, (qid, text) in enumerate(ds.queries.items(), start=1):
+        if i % 10 == 0 or i == len(ds.queries):
+            on_event(Event(EventType.progress, "queries", {"done": i, "of": len(ds.queries)}))
         q = validate_query(text)
         lists: dict[str, list[ScoredChunk]] = {
             "keyword": kb.store.keyword_search(query_terms(q), n, filters),
@@ -60,7 +64,11 @@ def fit_fusion(
     doc_of = {r.chunk_id: r.doc_key for r in kb.store.chunk_records(sorted(all_ids))}
 
     grid: list[tuple[dict[str, float], float]] = []
-    for wk, wg in itertools.product(keyword_grid, graph_grid):
+    points = list(itertools.product(keyword_grid, graph_grid))
+    for j, (wk, wg) in enumerate(points, start=1):
+        on_event(
+            Event(EventType.progress, "fit", {"label": "weights", "done": j, "of": len(points)})
+        )
         weights = {"keyword": wk, "dense": round(1.0 - wk, 2), "graph": wg}
         config = FusionConfig(method=method, weights=weights)
         run: dict[str, list[str]] = {}

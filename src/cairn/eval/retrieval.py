@@ -16,7 +16,7 @@ from typing import Any
 from cairn.eval.beir import BeirDataset, iter_corpus, load_beir
 from cairn.eval.metrics import evaluate_run, summarize_latencies
 from cairn.eval.peers import Bm25sPeer, run_peer
-from cairn.events import EventCallback, ignore
+from cairn.events import Event, EventCallback, EventType, ignore
 from cairn.ingest.pipeline import Status
 from cairn.knowledge import KnowledgeBase
 from cairn.search.types import Mode
@@ -83,7 +83,7 @@ def run_retrieval_eval(
     )
     kb.search("warm up", k=1)  # load models and vector cache before timing
     for mode in modes:
-        report.modes.append(_run_mode(kb, ds, queries, Mode(mode), collection))
+        report.modes.append(_run_mode(kb, ds, queries, Mode(mode), collection, on_event))
     for peer in peers:
         report.peers.append(_run_peer(peer, ds, queries))
     report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -91,15 +91,23 @@ def run_retrieval_eval(
 
 
 def _run_mode(
-    kb: KnowledgeBase, ds: BeirDataset, queries: dict[str, str], mode: Mode, collection: str
+    kb: KnowledgeBase,
+    ds: BeirDataset,
+    queries: dict[str, str],
+    mode: Mode,
+    collection: str,
+    on_event: EventCallback = ignore,
 ) -> ModeResult:
     run: dict[str, list[str]] = {}
     latencies: list[float] = []
-    for qid, text in queries.items():
+    for i, (qid, text) in enumerate(queries.items(), start=1):
         t0 = time.perf_counter()
         hits = kb.search(text, k=100, mode=mode, collections=[collection], highlights=False)
         latencies.append((time.perf_counter() - t0) * 1000)
         run[qid] = [h.chunk.doc_key for h in hits]
+        if i % 10 == 0 or i == len(queries):  # outside the timed call
+            data = {"label": mode.value, "done": i, "of": len(queries)}
+            on_event(Event(EventType.progress, "queries", data))
     qrels = {q: ds.qrels[q] for q in queries if q in ds.qrels}
     return ModeResult(
         mode.value, evaluate_run(run, qrels, ks=(10, 100)), summarize_latencies(latencies)

@@ -52,6 +52,7 @@ from cairn.ingest.pipeline import (
     _embedding_text,
     _finish,
     _record,
+    _record_unread,
     already_stored,
     documents_in,
     write_source,
@@ -326,14 +327,11 @@ def _run(
     started: float,
 ) -> IngestReport:
     report = IngestReport()
-    files, errors = discover(paths)
-    on_event(Event(EventType.stage_start, STAGE, {"files": len(files), "ray": True}))
-    for err in errors:
-        _record(
-            report,
-            on_event,
-            FileOutcome(err.path or "?", Status.failed, code=err.code, message=err.message),
-        )
+    skipped: list[LoadError] = []
+    files, errors = discover(paths, skipped)
+    total = len(files) + len(errors) + len(skipped)
+    on_event(Event(EventType.stage_start, STAGE, {"files": total, "ray": True}))
+    _record_unread(report, on_event, errors, skipped)
     task = ray.remote(
         num_cpus=ray_options.threads,
         max_retries=ray_options.max_retries,

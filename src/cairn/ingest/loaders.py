@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import json
 import os
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import ConfigError, LoadError
+from cairn.ingest.parser_warnings import parser_warnings
 
 TEXT_EXTENSIONS = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".csv", ".json", ".jsonl"}
@@ -47,6 +49,7 @@ class LoadedDocument:
     title: str | None
     doc_key: str | None  # a JSON/JSONL record's "_id" or "id" when present
     metadata: dict[str, str] = field(default_factory=dict)  # small, string values only
+    warnings: tuple[str, ...] = ()  # what the parser complained about (reported, not stored)
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,17 @@ class LoadOptions:
 # --------------------------------------------------------------------------- discover
 
 
-def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[LoadError]]:
+def discover(
+    paths: Sequence[str | Path], skipped: list[LoadError] | None = None
+) -> tuple[list[Path], list[LoadError]]:
     """The supported files under ``paths``, absolute and each once, plus what could not be used.
 
-    Folders are walked recursively in sorted order, skipping hidden files and folders and
-    files of unknown type; a file named explicitly with an unknown type is an error.
+    Folders are walked recursively in sorted order, skipping hidden files and folders; a file
+    of unknown type, a link that loops or leads nowhere, a link to a folder (not followed) or
+    a FIFO found inside a folder is skipped and, when ``skipped`` is given, added to it with
+    its reason. A file named explicitly with an unknown type is an error.
     """
+    skipped = [] if skipped is None else skipped
     files: list[Path] = []
     errors: list[LoadError] = []
     seen: set[Path] = set()
@@ -101,7 +109,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[LoadError]]:
                 LoadError("not-found", f"{_show(given)}: no such file or folder", path=str(given))
             )
         elif resolved.is_dir():
-            for path in _walk(resolved, errors):
+            for path in _walk(resolved, errors, skipped):
                 keep(path)
         elif resolved.suffix.lower() not in SUPPORTED_EXTENSIONS:
             errors.append(_unsupported(given))
@@ -118,7 +126,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[LoadError]]:
     return files, errors
 
 
-def _walk(folder: Path, errors: list[LoadError]) -> Iterator[Path]:
+def _walk(folder: Path, errors: list[LoadError], skipped: list[LoadError]) -> Iterator[Path]:
     def on_error(err: OSError) -> None:
         where = _show(Path(err.filename)) if err.filename else _show(folder)
         errors.append(
@@ -127,11 +135,20 @@ def _walk(folder: Path, errors: list[LoadError]) -> Iterator[Path]:
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in list(dirnames):
+            if Path(dirpath, name).is_symlink():  # os.walk does not follow it: say so
+                dirnames.remove(name)
+                skipped.append(_skip(Path(dirpath, name), "a link to a folder, not followed"))
         for name in sorted(filenames):
             path = Path(dirpath, name)
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            if name.startswith("."):
                 continue
-            if not path.is_file():  # a FIFO or a dangling link: nothing to read
+            if not path.is_file():  # a FIFO, a link that loops or leads nowhere
+                skipped.append(_skip(path, _not_a_file(path)))
+                continue
+            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                kind = path.suffix or "(no extension)"
+                skipped.append(_skip(path, f"unsupported file type {kind}", "unsupported-format"))
                 continue
             if not os.access(path, os.R_OK):
                 errors.append(
@@ -372,11 +389,14 @@ def _load_pdf(path: Path, options: LoadOptions) -> list[LoadedDocument]:
 
     data = _read_bytes(path, options)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("bad-pdf", f"{_show(path)}: the PDF is encrypted (needs a password)")
-        pages = [_clean_page(page.extract_text() or "") for page in reader.pages]
-        meta_title = reader.metadata.title if reader.metadata is not None else None
+        with parser_warnings("pypdf") as complaints:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise LoadError(
+                    "bad-pdf", f"{_show(path)}: the PDF is encrypted (needs a password)"
+                )
+            pages = [_clean_page(page.extract_text() or "") for page in reader.pages]
+            meta_title = reader.metadata.title if reader.metadata is not None else None
     except LoadError:
         raise
     except Exception as err:  # pypdf raises many exception types on damaged files
@@ -398,7 +418,11 @@ def _load_pdf(path: Path, options: LoadOptions) -> list[LoadedDocument]:
         "pages": str(len(pages)),
         "page_starts": ",".join(map(str, starts)),
     }
-    return [LoadedDocument("\n\n".join(pages), title or path.stem, None, metadata)]
+    return [
+        LoadedDocument(
+            "\n\n".join(pages), title or path.stem, None, metadata, tuple(complaints.summary())
+        )
+    ]
 
 
 def _clean_page(text: str) -> str:
@@ -737,6 +761,24 @@ def _unsupported(path: Path) -> LoadError:
         f"supported: {' '.join(sorted(SUPPORTED_EXTENSIONS))}",
         path=str(path),
     )
+
+
+def _skip(path: Path, why: str, code: str = "skipped") -> LoadError:
+    return LoadError(code, f"{_show(path)}: skipped: {why}", path=str(path))
+
+
+def _not_a_file(path: Path) -> str:
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            return "a symbolic link that loops"
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return "a symbolic link that loops"
+            return "a symbolic link to nothing"
+        return "a symbolic link to something that is not a file"
+    return "not a regular file (a FIFO, socket or device)"
 
 
 def _show(path: Path) -> str:

@@ -37,6 +37,7 @@ class Status(StrEnum):
     unchanged = "unchanged"
     relabelled = "relabelled"  # same text, new provenance: no re-embedding
     duplicate = "duplicate"
+    skipped = "skipped"  # found inside a folder but not a file Cairn reads (the message says why)
     failed = "failed"
 
 
@@ -114,14 +115,12 @@ def ingest_paths(
 ) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
-    files, errors = discover(paths)
-    on_event(Event(EventType.stage_start, STAGE, {"files": len(files)}))
-    for err in errors:
-        _record(
-            report,
-            on_event,
-            FileOutcome(err.path or "?", Status.failed, code=err.code, message=err.message),
-        )
+    skipped: list[LoadError] = []
+    files, errors = discover(paths, skipped)
+    # Every outcome reported below counts towards the total (a progress bar never shows 1/0).
+    total = len(files) + len(errors) + len(skipped)
+    on_event(Event(EventType.stage_start, STAGE, {"files": total}))
+    _record_unread(report, on_event, errors, skipped)
     seen_hashes: dict[str, str] = {}
     pending: list[_Prepared] = []
 
@@ -138,6 +137,27 @@ def ingest_paths(
     if pending:
         _flush(store, embedder, extractor, options, pending, report, on_event)
     return _finish(report, on_event, started)
+
+
+def _record_unread(
+    report: IngestReport,
+    on_event: EventCallback,
+    errors: Sequence[LoadError],
+    skipped: Sequence[LoadError],
+) -> None:
+    """Report the paths that could not be used (failed) and the files skipped in folders."""
+    for err in errors:
+        _record(
+            report,
+            on_event,
+            FileOutcome(err.path or "?", Status.failed, code=err.code, message=err.message),
+        )
+    for skip in skipped:
+        _record(
+            report,
+            on_event,
+            FileOutcome(skip.path or "?", Status.skipped, code=skip.code, message=skip.message),
+        )
 
 
 def _finish(report: IngestReport, on_event: EventCallback, started: float) -> IngestReport:
@@ -254,6 +274,7 @@ def _prepare_one(store: Store, path: Path, options: IngestOptions) -> _Prepared 
     )
     if skipped:
         warnings.append(f"skipped malformed lines {skipped}")
+    warnings.extend(w for d in docs for w in d.warnings)  # e.g. pypdf's, now naming the file
     spans = [[(c.start, c.end) for c in chunk_text(d.text, options.chunker)] for d in docs]
     if not any(spans):
         return FileOutcome(uri, Status.failed, code="empty", message=f"{uri}: no text to index")
