@@ -7,8 +7,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, fail, print_json
-from cairn.knowledge import open_kb
+from cairn.cli.common import (
+    JsonOption,
+    KbOption,
+    console,
+    errors_as_messages,
+    fail,
+    open_kb,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
