@@ -142,8 +142,13 @@ def test_five_hundred_operations_match_in_bounded_time() -> None:
 
 def test_an_enum_of_ten_thousand_values_still_matches_its_values() -> None:
     values = [f"V{i:05d}" for i in range(10_000)]
-    param = {"name": "code", "in": "query", "required": True,
-             "description": "=".join(values[:50]), "schema": {"type": "string", "enum": values}}  # fmt: skip
+    param = {
+        "name": "code",
+        "in": "query",
+        "required": True,
+        "description": "=".join(values[:50]),
+        "schema": {"type": "string", "enum": values},
+    }
     index = _index(_doc({"/codes": _get("lookupCode", [param], "Look up a product code")}))
     assert index.ops[0].params[0].aliases == ()  # too many values to read words for
     c = understand("look up product code v01234", tools=index)

@@ -37,7 +37,10 @@ def _spans(text: str) -> list[tuple[str, str, str]]:
         ("during 2007", [("2007-01-01", "2007-12-31", "year")]),
         ("in January 2005", [("2005-01-01", "2005-01-31", "month")]),
         ("from 2003 through 2006", [("2003-01-01", "2006-12-31", "range")]),
-        ("between two thousand three and two thousand six", [("2003-01-01", "2006-12-31", "range")]),
+        (
+            "between two thousand three and two thousand six",
+            [("2003-01-01", "2006-12-31", "range")],
+        ),
         ("the first half of 2009", [("2009-01-01", "2009-06-30", "half")]),
         ("the second quarter of 2010", [("2010-04-01", "2010-06-30", "quarter")]),
         ("last March", [("2026-03-01", "2026-03-31", "month")]),

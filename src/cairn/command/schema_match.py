@@ -31,6 +31,7 @@ import numpy as np
 from cairn.command.model import Command
 from cairn.command.operations import OperationDoc, split_name
 from cairn.command.slots import Filled, _stem, _word_set, fill
+from cairn.command.spoken import digits
 
 WEIGHTS = {"meaning": 0.55, "name": 0.2, "words": 0.25, "filled": 0.15}
 THRESHOLD = 0.5
@@ -111,6 +112,8 @@ class OperationIndex:
     def candidates(self, text: str, today: date | None = None) -> list[Candidate]:
         if not self.ops:
             return []
+        spoken = text
+        text = digits(text)  # "two thousand seven" reads as 2007 to the encoder too
         meaning = np.zeros(len(self.ops))
         vectors = self._op_vectors()
         if vectors is not None:
@@ -136,7 +139,7 @@ class OperationIndex:
             )
         out.sort(key=lambda c: -c.score)
         for c in out[:3]:  # slot filling only for the front runners
-            c.filled = fill(c.op, text, today)
+            c.filled = fill(c.op, spoken, today)
             n_req = len(c.op.required)
             share = 1.0 if n_req == 0 else 1 - len(c.filled.missing) / n_req
             c.score += WEIGHTS["filled"] * share
