@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -19,10 +20,13 @@ def load_tools(kb: str | None) -> OperationIndex | None:
     from cairn.config import default_kb_path
     from cairn.knowledge import open_kb
 
-    if kb is None and not default_kb_path().exists():
-        return None
+    if kb is None and not os.environ.get("CAIRN_KB") and not default_kb_path().exists():
+        return None  # no knowledge base yet: nothing registered, and none is created
     base = open_kb(kb)
-    index = tool_index(base.store)
+    try:
+        index = tool_index(base.store)
+    finally:
+        base.close()
     return index if index.ops else None
 
 
