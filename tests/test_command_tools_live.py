@@ -126,3 +126,17 @@ def test_cli_understand_sees_the_registered_tools(kb: KnowledgeBase, tmp_path: P
     plain = runner.invoke(app, ["understand", "--kb", db, "--explain", "ibm stock during 2009"])
     assert plain.exit_code == 0 and "markets.getStockPrices" in plain.output
     assert "meaning" in plain.output
+
+
+def test_the_pipeline_understands_with_the_registered_tools(kb: KnowledgeBase) -> None:
+    from cairn.pipeline.run import run_pipeline
+
+    result = run_pipeline(kb, text="chart apples stock price during two thousand seven")
+    assert result.command is not None
+    assert result.command.intent == "call_api"
+    assert result.command.api_operation == "markets.getStockPrices"
+    assert result.command.api_params["symbol"] == "AAPL"
+    # the loopback host is refused on this path unless the owner approved private hosts (a
+    # separate change); either way the refusal is a clean error in the act stage, not a crash
+    if result.error is not None:
+        assert result.error.stage == "act"
