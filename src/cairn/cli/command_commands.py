@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cairn.cli.common import JsonOption, console, errors_as_messages, fail, print_json
+from cairn.cli.common import JsonOption, KbOption, console, errors_as_messages, fail, print_json
 
 if TYPE_CHECKING:
     from cairn.command.understand import CompletionModel
@@ -49,9 +49,21 @@ def understand_cli(
         bool, typer.Option("--schema", help="Print the Command JSON schema and exit.")
     ] = False,
     llm: LlmOption = None,
+    kb: KbOption = None,
+    no_tools: Annotated[
+        bool, typer.Option("--no-tools", help="Ignore the registered API tools.")
+    ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Show the candidate operations and why one won."),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Turn a request into a structured command (intent and slots), without running it."""
+    """Turn a request into a structured command (intent and slots), without running it.
+
+    The API tools registered in the knowledge base (--kb, else the default one when it exists)
+    are candidates: a request their schema fits becomes a call_api command."""
+    from cairn.cli.understand_tools import explain_match, load_tools
     from cairn.command import command_schema, understand
 
     if schema:
@@ -63,9 +75,13 @@ def understand_cli(
     if text is None:
         fail('give a request, e.g. cairn understand "search for solar panels since 2019"')
     with errors_as_messages():
-        command = understand(text, llm=_llm(llm))
+        tools = None if no_tools else load_tools(kb)
+        command = understand(text, llm=_llm(llm), tools=tools)
     if json_out:
-        print_json(command.model_dump(mode="json"))
+        data = command.model_dump(mode="json")
+        if explain and tools is not None:
+            data["candidates"] = [c.as_dict() for c in tools.match(text).candidates[:5]]
+        print_json(data)
         return
     console.print(
         f"[bold]{command.intent}[/] (engine {command.engine}, confidence {command.confidence:.2f})",
@@ -78,6 +94,8 @@ def understand_cli(
         console.print(f"  {name}: {escape(str(shown))}", highlight=False)
     if command.clarification:
         console.print(f"  [italic]{escape(command.clarification)}[/]", highlight=False)
+    if explain:
+        explain_match(text, tools)
 
 
 def eval_commands_cli(

@@ -16,9 +16,10 @@ eval_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    from cairn.cli import command_commands
+    from cairn.cli import command_commands, function_commands
 
     eval_app.command("commands")(command_commands.eval_commands_cli)
+    eval_app.command("functions")(function_commands.eval_functions_cli)
     app.add_typer(eval_app, name="eval")
 
 

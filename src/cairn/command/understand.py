@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -20,10 +21,19 @@ from cairn.command.grammar import looks_non_english, normalise, parse
 from cairn.command.model import Command
 from cairn.errors import CairnError
 
+if TYPE_CHECKING:
+    from cairn.command.schema_match import OperationIndex
+
 MAX_REQUEST_CHARS = 2000
 
 NOT_UNDERSTOOD = "I did not understand; try 'search for …' or 'ask …'."
 ONLY_ENGLISH = "Only English requests are understood for now; please ask again in English."
+
+# Grammar intents a registered operation may take over when it fits the request well: the
+# grammar reads "chart apple's stock price" as a chart over the KB, "get the daily weather in
+# seattle" as a search; an operation whose schema fits is the better reading. Explicit
+# commands about the KB itself (list, forget, remember, help) stay with the grammar.
+_TOOL_MAY_TAKE = frozenset({"search", "ask", "chart", "call_api", "clarify", "out_of_scope"})
 
 # Intents whose command is useless without a query / a source.
 _NEEDS_QUERY = frozenset({"search", "ask", "synthesize", "chart", "remember"})
@@ -117,10 +127,20 @@ def _clarify_llm(question: str) -> Command:
     return Command(intent="clarify", clarification=question, confidence=0.5, engine="llm")
 
 
-def understand(text: str, *, llm: CompletionModel | None = None, grammar: bool = True) -> Command:
+def understand(
+    text: str,
+    *,
+    llm: CompletionModel | None = None,
+    grammar: bool = True,
+    tools: OperationIndex | None = None,
+    today: date | None = None,
+) -> Command:
     """The command in ``text``: grammar first, then ``llm`` (if given), else ``clarify``.
 
     ``grammar=False`` skips the grammar (to measure the language model on its own).
+    ``tools``: the registered operations; one whose schema fits the request (see
+    :mod:`cairn.command.schema_match`) becomes a ``call_api`` command with typed parameters,
+    or a question naming the missing required one. ``today`` anchors "last March".
     """
     if not text or not text.strip():
         raise UnderstandError("empty-request", "The request is empty: say or type what you want.")
@@ -132,6 +152,10 @@ def understand(text: str, *, llm: CompletionModel | None = None, grammar: bool =
     if looks_non_english(text):
         return Command(intent="out_of_scope", clarification=ONLY_ENGLISH, confidence=0.8)
     command = parse(text) if grammar else None
+    if tools is not None and tools.ops and (command is None or command.intent in _TOOL_MAY_TAKE):
+        matched = tools.match(text, today=today).command
+        if matched is not None:
+            return matched
     if command is not None:
         return command
     if llm is None:

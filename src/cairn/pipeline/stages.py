@@ -29,6 +29,7 @@ from cairn.answer.types import Citation
 from cairn.answer.verify import SupportModel
 from cairn.charts.render import render_chart
 from cairn.command.model import Command
+from cairn.command.schema_match import OperationIndex
 from cairn.command.understand import CompletionModel
 from cairn.command.understand import understand as understand_text
 from cairn.errors import CairnError, NotFoundError
@@ -168,12 +169,27 @@ def _original_case(query: str | None, text: str) -> str | None:
     return m.group(0) if m else query
 
 
+def prepare_tools(kb: KnowledgeBase) -> OperationIndex | None:
+    """The operations of the API tools registered in ``kb`` (``None`` when there are none)."""
+    from cairn.command.schema_match import tool_index
+
+    try:
+        index = tool_index(kb.store)
+    except CairnError as err:
+        raise PipelineError(err.code, err.message, stage="understand") from err
+    return index if index.ops else None
+
+
 def understand(
-    text: str, on_event: EventCallback, *, llm: CompletionModel | None = None
+    text: str,
+    on_event: EventCallback,
+    *,
+    llm: CompletionModel | None = None,
+    tools: OperationIndex | None = None,
 ) -> Command:
-    """Request text -> :class:`Command` (grammar first, then ``llm`` when given)."""
+    """Request text -> :class:`Command` (registered operations and the grammar, then ``llm``)."""
     with stage("understand", on_event) as out:
-        command = understand_text(text, llm=llm)
+        command = understand_text(text, llm=llm, tools=tools)
         if command.query:
             command = command.model_copy(update={"query": _original_case(command.query, text)})
         out.data["command"] = command.model_dump(mode="json")
@@ -474,11 +490,16 @@ def answer(
                 chart_title="Sources per collection",
             )
         elif result.kind == "records":
+            from cairn.tools.summary import summarise_rows
+
+            summary = summarise_rows(result.records, command.api_operation or "the API")
             reply = Reply(
-                f"{result.message} ({len(result.records)} records)",
+                summary.text,
+                spoken=summary.spoken,
                 table=result.records,
                 chart_title=command.api_operation or "records",
             )
+            out.data["facts"] = [vars(f) for f in summary.facts]
         else:
             reply = Reply(result.message)
         out.data.update(

@@ -42,6 +42,9 @@ class Param:
     required: bool = False
     enum: tuple[Any, ...] | None = None
     description: str = ""
+    format: str = ""  # the schema's "format" (date, date-time, ...), read by understanding
+    examples: tuple[Any, ...] = ()  # "example"/"examples" of the parameter or its schema
+    default: Any = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Operation:
     params: tuple[Param, ...] = ()
     has_body: bool = False
     body_required: bool = False
+    description: str = ""  # the whole summary + description, for understanding requests
 
 
 @dataclass(frozen=True)
@@ -248,9 +252,11 @@ def _operation(
             continue
         kind, enum = _schema_type(doc, p.get("schema"))
         required = loc == "path" or bool(p.get("required"))
+        fmt, examples, default = _schema_hints(doc, p.get("schema"), p)
         params.append(
-            Param(name, loc, kind, required, enum, str(p.get("description") or ""))  # type: ignore[arg-type]
-        )
+            Param(name, loc, kind, required, enum, str(p.get("description") or ""),  # type: ignore[arg-type]
+                  fmt, examples, default)
+        )  # fmt: skip
     for name in re.findall(r"{([^}]+)}", path):
         if ("path", name) not in by_key:
             raise _bad(f"{where}: path parameter {name!r} is not declared")
@@ -271,10 +277,33 @@ def _operation(
             has_body, body_required = True, bool(body.get("required"))
             params.extend(_body_params(doc, where, schema, {p.name for p in params}))
     summary = str(op.get("summary") or op.get("description") or "").strip()
+    described = " ".join(
+        str(op.get(k) or "").strip() for k in ("summary", "description") if op.get(k)
+    )
     return Operation(
         op_id, method.upper(), path, summary.splitlines()[0] if summary else "",
-        tuple(params), has_body, body_required,
+        tuple(params), has_body, body_required, described,
     )  # fmt: skip
+
+
+def _schema_hints(
+    doc: Mapping[str, Any], schema: Any, outer: Mapping[str, Any] | None = None
+) -> tuple[str, tuple[Any, ...], Any]:
+    """``format``, examples and default of a parameter (its own fields, then its schema's)."""
+    schema = _resolve(doc, schema)
+    if not isinstance(schema, Mapping):
+        schema = {}
+    examples: list[Any] = []
+    for node in (outer or {}, schema):
+        if "example" in node:
+            examples.append(node["example"])
+        ex = node.get("examples")
+        if isinstance(ex, list):
+            examples.extend(ex)
+        elif isinstance(ex, Mapping):  # OpenAPI parameter examples: {name: {value: ...}}
+            examples.extend(v.get("value") for v in ex.values() if isinstance(v, Mapping))
+    fmt = str(schema.get("format") or "")
+    return fmt, tuple(e for e in examples if e is not None)[:10], schema.get("default")
 
 
 def _body_params(doc: Mapping[str, Any], where: str, schema: Any, taken: set[str]) -> list[Param]:
@@ -297,7 +326,11 @@ def _body_params(doc: Mapping[str, Any], where: str, schema: Any, taken: set[str
             raise _bad(f"{where}: body property {name!r} has the name of a parameter")
         kind, enum = _schema_type(doc, prop)
         desc = prop.get("description", "") if isinstance(prop, Mapping) else ""
-        out.append(Param(str(name), "body", kind, name in required, enum, str(desc or "")))
+        fmt, examples, default = _schema_hints(doc, prop)
+        out.append(
+            Param(str(name), "body", kind, name in required, enum, str(desc or ""),
+                  fmt, examples, default)
+        )  # fmt: skip
     return out
 
 

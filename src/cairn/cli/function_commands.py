@@ -1,0 +1,66 @@
+"""`cairn eval functions`: BFCL's function documents through the schema-grounded understanding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cairn.cli.common import JsonOption, console, errors_as_messages, print_json
+
+
+def eval_functions_cli(
+    categories: Annotated[
+        str,
+        typer.Option(
+            "--categories",
+            help="Comma-separated: simple, multiple, irrelevance, live_simple, live_multiple, "
+            "live_irrelevance.",
+        ),
+    ] = "simple,multiple,irrelevance,live_simple,live_multiple,live_irrelevance",
+    half: Annotated[
+        str, typer.Option(help="report (odd ids), dev (even ids: tuning only) or all.")
+    ] = "report",
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many items per category.", show_default=False)
+    ] = None,
+    errors_to: Annotated[
+        Path | None,
+        typer.Option("--errors", help="Write the items it got wrong to this JSON file."),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """BFCL AST accuracy of request understanding (no LLM), scored by BFCL's own checker.
+
+    Needs `pip install --no-deps bfcl-eval==2026.3.23` (benchmark only)."""
+    from cairn.eval.functions import score_category
+    from cairn.models.embed import packaged_minilm
+
+    names = [c.strip() for c in categories.split(",") if c.strip()]
+    rows = []
+    errors = {}
+    with errors_as_messages():
+        encoder = packaged_minilm()
+        encoder.warm_up()
+        for name in names:
+            score = score_category(name, half, encoder, limit=limit)
+            rows.append(score.as_dict())
+            errors[name] = score.errors
+    if errors_to is not None:
+        errors_to.write_text(json.dumps(errors, indent=1, default=str), encoding="utf-8")
+    if json_out:
+        print_json({"half": half, "categories": rows})
+        return
+    table = Table("category", "n", "correct", "AST accuracy", "p50 ms", title=f"BFCL, {half} half")
+    for r in rows:
+        table.add_row(
+            r["category"],
+            str(r["n"]),
+            str(r["correct"]),
+            f"{r['accuracy']:.3f}",
+            f"{r['p50_ms']:.1f}",
+        )
+    console.print(table)

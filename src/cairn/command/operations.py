@@ -1,0 +1,219 @@
+"""Operations a request can be mapped to, described only by what their schema says.
+
+An :class:`OperationDoc` holds what understanding reads of one callable operation: its name,
+summary and description, and each parameter's name, type, format, enum (with the words the
+description gives its values: "Apple=AAPL"), required flag, default and examples. They are built
+from a registered OpenAPI tool (:func:`from_api_tool`) or from a JSON-schema function document
+of the kind function-calling benchmarks use (:func:`from_function_doc`). Nothing here knows any
+particular API.
+
+An operation Cairn cannot fill (a required parameter of a type it cannot read from speech,
+such as a nested object) is kept with ``unusable`` saying why, so that it is listed, never
+called with a guess. Enums over :data:`MAX_ENUM` values are not read into the lexicon.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cairn.tools.registry import ApiTool
+
+MAX_ENUM = 500  # enum values read into the lexicon per parameter
+MAX_OPERATIONS = 1000  # operations considered per request
+SCALAR_TYPES = ("string", "integer", "number", "boolean")
+
+_JSON_TYPES = {
+    "dict": "object",
+    "float": "number",
+    "double": "number",
+    "int": "integer",
+    "long": "integer",
+    "str": "string",
+    "bool": "boolean",
+    "tuple": "array",
+    "list": "array",
+    "any": "any",
+    "Any": "any",
+}
+
+
+@dataclass(frozen=True)
+class ParamDoc:
+    name: str
+    type: str  # string | integer | number | boolean | array | object | any
+    required: bool = False
+    description: str = ""
+    format: str = ""
+    enum: tuple[Any, ...] = ()
+    default: Any = None
+    examples: tuple[Any, ...] = ()
+    items: str = ""  # the item type of an array
+    aliases: tuple[tuple[str, Any], ...] = ()  # ("apple", "AAPL") read from the description
+
+    @property
+    def words(self) -> str:
+        """The parameter as words: ``startDate`` -> ``start date``."""
+        return split_name(self.name)
+
+
+@dataclass(frozen=True)
+class OperationDoc:
+    tool: str  # "" for a bare function document
+    name: str  # operationId / function name
+    summary: str = ""
+    description: str = ""
+    params: tuple[ParamDoc, ...] = ()
+    unusable: str = ""  # why it cannot be called from a request, when it cannot
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        """``tool.operation`` (what a ``call_api`` command names), or the bare name."""
+        return f"{self.tool}.{self.name}" if self.tool else self.name
+
+    @property
+    def required(self) -> tuple[ParamDoc, ...]:
+        return tuple(p for p in self.params if p.required)
+
+    def text(self) -> str:
+        """What the operation does, as one text to embed."""
+        parts = [split_name(self.name.rsplit(".", 1)[-1]), self.summary, self.description]
+        parts.append("; ".join(f"{p.words}: {p.description}".strip(": ") for p in self.params))
+        return ". ".join(p for p in parts if p)
+
+
+def split_name(name: str) -> str:
+    """``getStockPrices`` / ``get_stock_prices`` / ``math.hypot`` -> ``get stock prices``."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name)
+    return " ".join(re.sub(r"[^A-Za-z0-9]+", " ", name).lower().split())
+
+
+# "Apple=AAPL", "AAPL (Apple)", "'AAPL' for Apple", "Apple: AAPL"
+_ALIAS_PATTERNS = (
+    re.compile(r"([A-Za-z][\w .&'-]{0,40}?)\s*(?:=|->|:)\s*([\w.\-]{1,24})"),
+    re.compile(r"\b([\w.\-]{1,24})\s*\(\s*([A-Za-z][\w .&'-]{0,40}?)\s*\)"),
+    re.compile(
+        r"['\"]?([\w.\-]{1,24})['\"]?\s+(?:for|means|is)\s+([A-Za-z][\w .&'-]{0,40}?)(?=[,;.)]|$)"
+    ),
+)  # fmt: skip
+
+
+def read_aliases(description: str, enum: Iterable[Any]) -> tuple[tuple[str, Any], ...]:
+    """Words the description gives enum values: ``Apple=AAPL`` -> ("apple", "AAPL")."""
+    values = {str(v).lower(): v for v in enum}
+    if not values or not description:
+        return ()
+    found: dict[str, Any] = {}
+    for n, pattern in enumerate(_ALIAS_PATTERNS):
+        for m in pattern.finditer(description):
+            a, b = m.group(1).strip(), m.group(2).strip()
+            word, value = (a, b) if n == 0 else (b, a)
+            if value.lower() not in values and word.lower() in values:
+                word, value = value, word
+            if value.lower() in values and word.lower() != value.lower():
+                words = re.split(r"[.,;:(]\s*", word)[-1].split()
+                for name in {" ".join(words[-3:]), words[-1] if words else ""} - {""}:
+                    if name.lower() not in values:
+                        found.setdefault(name.lower(), values[value.lower()])
+    return tuple(found.items())
+
+
+def _kind(schema: Mapping[str, Any]) -> str:
+    kind = schema.get("type", "any")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        kind = kinds[0] if len(kinds) == 1 else "any"
+    kind = _JSON_TYPES.get(str(kind), str(kind))
+    return kind if kind in (*SCALAR_TYPES, "array", "object") else "any"
+
+
+def _unusable(params: Iterable[ParamDoc]) -> str:
+    for p in params:
+        if not p.required:
+            continue
+        if p.type in ("object", "any"):
+            return f"required parameter {p.name!r} is of type {p.type}, which requests cannot fill"
+        if p.type == "array" and p.items not in SCALAR_TYPES:
+            return f"required parameter {p.name!r} is a list of {p.items or 'unknown items'}"
+    return ""
+
+
+def _param(name: str, schema: Mapping[str, Any], required: bool) -> ParamDoc:
+    enum_raw = schema.get("enum")
+    enum = tuple(v for v in enum_raw if v is not None) if isinstance(enum_raw, list) else ()
+    desc = str(schema.get("description") or "")
+    items = schema.get("items")
+    examples: list[Any] = []
+    if "example" in schema:
+        examples.append(schema["example"])
+    if isinstance(schema.get("examples"), list):
+        examples.extend(schema["examples"])
+    return ParamDoc(
+        name=str(name),
+        type=_kind(schema),
+        required=required,
+        description=desc,
+        format=str(schema.get("format") or ""),
+        enum=enum,
+        default=schema.get("default"),
+        examples=tuple(examples[:10]),
+        items=_kind(items) if isinstance(items, Mapping) else "",
+        aliases=read_aliases(desc, enum[:MAX_ENUM]) if len(enum) <= MAX_ENUM else (),
+    )
+
+
+def from_function_doc(fn: Mapping[str, Any], tool: str = "") -> OperationDoc:
+    """A JSON-schema function document: ``{"name", "description", "parameters": {...}}``."""
+    name = str(fn.get("name") or "").strip()
+    if not name:
+        raise ValueError("a function document without a name")
+    schema = fn.get("parameters") or {}
+    props = schema.get("properties") or {} if isinstance(schema, Mapping) else {}
+    required = set(schema.get("required") or []) if isinstance(schema, Mapping) else set()
+    params = tuple(
+        _param(k, v if isinstance(v, Mapping) else {}, k in required) for k, v in props.items()
+    )
+    return OperationDoc(
+        tool=tool,
+        name=name,
+        description=str(fn.get("description") or ""),
+        params=params,
+        unusable=_unusable(params),
+    )
+
+
+def from_api_tool(tool: ApiTool) -> list[OperationDoc]:
+    """The operations of a registered OpenAPI tool."""
+    out = []
+    for op in list(tool.spec.operations.values())[:MAX_OPERATIONS]:
+        params = tuple(
+            ParamDoc(
+                name=p.name,
+                type=p.type,
+                required=p.required,
+                description=p.description,
+                format=p.format,
+                enum=tuple(p.enum or ()),
+                default=p.default,
+                examples=p.examples,
+                aliases=read_aliases(p.description, (p.enum or ())[:MAX_ENUM])
+                if len(p.enum or ()) <= MAX_ENUM
+                else (),
+            )
+            for p in op.params
+        )
+        out.append(
+            OperationDoc(
+                tool=tool.name,
+                name=op.operation_id,
+                summary=op.summary,
+                description=op.description if op.description != op.summary else "",
+                params=params,
+                unusable=_unusable(params),
+            )
+        )
+    return out

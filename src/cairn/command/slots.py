@@ -1,0 +1,483 @@
+"""Typed slot extractors: the values a request gives an operation's parameters.
+
+Each parameter is filled only from what its schema says and what the request holds:
+
+* an enum parameter from one of its values, or from the words its description gives a value
+  ("Apple=AAPL": "apple's stock" -> ``AAPL``);
+* a date parameter (format ``date``/``date-time``, or named like a date, start, end or year)
+  from the dates and ranges in the request, written the way the schema asks (ISO day, ISO
+  date-time, year as an integer, ``MM/DD/YYYY`` when the description says so); a start/end
+  pair takes the two ends of one range;
+* a number from the numbers in the request, the one nearest the parameter's own words first;
+* a string from a quoted phrase, a phrase after the parameter's own words ("named X"), a
+  place after "in/at/near" for location-like parameters, or else the next unused phrase;
+* a list of numbers from the numbers left; a list of strings from "x, y and z".
+
+Nothing is invented: a parameter with no evidence stays empty (a required one is then asked
+for). The returned :class:`Filled` says which words each value came from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cairn.command.operations import OperationDoc, ParamDoc, split_name
+from cairn.command.spoken import DateSpan, digits, find_dates
+
+_NUMBER = re.compile(
+    r"(?<![\w.])(?P<neg>-)?\$?(?P<n>\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?)"
+    r"(?:\s*(?P<scale>thousand|million|billion|trillion)\b)?(?P<pct>\s*(?:%|percent\b))?"
+    r"(?=[a-zA-Zµ°²³/]{0,4}\b|[^\w]|$)"
+)
+_SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+_LIST = re.compile(r"\[[^\[\]]*\]")
+_QUOTED = re.compile(r"[\"“']([^\"”']{1,80})[\"”']")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "to",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "be",
+        "me",
+        "my",
+        "i",
+        "you",
+        "your",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "how",
+        "please",
+        "can",
+        "could",
+        "would",
+        "will",
+        "do",
+        "does",
+        "did",
+        "get",
+        "find",
+        "give",
+        "show",
+        "tell",
+        "list",
+        "calculate",
+        "compute",
+        "fetch",
+        "retrieve",
+        "search",
+        "look",
+        "up",
+        "about",
+        "using",
+        "use",
+        "into",
+        "as",
+        "some",
+        "any",
+        "all",
+        "per",
+        "each",
+        "than",
+        "then",
+        "there",
+        "their",
+        "our",
+        "we",
+        "us",
+        "want",
+        "need",
+        "like",
+        "know",
+        "data",
+    ]
+)
+_BOUNDARY = frozenset(
+    [
+        "in",
+        "on",
+        "at",
+        "to",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "for",
+        "of",
+        "is",
+        "are",
+        "was",
+        "using",
+        "during",
+        "between",
+        "since",
+        "until",
+        "through",
+        "after",
+        "before",
+        "that",
+        "which",
+        "who",
+        "where",
+        "when",
+        "if",
+        "per",
+        "over",
+        "under",
+        "within",
+    ]
+)
+_LOCATION_WORDS = ("location", "city", "place", "country", "state", "address", "region", "area",
+                   "destination", "origin", "town", "venue", "where")  # fmt: skip
+_START_WORDS = ("start", "from", "since", "begin", "after", "min", "first", "lower")
+_END_WORDS = ("end", "to", "until", "till", "before", "max", "last", "upper", "through")
+_DATE_WORDS = ("date", "day", "time", "start", "end", "from", "to", "since", "until", "year",
+               "month", "period", "when")  # fmt: skip
+
+
+@dataclass
+class Filled:
+    """Parameter values read from a request, with the words each came from."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # required parameters with no value
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass
+class _Request:
+    text: str  # digit-normalised, original case
+    low: str
+    dates: list[DateSpan]
+    numbers: list[tuple[int, int, float | int]]  # start, end, value
+    used: list[tuple[int, int]] = field(default_factory=list)
+
+    def free(self, start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b in self.used)
+
+
+def _number(m: re.Match[str]) -> float | int:
+    clean = m.group("n").replace(",", "")
+    value: float | int = float(clean) if ("." in clean or "e" in clean) else int(clean)
+    if m.group("scale"):
+        value = value * _SCALE[m.group("scale")]
+    if m.group("neg"):
+        value = -value
+    if m.group("pct"):
+        value = round(value / 100, 10)
+    return value
+
+
+def prepare(text: str, today: date | None = None) -> _Request:
+    norm = digits(text)
+    dates = find_dates(norm, today)
+    numbers = [(m.start(), m.end(), _number(m)) for m in _NUMBER.finditer(norm)]
+    return _Request(norm, norm.lower(), dates, numbers)
+
+
+def _word_set(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def _has(name: str, words: tuple[str, ...]) -> bool:
+    parts = set(split_name(name).split())
+    return any(w in parts for w in words)
+
+
+def is_date_param(p: ParamDoc) -> bool:
+    if p.type not in ("string", "integer", "any"):
+        return False
+    if p.format in ("date", "date-time"):
+        return True
+    parts = set(split_name(p.name).split())
+    if p.type == "integer":
+        return "year" in parts
+    return bool(parts & {"date", "day", "year", "month", "period"}) or (
+        bool(parts & {"start", "end", "from", "to", "since", "until"})
+        and bool(re.search(r"\bdate|yyyy|\bday\b", p.description, re.IGNORECASE))
+    )
+
+
+def _format_date(p: ParamDoc, d: date, *, end: bool, grain: str) -> Any:
+    desc = p.description.lower()
+    if p.type == "integer" or ("year" in split_name(p.name).split() and p.format == ""):
+        return d.year if p.type == "integer" else str(d.year)
+    if p.format == "date-time" or "date-time" in desc or "iso 8601 timestamp" in desc:
+        return f"{d.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
+    if "mm/dd/yyyy" in desc:
+        return d.strftime("%m/%d/%Y")
+    if "dd/mm/yyyy" in desc:
+        return d.strftime("%d/%m/%Y")
+    if re.search(r"yyyy-mm(?!-)", desc) and grain in ("month",):
+        return d.strftime("%Y-%m")
+    return d.isoformat()
+
+
+def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
+    date_params = [p for p in op.params if is_date_param(p) and not p.enum]
+    if not date_params or not req.dates:
+        return
+    span = req.dates[0]
+    starts = [p for p in date_params if _has(p.name, _START_WORDS)]
+    ends = [p for p in date_params if _has(p.name, _END_WORDS)]
+    others = [p for p in date_params if p not in starts and p not in ends]
+    if starts or ends:
+        if len(req.dates) >= 2 and span.grain != "range":
+            first, last = req.dates[0], req.dates[1]
+        else:
+            first = last = span
+        for p in starts[:1]:
+            out.values[p.name] = _format_date(p, first.start, end=False, grain=first.grain)
+            out.evidence[p.name] = first.text
+        for p in ends[:1]:
+            out.values[p.name] = _format_date(p, last.end, end=True, grain=last.grain)
+            out.evidence[p.name] = last.text
+    for p, s in zip(others, req.dates, strict=False):
+        out.values[p.name] = _format_date(p, s.start, end=False, grain=s.grain)
+        out.evidence[p.name] = s.text
+    for s in req.dates:
+        req.used.append((s.at, s.at + len(s.text)))
+
+
+def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
+    best: tuple[int, Any, str] | None = None
+    choices: list[tuple[str, Any]] = [(str(v), v) for v in p.enum]
+    choices += [(split_name(str(v)), v) for v in p.enum if split_name(str(v)) != str(v).lower()]
+    choices += list(p.aliases)
+    for words, value in choices:
+        if not words.strip():
+            continue
+        pattern = r"(?<![\w])" + re.escape(words.lower()) + r"(?:'s|s|'|es)?(?![\w])"
+        m = re.search(pattern, req.low)
+        if m and (best is None or len(words) > best[0]):
+            best = (len(words), value, m.group(0))
+    return (best[1], best[2]) if best else None
+
+
+def _cue_words(p: ParamDoc) -> set[str]:
+    words = _word_set(p.words)
+    head = re.split(r"[.,;(]", p.description, maxsplit=1)[0]
+    return words | set(list(_word_set(head))[:6])
+
+
+def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> float | None:
+    """How far the nearest of the parameter's own words is from number ``n`` (in words)."""
+    cues = _word_set(p.words)
+    before = re.findall(r"[a-z0-9]+", req.low[max(0, n[0] - 50) : n[0]])[-5:]
+    after = re.findall(r"[a-z]+", req.low[n[1] : n[1] + 30])[:3]
+    best: float | None = None
+    for dist, w in enumerate(reversed(before)):
+        if _stem(w) in cues:
+            best = float(dist)
+            break
+    for dist, w in enumerate(after):
+        if _stem(w) in cues and (best is None or dist + 0.5 < best):
+            best = dist + 0.5
+            break
+    return best
+
+
+def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
+    """Numbers to number parameters: the closest (parameter, number) pairs by the parameter's
+    own words first; then required parameters take the numbers left, in order."""
+    params = [p for p in op.params if p.type in ("integer", "number") and not p.enum]
+    params = [p for p in params if p.name not in out.values]
+    free = [n for n in req.numbers if req.free(n[0], n[1])]
+    pairs = []
+    for p in params:
+        for i, n in enumerate(free):
+            if p.type == "integer" and not isinstance(n[2], int):
+                continue
+            d = _cue_distance(p, req, n)
+            if d is not None:
+                pairs.append((d, i, p))
+    taken: set[int] = set()
+    for _d, i, p in sorted(pairs, key=lambda x: (x[0], x[1])):
+        if i in taken or p.name in out.values:
+            continue
+        _put_number(p, free[i], req, out)
+        taken.add(i)
+    for p in params:
+        if p.name in out.values or not p.required:
+            continue
+        for i, n in enumerate(free):
+            if i in taken or (p.type == "integer" and not isinstance(n[2], int)):
+                continue
+            _put_number(p, n, req, out)
+            taken.add(i)
+            break
+
+
+def _put_number(p: ParamDoc, n: tuple[int, int, float | int], req: _Request, out: Filled) -> None:
+    req.used.append((n[0], n[1]))
+    value: Any = n[2]
+    if p.type == "number" and isinstance(value, int):
+        value = float(value)
+    out.values[p.name], out.evidence[p.name] = value, req.text[n[0] : n[1]]
+
+
+def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, int] | None:
+    rest = req.text[start:]
+    m = re.match(r"\s*(?:the\s+|a\s+|an\s+)?", rest, re.IGNORECASE)
+    pos = start + (m.end() if m else 0)
+    words = list(re.finditer(r"[\w'&.\-]+(?:,\s*[A-Z]{2}\b)?", req.text[pos:]))
+    taken: list[re.Match[str]] = []
+    for w in words:
+        token = w.group(0).lower().rstrip(".")
+        gap = req.text[pos + (taken[-1].end() if taken else 0) : pos + w.start()]
+        if taken and re.search(r"[?!;:()]|\.\s", gap):
+            break
+        if token in _BOUNDARY or len(taken) >= max_words:
+            break
+        if not req.free(pos + w.start(), pos + w.end()):
+            break
+        taken.append(w)
+    if not taken:
+        return None
+    return pos + taken[0].start(), pos + taken[-1].end()
+
+
+def _fill_string(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    for m in _QUOTED.finditer(req.text):
+        if req.free(m.start(1), m.end(1)):
+            return m.group(1), m.start(1), m.end(1)
+    name_words = [w for w in split_name(p.name).split() if w not in _STOP]
+    if name_words:
+        cue = r"\b" + r"\s+".join(re.escape(w) for w in name_words) + r"s?\b"
+        cue += r"(?:\s+(?:is|of|named|called|=|:|as))?"
+        for m in re.finditer(cue, req.low):
+            span = _phrase_after(req, m.end())
+            if span and req.free(*span):
+                return req.text[span[0] : span[1]].strip(" ,.?"), *span
+    if _has(p.name, _LOCATION_WORDS) or any(
+        w in p.description.lower() for w in ("city", "location")
+    ):
+        place = re.compile(
+            r"[A-Z][\w'.-]*(?:\s+(?:of\s+)?[A-Z][\w'.-]*)*(?:,\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)*)?"
+        )
+        for m in re.finditer(r"\b(?:in|at|near|for|from|to)\s+(?:the\s+)?", req.low):
+            got = place.match(req.text, m.end())
+            if got and req.free(got.start(), got.end()):
+                return got.group(0).strip(" ,.?"), got.start(), got.end()
+    for m in re.finditer(
+        r"(?<=[a-z,] )(?:[A-Z][\w'.&-]*)(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.&-]*)*", req.text
+    ):
+        if req.free(m.start(), m.end()) and m.group(0).lower() not in _STOP:
+            return m.group(0).strip(" ,.?"), m.start(), m.end()
+    for m in re.finditer(r"\b(?:named|called|titled|of|for|about|on|in|by)\s+", req.low):
+        span = _phrase_after(req, m.end(), max_words=4)
+        if span and req.free(*span):
+            text = req.text[span[0] : span[1]].strip(" ,.?")
+            if text and text.lower() not in _STOP and not _NUMBER.fullmatch(text):
+                return text, *span
+    return None
+
+
+def _fill_list(p: ParamDoc, req: _Request) -> tuple[list[Any], str] | None:
+    for m in _LIST.finditer(req.text):
+        if not req.free(m.start(), m.end()):
+            continue
+        try:
+            value = json.loads(m.group(0).replace("'", '"'))
+        except ValueError:
+            continue
+        req.used.append((m.start(), m.end()))
+        if p.items == "number":
+            value = [float(v) if isinstance(v, int) else v for v in value]
+        return value, m.group(0)
+    if p.items in ("integer", "number", ""):
+        free = [n for n in req.numbers if req.free(n[0], n[1])]
+        if len(free) >= 2 or (free and p.items):
+            for n in free:
+                req.used.append((n[0], n[1]))
+            return [n[2] for n in free], " ".join(str(n[2]) for n in free)
+    if p.items == "string":
+        found = re.search(
+            r"([\w' .-]+?(?:,\s*[\w' .-]+?)*,?\s+and\s+[\w' .-]+?)(?=[.?!]|$)", req.text
+        )
+        if found:
+            items = re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1))
+            tail = [i.strip() for i in items if i.strip()]
+            if len(tail) >= 2:
+                first_words = tail[0].split()
+                tail[0] = first_words[-1] if first_words else tail[0]
+                return tail, found.group(1)
+    return None
+
+
+def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
+    """The values ``text`` gives ``op``'s parameters (typed as the schema says)."""
+    req = prepare(text, today)
+    out = Filled()
+    for p in op.params:  # enums first: their words are the most specific
+        if p.enum:
+            got = _fill_enum(p, req)
+            if got is not None:
+                out.values[p.name], out.evidence[p.name] = got
+    _fill_dates(op, req, out)
+    for p in op.params:  # lists before single numbers: "[1, 2, 3]" is one value
+        if p.type == "array" and p.required and p.name not in out.values:
+            lst = _fill_list(p, req)
+            if lst is not None:
+                out.values[p.name], out.evidence[p.name] = lst
+    _fill_numbers(op, req, out)
+    for p in op.params:
+        if p.name in out.values or p.enum:
+            continue
+        if p.type == "string" and p.required and not is_date_param(p):
+            phrase = _fill_string(p, req)
+            if phrase is not None:
+                req.used.append((phrase[1], phrase[2]))
+                out.values[p.name], out.evidence[p.name] = phrase[0], phrase[0]
+        elif p.type == "boolean":
+            stated = _phrase_stated(p, req)
+            if stated or p.required:
+                out.values[p.name] = stated
+                out.evidence[p.name] = "(stated)" if stated else "(not stated)"
+    out.missing = [p.name for p in op.params if p.required and p.name not in out.values]
+    return out
+
+
+def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
+    """A yes/no parameter is stated when the request holds its own words (or all but "is")."""
+    words = [w for w in split_name(p.name).split() if w not in ("is", "include", "use", "with")]
+    if not words:
+        return False
+    stems = _word_set(req.low)
+    return all(_stem(w) in stems for w in words)

@@ -1,0 +1,283 @@
+"""Requests as people say them: numbers and years in words, and dates or ranges of dates.
+
+* :func:`digits` turns spoken numbers into digits ("two thousand seven" -> 2007, "twenty
+  thirteen" -> 2013, "march third" -> march 3rd) with text2num's ``alpha2digit`` (MIT), after
+  reading the years people say in pairs ("nineteen ninety nine", "twenty oh five") itself.
+* :func:`find_dates` finds the dates and ranges in a request and returns them as inclusive
+  :class:`DateSpan` values: "during 2007", "in January 2005", "march 3rd 2013", "from 2003
+  through 2006", "the first half of 2009", "the second quarter of 2010", "last March",
+  "last year", "yesterday" (relative ones against ``today``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Literal
+
+Grain = Literal["day", "month", "quarter", "half", "year", "range"]
+
+MONTHS = {
+    name.lower(): i
+    for i, name in enumerate(calendar.month_name)
+    if name  # "" at 0
+}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = [
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SMALL = {w: i + 1 for i, w in enumerate(_UNITS)}
+_SMALL.update({w: i + 10 for i, w in enumerate(_TEENS)})
+_TENS_V = {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+
+_TWO_DIGIT = (
+    r"(?:(?:" + "|".join(_TENS) + r")(?:[\s-](?:" + "|".join(_UNITS) + r"))?"
+    r"|" + "|".join(_TEENS) + r"|(?:oh|o)\s+(?:" + "|".join(_UNITS) + r"))"
+)
+# "nineteen ninety nine", "twenty thirteen", "twenty oh five", "eighteen hundred"
+_SPOKEN_YEAR = re.compile(
+    r"\b(?P<hi>eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
+    r"twenty)\s+(?P<lo>" + _TWO_DIGIT + r"|hundred)\b",
+    re.IGNORECASE,
+)
+
+
+def _two_digit(words: str) -> int:
+    parts = re.split(r"[\s-]+", words.lower())
+    if parts[0] in ("oh", "o"):
+        return _SMALL[parts[1]]
+    if parts[0] in _TENS_V:
+        return _TENS_V[parts[0]] + (_SMALL[parts[1]] if len(parts) > 1 else 0)
+    return _SMALL[parts[0]]
+
+
+def _year_words(m: re.Match[str]) -> str:
+    hi = _SMALL.get(m.group("hi").lower()) or _TENS_V[m.group("hi").lower()]
+    lo = m.group("lo").lower()
+    return str(hi * 100 + (0 if lo == "hundred" else _two_digit(lo)))
+
+
+@lru_cache(maxsize=1)
+def _alpha2digit() -> object:
+    try:
+        from text_to_num import alpha2digit  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    return alpha2digit
+
+
+def digits(text: str) -> str:
+    """``text`` with spoken numbers and years as digits; the rest unchanged."""
+    out = _SPOKEN_YEAR.sub(_year_words, text)
+    convert = _alpha2digit()
+    if convert is not None and re.search(r"[a-zA-Z]", out):
+        out = convert(out, "en")  # type: ignore[operator]
+    return out
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """An inclusive span of days that a request names, and how precisely it named it."""
+
+    start: date
+    end: date
+    grain: Grain
+    text: str  # the words it was read from
+    at: int = 0  # where in the (digit-normalised) request they start
+
+    @property
+    def single_day(self) -> bool:
+        return self.start == self.end
+
+
+def _month_span(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _year_of(text: str | None, today: date) -> int | None:
+    if not text:
+        return None
+    y = int(text)
+    return y if 1000 <= y <= 2999 else None
+
+
+_YEAR = r"(?:1[0-9]|2[0-9])\d\d"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_ISO = r"(?P<iy>" + _YEAR + r")-(?P<im>0[1-9]|1[0-2])(?:-(?P<id>0[1-9]|[12]\d|3[01]))?"
+_MDY = (
+    r"(?P<m1>" + _MONTH + r")\s+(?:the\s+)?(?P<d1>" + _DAY + r")(?:\s*,?\s*(?P<y1>" + _YEAR + r"))?"
+)
+_DMY = (
+    r"(?:the\s+)?(?P<d2>"
+    + _DAY
+    + r")\s+(?:of\s+)?(?P<m2>"
+    + _MONTH
+    + r")(?:\s*,?\s*(?P<y2>"
+    + _YEAR
+    + r"))?"
+)
+_MY = r"(?P<m3>" + _MONTH + r")(?:\s+(?:of\s+)?(?P<y3>" + _YEAR + r"))?"
+_PART = (
+    r"(?:the\s+)?(?P<which>first|second|1st|2nd|3rd|4th|third|fourth|last)\s+"
+    r"(?P<part>half|quarter)\s+of\s+(?P<py>" + _YEAR + r")"
+)
+_QUARTER = r"\bq(?P<q>[1-4])\s+(?:of\s+)?(?P<qy>" + _YEAR + r")"
+_RELATIVE = (
+    r"(?P<rel>last|this|next|past)\s+(?P<unit>year|month|week|" + _MONTH + r")"
+    r"|(?P<ago>yesterday|today)"
+    r"|(?:the\s+)?(?:last|past)\s+(?P<n>\d+)\s+(?P<nunit>days|weeks|months|years)"
+)
+_ONE = re.compile(
+    r"\b(?:" + _ISO + r"|" + _PART + r"|" + _QUARTER + r"|" + _MDY + r"|" + _DMY + r"|" + _MY
+    + r"|" + _RELATIVE + r"|(?P<year>" + _YEAR + r"))\b",
+    re.IGNORECASE,
+)  # fmt: skip
+_RANGE_WORDS = re.compile(
+    r"^\s*(?:-|–|to|through|thru|until|till|and|up\s+to)\s+(?:the\s+(?:end\s+of\s+)?)?",
+    re.IGNORECASE,
+)
+_RANGE_START = re.compile(r"(?:from|between|since|starting|after)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
+    g = m.groupdict()
+    if g["iy"]:
+        y, mo = int(g["iy"]), int(g["im"])
+        if g["id"]:
+            try:
+                d = date(y, mo, int(g["id"]))
+            except ValueError:
+                return None
+            return d, d, "day"
+        return (*_month_span(y, mo), "month")
+    if g["which"]:
+        y = int(g["py"])
+        which = g["which"].lower()
+        if g["part"].lower() == "half":
+            if which in ("first", "1st"):
+                return date(y, 1, 1), date(y, 6, 30), "half"
+            return date(y, 7, 1), date(y, 12, 31), "half"
+        q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(which, 4)
+        return _quarter(y, q)
+    if g["q"]:
+        return _quarter(int(g["qy"]), int(g["q"]))
+    for mk, dk, yk in (("m1", "d1", "y1"), ("m2", "d2", "y2")):
+        if g[mk]:
+            mo = MONTHS[g[mk].lower().rstrip(".")]
+            day = int(re.sub(r"\D", "", g[dk]))
+            y = _year_of(g[yk], today) or _recent_year(mo, today)
+            try:
+                d = date(y, mo, day)
+            except ValueError:
+                return None
+            return d, d, "day"
+    if g["m3"]:
+        mo = MONTHS[g["m3"].lower().rstrip(".")]
+        if not g["y3"] and g["m3"].lower() in ("may", "mar", "jan", "jun", "jul", "aug", "dec"):
+            return None  # "may" and short words alone are too often not months
+        y = _year_of(g["y3"], today) or _recent_year(mo, today)
+        return (*_month_span(y, mo), "month")
+    if g["rel"]:
+        return _relative(g["rel"].lower(), g["unit"].lower(), today)
+    if g["ago"]:
+        d = today - timedelta(days=1) if g["ago"].lower() == "yesterday" else today
+        return d, d, "day"
+    if g["n"]:
+        n, unit = int(g["n"]), g["nunit"].lower()
+        days = {"days": 1, "weeks": 7, "months": 30, "years": 365}[unit] * n
+        return today - timedelta(days=days), today, "range"
+    if g["year"]:
+        y = int(g["year"])
+        if not 1800 <= y <= 2200:
+            return None
+        return date(y, 1, 1), date(y, 12, 31), "year"
+    return None
+
+
+def _quarter(y: int, q: int) -> tuple[date, date, Grain]:
+    start = date(y, 3 * q - 2, 1)
+    return start, _month_span(y, 3 * q)[1], "quarter"
+
+
+def _recent_year(month: int, today: date) -> int:
+    """A month named without a year: this year's, or last year's when it has not come yet."""
+    return today.year if month <= today.month else today.year - 1
+
+
+def _relative(rel: str, unit: str, today: date) -> tuple[date, date, Grain] | None:
+    step = {"last": -1, "past": -1, "this": 0, "next": 1}[rel]
+    if unit == "year":
+        y = today.year + step
+        return date(y, 1, 1), date(y, 12, 31), "year"
+    if unit == "month":
+        y, mo = divmod(today.year * 12 + today.month - 1 + step, 12)
+        return (*_month_span(y, mo + 1), "month")
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=step)
+        return monday, monday + timedelta(days=6), "range"
+    month = MONTHS[unit.rstrip(".")]
+    if rel in ("last", "past"):  # the most recent such month that has ended or is running
+        y = today.year if month < today.month else today.year - 1
+    elif rel == "next":
+        y = today.year if month > today.month else today.year + 1
+    else:
+        y = today.year
+    return (*_month_span(y, month), "month")
+
+
+def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
+    """The dates and ranges named in ``text`` (already through :func:`digits`), in order.
+
+    Two dates joined by "to", "through", "until" or "and" (after "from"/"between") become one
+    span of grain ``range`` from the start of the first to the end of the second.
+    """
+    today = today or date.today()
+    found: list[DateSpan] = []
+    for m in _ONE.finditer(text):
+        got = _span(m, today)
+        if got is None:
+            continue
+        start, end, grain = got
+        found.append(DateSpan(start, end, grain, m.group(0), m.start()))
+    out: list[DateSpan] = []
+    i = 0
+    while i < len(found):
+        cur = found[i]
+        if i + 1 < len(found):
+            nxt = found[i + 1]
+            gap = text[cur.at + len(cur.text) : nxt.at]
+            joined = _RANGE_WORDS.match(gap) and len(gap) <= 24
+            and_only = gap.strip().lower() == "and"
+            if (
+                joined
+                and (not and_only or _RANGE_START.search(text[: cur.at]))
+                and nxt.end >= cur.start
+            ):
+                out.append(
+                        DateSpan(
+                            cur.start, nxt.end, "range", text[cur.at : nxt.at + len(nxt.text)],
+                            cur.at,
+                        )
+                    )  # fmt: skip
+                i += 2
+                continue
+        out.append(cur)
+        i += 1
+    return out
