@@ -136,13 +136,16 @@ def test_the_pipeline_primes_stt_with_the_kb(demo_kb: KnowledgeBase, tmp_path: P
     assert fake.contexts[-1] == "Rosa, bakery"
 
 
-def test_an_unreadable_kb_leaves_stt_unprimed(demo_kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_an_unreadable_kb_leaves_stt_unprimed(
+    demo_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cairn.errors import StoreError
+    from cairn.models import stt_context
 
-    def broken() -> None:
+    def broken(store: object) -> str:
         raise StoreError("kb-read", "the disk went away")
 
-    demo_kb.store.list_tools = broken  # type: ignore[method-assign, assignment]
+    monkeypatch.setattr(stt_context, "kb_context", broken)
     fake = FakeSTT("who patented a steam engine")
     result = run_pipeline(demo_kb, audio=tone(tmp_path), stt=fake, save=False)
     assert result.ok and fake.contexts == [None]
