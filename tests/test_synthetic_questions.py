@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,8 @@ TEXT = (
     "The university was founded in 1899 by Mary Hill. "
     "The Normans built castles in Sicily. "
     "Moon trees are trees grown from seeds taken into orbit by Stuart Roosa. "
-    "The new engine used less coal."
+    "The new engine used less coal. "
+    "It was founded on January 25, 1755 by Mikhail Lomonosov."
 )
 
 
@@ -63,6 +65,8 @@ def test_answer_spans_are_known_by_construction(pairs: list) -> None:  # type: i
     assert ("When was the university founded?", "1899") in got
     assert ("Where did the Normans build castles?", "Sicily") in got
     assert any(p.kind == "how much" and p.answer == "50,000 dlrs" for p in answerable)
+    # a pronoun subject would leave the question without its subject ("Who was it founded by?")
+    assert not any(re.search(r"\b[Ii]t\b", p.question) for p in pairs)
     for p in answerable:
         assert p.sentence[p.answer_start : p.answer_end] == p.answer
         assert TEXT[p.start : p.end] == p.sentence

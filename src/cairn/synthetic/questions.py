@@ -110,8 +110,8 @@ def questions_from_sentence(sent: Any) -> Iterator[tuple[str, str, Any]]:
         agent = next((c for c in kids["agent"].children if c.dep_ == "pobj"), None)
     do = _do(verb)
     lemma = verb.lemma_.lower() or verb.text.lower()
-    if subj is not None and subj.pos_ == "PRON":
-        return  # "it", "they": the question would not say who
+    if any(t is not None and t.pos_ == "PRON" for t in (subj, subjpass, dobj)):
+        return  # "it", "they": the question would not say who or what
     if passive and subjpass is not None:
         patient = _text(_phrase(subjpass))
         be = kids["auxpass"].text.lower()
