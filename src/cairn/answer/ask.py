@@ -17,11 +17,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
+from cairn.answer.context_read import reread
 from cairn.answer.evidence import select_evidence
 from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
 from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.reader import SentenceReader, packaged_reader, pair_text
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
+from cairn.answer.span_check import checked_span, relabelled
 from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence, SentenceCheck
 from cairn.answer.verify import SupportModel, default_model, features
 from cairn.knowledge import KnowledgeBase
@@ -86,6 +88,14 @@ def ask(
     if not candidates:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
     best = candidates[0]
+    if best.support < thr:
+        chunk_texts = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
+        again = reread(info, candidates, chunk_texts, evidence, reader or packaged_reader(), model)
+        if again and again[0].support >= thr:
+            best = again[0]
+            key = (best.evidence.document_id, best.evidence.end)
+            rest = [c for c in candidates if (c.evidence.document_id, c.evidence.end) != key]
+            candidates = [best, *rest]
     shown = tuple(candidates) if explain else ()
     closest = _distinct_sources([c.evidence for c in candidates])[:CLOSEST_SOURCES]
     if best.support < thr:
@@ -156,7 +166,8 @@ def _rank(
     found = (spans or default_spans()).candidates([e.text for e in top])
     out = []
     for ev, cands, logit in zip(top, found, logits, strict=True):
-        span, fit = choose_span(info, ev.text, cands)
+        span, fit = choose_span(info, ev.text, relabelled(info, ev.text, cands))
+        shown = checked_span(info, ev.text, cands)  # the short answer shown, if any
         feats = features(
             info,
             ev,
@@ -169,10 +180,10 @@ def _rank(
         out.append(
             Candidate(
                 evidence=ev,
-                span=span.text if span else None,
-                span_label=span.label if span else None,
-                span_start=ev.start + span.start if span else None,
-                span_end=ev.start + span.end if span else None,
+                span=shown.text if shown else None,
+                span_label=shown.label if shown else None,
+                span_start=ev.start + shown.start if shown else None,
+                span_end=ev.start + shown.end if shown else None,
                 support=model.score(feats),
                 features=feats,
             )

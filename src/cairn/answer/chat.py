@@ -248,6 +248,8 @@ def rewrite(
     if m:
         slot = (m.group("a") or m.group("b") or "").strip()
         first = slot.split()[0].lower() if slot else ""
+        if first in _WH and len(_tokens(slot)) == 1:
+            return _ask_again(previous_query, first)  # "and when?": same subject, new slot
         if first in _WH or first in _AUX:
             q = _capitalise(_ensure_question_mark(slot))  # "and when did it close?"
         elif slot:
@@ -293,6 +295,27 @@ def _resolve_pronouns(q: str, previous_query: str, previous_answer: Answer | Non
     if not changed:
         return q
     return _capitalise(_join(out))
+
+
+def _ask_again(previous: str, wh: str) -> str:
+    """The previous query asked with another question word: "Who founded Normandy?" +
+    "when" -> "When was Normandy founded?"; "Where did Rollo die?" + "when" -> "When did
+    Rollo die?"."""
+    toks = _tokens(previous.rstrip(" ?.!"))
+    if toks and toks[0].lower() in _WH:
+        rest = toks[1:]
+        if rest and rest[0].lower() in {"many", "much"}:
+            rest = rest[1:]  # "how many ships did they build" -> "... did they build"
+            while rest and rest[0].lower() not in _AUX:
+                rest = rest[1:]
+        if rest and rest[0].lower() in _AUX:
+            return _capitalise(_join([wh, *rest]) + "?")
+        if len(rest) > 1 and _verb_like(rest[0].lower()):
+            # a subject question "who founded X": ask about X in the passive
+            return _capitalise(_join([wh, "was", *rest[1:], rest[0]]) + "?")
+        return _capitalise(_join([wh, *rest]) + "?")
+    entity = main_entity(previous)
+    return _capitalise(f"{wh} {entity}?" if entity else f"{previous.rstrip(' ?.!')}: {wh}?")
 
 
 def _substitute(previous: str, slot: str) -> str:

@@ -25,6 +25,11 @@ class SpanCandidate:
     label: str  # a spaCy entity label, "NP" for a noun chunk, "PROPN" for the fake's names
     start: int  # offsets into the sentence
     end: int
+    # Where the span sits in the sentence's parse (None from sources without a parser):
+    role: str | None = None  # subj, patient, agent, obj, pobj:<prep>, or the dependency label
+    verb: str | None = None  # the verb the span attaches to, lower case
+    unit: str | None = None  # the noun a number counts ("200,000 shares" -> "shares")
+    unit_end: int | None = None  # end offset of that noun when it directly follows the span
 
 
 class SpanSource(ABC):
@@ -62,11 +67,41 @@ class SpacySpans(SpanSource):
         self.warm_up()
         out: list[list[SpanCandidate]] = []
         for doc in self._nlp.pipe(list(sentences)):
-            found = [SpanCandidate(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
-            for nc in doc.noun_chunks:
-                found.append(SpanCandidate(nc.text, "NP", nc.start_char, nc.end_char))
+            found = [_parsed(e, e.label_) for e in doc.ents]
+            found.extend(_parsed(nc, "NP") for nc in doc.noun_chunks)
             out.append(found)
         return out
+
+
+def _parsed(span: Any, label: str) -> SpanCandidate:
+    """A spaCy span as a candidate, with its role, governing verb and counted noun."""
+    root = span.root
+    dep = root.dep_
+    role = {"nsubj": "subj", "nsubjpass": "patient", "dobj": "obj", "attr": "attr"}.get(dep, dep)
+    head = root.head
+    if dep == "pobj":
+        role = "agent" if head.dep_ == "agent" else f"pobj:{head.text.lower()}"
+        head = head.head
+    verb = head
+    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+        verb = verb.head
+    unit = unit_end = None
+    if dep in ("nummod", "quantmod") and root.head.pos_ in ("NOUN", "PROPN", "SYM"):
+        unit = root.head.text.lower()
+        if root.head.i == span.end:
+            unit_end = root.head.idx + len(root.head.text)
+    elif label in ("QUANTITY", "MONEY") and len(span) > 1:
+        unit = span[-1].text.lower()
+    return SpanCandidate(
+        span.text,
+        label,
+        span.start_char,
+        span.end_char,
+        role=role,
+        verb=verb.text.lower() if verb.pos_ in ("VERB", "AUX") else None,
+        unit=unit,
+        unit_end=unit_end,
+    )
 
 
 class RuleSpans(SpanSource):
