@@ -14,6 +14,7 @@ from cairn.cli import (
     migrate_commands,
     server_commands,
     speech_commands,
+    synth_commands,
     tools_commands,
     voice_commands,
 )
@@ -36,6 +37,7 @@ migrate_commands.register(app)
 chart_commands.register(app)
 speech_commands.register(app)
 eval_commands.register(app)
+synth_commands.register(app)
 
 
 def main() -> None:
