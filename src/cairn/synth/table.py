@@ -235,6 +235,11 @@ def infer_column(name: str, raw: list[str]) -> Column:
         arr = np.array([math.nan if v == "" else _number(v) for v in values], dtype=float)
         finite = arr[~np.isnan(arr)]
         kind = Kind.integer if np.all(finite == np.round(finite)) else Kind.numeric
+        n = len(values)
+        row_number = len(present) == n > 2 and finite.max() - finite.min() + 1 == n
+        if kind is Kind.integer and row_number and len(np.unique(finite)) == n:
+            note = "distinct consecutive integers: a row id; synthetic rows get new ids"
+            return Column(name, Kind.identifier, labels=values, notes=[note])
         decimals = max(
             (len(v.partition(".")[2]) for v in present if "e" not in v.lower()), default=6
         )
