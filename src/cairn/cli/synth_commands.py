@@ -31,6 +31,7 @@ def synth(
             help="SOURCE (a CSV/JSONL table: KB source id, path or URL), or "
             "'report SOURCE SYNTHETIC' to compare a synthetic table with its source.",
             show_default=False,
+            metavar="SOURCE | report SOURCE SYNTHETIC",
         ),
     ],
     generator: Annotated[
@@ -54,7 +55,7 @@ def synth(
         bool,
         typer.Option(
             "--report",
-            help="Fit on a random 80%% of the rows, keep 20%% as a real hold-out, and write "
+            help="Fit on a random 80% of the rows, keep 20% as a real hold-out, and write "
             "a fidelity/privacy report (JSON + PNG) beside the output.",
         ),
     ] = False,
