@@ -29,6 +29,7 @@ from cairn.synth.table import Column, Kind, SynthError, Table
 Progress = Callable[[str, int, int], None]
 DEFAULT_BINS = 16
 FINE_BINS = 64
+BUDGET_SPLIT = (1 / 3, 1 / 3, 1 / 3)  # 1-way, choosing the tree, 2-way (MST's split)
 
 
 def _no_progress(step: str, done: int, total: int) -> None:
@@ -137,9 +138,10 @@ def fit_mst(
         raise SynthError("no-columns", f"{table.name}: no column to model (all identifiers)")
     d = len(columns)
     rho = cdp_rho(epsilon, delta)
-    rho1 = rho if d == 1 else rho / 3
+    share1, share_select, share2 = BUDGET_SPLIT
+    rho1 = rho if d == 1 else rho * share1
     sigma1 = math.sqrt(d / (2 * rho1))
-    sigma2 = math.sqrt(max(d - 1, 1) / (2 * (rho / 3)))
+    sigma2 = math.sqrt(max(d - 1, 1) / (2 * rho * share2))
     # as many numeric bins as the 2-way noise leaves room for: k * k cells of noise sigma2
     coarse = int(min(bins, max(2, round(math.sqrt(n / (2 * sigma2))))))
     steps = 2 * d + (d * (d - 1)) // 2
@@ -175,7 +177,7 @@ def fit_mst(
         return MstModel(table, decoders, [(0, -1)], tables, epsilon, delta, seed)
 
     # 2. a spanning tree of the pairs the 1-way model explains worst (exponential mechanism)
-    rho2 = rho / 3
+    rho2 = rho * share_select
     eps_round = math.sqrt(8 * rho2 / (d - 1))
     score: dict[tuple[int, int], float] = {}
     for i in range(d):
