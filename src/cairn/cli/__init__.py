@@ -16,6 +16,7 @@ from cairn.cli import (
     migrate_commands,
     server_commands,
     speech_commands,
+    synth_commands,
     synthetic_commands,
     tools_commands,
     voice_commands,
@@ -65,6 +66,7 @@ speech_commands.register(app)
 eval_commands.register(app)
 mcp_commands.register(app)
 synthetic_commands.register(app)
+synth_commands.register(app)
 
 help_style.tidy_help(app)  # keep last: applies to every command registered above
 
