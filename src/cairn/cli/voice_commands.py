@@ -87,7 +87,11 @@ def voice(
     ] = False,
     stt_model: Annotated[
         str | None,
-        typer.Option("--stt", help="'base' (default, packaged), 'tiny', a folder or a name."),
+        typer.Option(
+            "--stt",
+            help="'base' (default, packaged), 'tiny', 'moonshine' (faster on short questions), "
+            "a folder or a name.",
+        ),
     ] = None,
     tts_engine: Annotated[
         str | None,
