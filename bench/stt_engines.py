@@ -7,6 +7,7 @@ voice and engine, the word errors of each variant and the median seconds per cli
 cheap faster-whisper options on the clean eSpeak clip (``--whisper-options``).
 
     PYTHONPATH=src nice python bench/stt_engines.py --budget 600 [--whisper-options]
+    PYTHONPATH=src nice python bench/stt_engines.py --cpu-only    # CPU seconds, 1 thread
 """
 
 from __future__ import annotations
@@ -120,17 +121,51 @@ def whisper_options(runs: int = 5) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(runs: int = 5) -> dict[str, Any]:
+    """CPU seconds (user + system, this process) per transcription of the clean eSpeak
+    question, one thread per engine: the work itself, far less sensitive than wall time to
+    other processes on the same cores (a single-threaded run on an idle core takes about this
+    long in wall time)."""
+    models = {name: load_stt(name, cpu_threads=1) for name in ENGINES}
+    audio = speak("espeak-ng")
+    for m in models.values():
+        m.warm_up()
+        m.transcribe_array(audio, language="en", word_timestamps=False)
+    cpu: dict[str, list[float]] = {name: [] for name in ENGINES}
+    wall: dict[str, list[float]] = {name: [] for name in ENGINES}
+    for _ in range(runs):
+        for name, m in models.items():
+            c, t = time.process_time(), time.perf_counter()
+            m.transcribe_array(audio, language="en", word_timestamps=False)
+            cpu[name].append(time.process_time() - c)
+            wall[name].append(time.perf_counter() - t)
+    return {
+        name: {
+            "cpu_seconds_median": round(statistics.median(cpu[name]), 3),
+            "wall_seconds_median": round(statistics.median(wall[name]), 3),
+            "audio_seconds": round(audio.size / SAMPLE_RATE, 2),
+        }
+        for name in ENGINES
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=600.0, help="seconds for the engine part")
     ap.add_argument("--whisper-options", action="store_true")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--cpu-only", action="store_true", help="only the CPU-seconds part")
     args = ap.parse_args()
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average_start": os.getloadavg(),
         "question": DEMO_QUESTION,
     }
+    if args.cpu_only:
+        report["cpu_seconds"] = cpu_seconds(args.runs)
+        report["load_average_end"] = os.getloadavg()
+        print(json.dumps(report, indent=1))
+        return
     report["engines"] = engines_on_question(args.budget)
     if args.whisper_options:
         report["whisper_options"] = whisper_options(args.runs)
