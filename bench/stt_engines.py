@@ -103,17 +103,20 @@ def whisper_options(runs: int = 5) -> dict[str, Any]:
         "without_timestamps + no VAD": (2, {"without_timestamps": True, "vad_filter": False}),
     }
     seconds: dict[str, list[float]] = {k: [] for k in variants}
+    cpu: dict[str, list[float]] = {k: [] for k in variants}
     heard: dict[str, str] = {}
     for _ in range(runs + 1):  # the first round is a warm-up, not kept
         for name, (threads, extra) in variants.items():
-            t = time.perf_counter()
+            c, t = time.process_time(), time.perf_counter()
             segs, _ = models[threads].transcribe(audio, **{**default, **extra})
             text = " ".join(s.text.strip() for s in segs)
             seconds[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
             heard[name] = text
     return {
         name: {
             "seconds_median": round(statistics.median(s[1:]), 3),
+            "cpu_seconds_median": round(statistics.median(cpu[name][1:]), 3),
             "errors": word_errors(DEMO_QUESTION, heard[name])[0],
             "heard": heard[name],
         }
@@ -155,12 +158,18 @@ def main() -> None:
     ap.add_argument("--whisper-options", action="store_true")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cpu-only", action="store_true", help="only the CPU-seconds part")
+    ap.add_argument("--options-only", action="store_true", help="only the Whisper options")
     args = ap.parse_args()
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average_start": os.getloadavg(),
         "question": DEMO_QUESTION,
     }
+    if args.options_only:
+        report["whisper_options"] = whisper_options(args.runs)
+        report["load_average_end"] = os.getloadavg()
+        print(json.dumps(report, indent=1))
+        return
     if args.cpu_only:
         report["cpu_seconds"] = cpu_seconds(args.runs)
         report["load_average_end"] = os.getloadavg()
