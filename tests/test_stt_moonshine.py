@@ -121,6 +121,16 @@ def test_bad_files_give_a_clear_error(tmp_path: Path, content: bytes, code: str)
         assert err.value.code == code
 
 
+def test_the_packaged_native_library_is_never_loaded() -> None:
+    if not stt_module._installed("moonshine_cpp"):
+        pytest.skip("needs moonshine-cpp (speech extra)")
+    import sys
+
+    folder = stt_moonshine.packaged_moonshine_dir()
+    assert (folder / "encoder_model.ort").is_file()
+    assert "moonshine_cpp" not in sys.modules  # importing it loads libmoonshine.so
+
+
 def test_checksum_mismatch_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     if not stt_module._installed("moonshine_cpp"):
         pytest.skip("needs moonshine-cpp (speech extra)")

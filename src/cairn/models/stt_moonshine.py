@@ -41,7 +41,6 @@ from cairn.models.stt import (
     Transcript,
     _empty,
     _installed,
-    _package_dir,
     _sha256,
     check_files,
 )
@@ -83,9 +82,21 @@ def packaged_moonshine_dir() -> Path:
             "missing-package",
             f"the packaged Moonshine model needs {PIP_NAME}: {SPEECH_EXTRA_HINT}",
         )
-    folder = _package_dir(PACKAGE, PACKAGED_SUBDIR)
+    folder = _package_folder() / PACKAGED_SUBDIR
     check_files(folder, MOONSHINE_BASE_SHA256)
     return folder
+
+
+def _package_folder() -> Path:
+    """Where ``moonshine_cpp`` is installed, found without importing it: its ``__init__``
+    loads the bundled native libraries (a second onnxruntime), which must stay unloaded."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(PACKAGE)
+    places = list(spec.submodule_search_locations or []) if spec else []
+    if not places:
+        raise ModelError("model-missing", f"package {PACKAGE} has no files; reinstall it")
+    return Path(places[0])
 
 
 # --------------------------------------------------------------------------- tokenizer
