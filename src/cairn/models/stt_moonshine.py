@@ -312,7 +312,11 @@ class MoonshineSTT(SpeechToText):
                 cache.append((item.name, outputs[present], ".encoder." in item.name))
             if not cache or outputs.get("logits") != 0:
                 raise ModelError("model-load", f"{folder}: not a merged Moonshine decoder")
-            heads, head_dim = int(past[0].shape[1]), int(past[0].shape[3])
+            heads, head_dim = past[0].shape[1], past[0].shape[3]
+            if not (isinstance(heads, int) and isinstance(head_dim, int)):
+                raise ModelError(
+                    "model-load", f"{folder}: the decoder's cache has no fixed head sizes"
+                )
             self._sessions = _Sessions(encoder, decoder, tokenizer, heads, head_dim, cache)
             if self.vad_filter and _installed("faster_whisper"):
                 from faster_whisper.vad import VadOptions, get_speech_timestamps
