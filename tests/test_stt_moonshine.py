@@ -212,6 +212,9 @@ def test_folded_decoder_matches_the_packaged_one(moonshine: MoonshineSTT) -> Non
     source = stt_moonshine.packaged_moonshine_dir() / "decoder_model_merged.ort"
     folded = stt_moonshine._folded(source)
     assert folded != source and folded.suffix == ".onnx"
+    made = folded.stat().st_mtime_ns
+    assert stt_moonshine._folded(source) == folded  # cached: folded once, not again
+    assert folded.stat().st_mtime_ns == made
     sessions = [
         ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (source, folded)
     ]

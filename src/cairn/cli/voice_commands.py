@@ -116,6 +116,11 @@ def voice(
 
     with errors_as_messages(), open_kb(kb) as base:
         stt = load_stt(None if stt_model in (None, "base") else stt_model) if audio else None
+        if stt is not None:  # the first Moonshine load prepares its cache (~20 s)
+            from cairn.cli.progress import step
+
+            with step("loading the speech model", quiet=json_out):
+                stt.warm_up()
         tts = load_tts(tts_engine) if speak else None
         result = run_pipeline(
             base,
