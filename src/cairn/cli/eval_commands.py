@@ -250,7 +250,8 @@ def speech_command(
         typer.Option(
             "--model",
             help="Speech-to-text model: default (packaged Whisper base), tiny (packaged "
-            "tiny.en), a CTranslate2 folder or a faster-whisper model name.",
+            "tiny.en), moonshine (packaged Moonshine base-en), a CTranslate2 folder or a "
+            "faster-whisper model name.",
             show_default=False,
         ),
     ] = None,
@@ -332,7 +333,8 @@ def voice_command(
         str | None,
         typer.Option(
             "--model",
-            help="Speech-to-text model (default: packaged Whisper base; tiny: tiny.en).",
+            help="Speech-to-text model (default: packaged Whisper base; tiny: tiny.en; "
+            "moonshine: Moonshine base-en).",
             show_default=False,
         ),
     ] = None,

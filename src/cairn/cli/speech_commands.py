@@ -28,7 +28,8 @@ def transcribe(
     model: Annotated[
         str | None,
         typer.Option(
-            help="'base' (default, packaged), 'tiny' (packaged, faster), a folder or name."
+            help="'base' (default, packaged), 'tiny' (packaged, faster), 'moonshine' "
+            "(packaged, English, fastest on short clips), a folder or name."
         ),
     ] = None,
     language: Annotated[

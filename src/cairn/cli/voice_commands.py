@@ -87,7 +87,11 @@ def voice(
     ] = False,
     stt_model: Annotated[
         str | None,
-        typer.Option("--stt", help="'base' (default, packaged), 'tiny', a folder or a name."),
+        typer.Option(
+            "--stt",
+            help="'base' (default, packaged), 'tiny', 'moonshine' (faster on short questions), "
+            "a folder or a name.",
+        ),
     ] = None,
     tts_engine: Annotated[
         str | None,
@@ -112,6 +116,11 @@ def voice(
 
     with errors_as_messages(), open_kb(kb) as base:
         stt = load_stt(None if stt_model in (None, "base") else stt_model) if audio else None
+        if stt is not None:  # the first Moonshine load prepares its cache (~20 s)
+            from cairn.cli.progress import step
+
+            with step("loading the speech model", quiet=json_out):
+                stt.warm_up()
         tts = load_tts(tts_engine) if speak else None
         result = run_pipeline(
             base,

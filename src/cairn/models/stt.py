@@ -613,8 +613,13 @@ class FakeSTT(SpeechToText):
 
 def load_stt(spec: str | None = None, **kwargs: Any) -> SpeechToText:
     """``None``/``"default"``/``"base"``: packaged Whisper base; ``"tiny"``: packaged tiny.en;
-    ``"fake:TEXT"``: :class:`FakeSTT`; a CTranslate2 folder; else a faster-whisper model name
-    or hub id (downloaded when online)."""
+    ``"fake:TEXT"``: :class:`FakeSTT`; ``"moonshine"`` / ``"moonshine:FOLDER"``: Moonshine
+    base-en, packaged or local (:mod:`cairn.models.stt_moonshine`); a CTranslate2 folder; else
+    a faster-whisper model name or hub id (downloaded when online)."""
+    if spec is not None and (spec == "moonshine" or spec.startswith("moonshine:")):
+        from cairn.models.stt_moonshine import load_moonshine
+
+        return load_moonshine(spec.partition(":")[2] or "packaged", **kwargs)
     if spec in (None, "", "default", "base"):
         return packaged_whisper("base", **kwargs)
     assert spec is not None
