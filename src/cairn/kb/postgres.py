@@ -40,12 +40,14 @@ from cairn.kb.records import (
     tool_from_row,
 )
 from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
+from cairn.kb.sql_base import documents_from_rows
 from cairn.kb.types import (
     ChunkRecord,
     Consent,
     DocumentIn,
     Provenance,
     ScoredChunk,
+    SearchFilters,
     Source,
     StoreStats,
     chunk_record_from_row,
@@ -54,7 +56,6 @@ from cairn.kb.types import (
     source_id_of,
 )
 from cairn.kb.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
-from cairn.search.types import SearchFilters
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -1131,8 +1132,6 @@ class PostgresStore:
 
     # -- export ---------------------------------------------------------------------------------
     def source_documents(self, source_id: int) -> list[DocumentIn]:
-        from cairn.kb.migrate import documents_from_rows
-
         sid = _ids([source_id])[0]
         with self._conn() as conn, conn.transaction():  # one snapshot
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

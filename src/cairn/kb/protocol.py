@@ -13,8 +13,15 @@ import numpy as np
 import numpy.typing as npt
 
 from cairn.kb.records import StoredTool
-from cairn.kb.types import ChunkRecord, DocumentIn, Provenance, ScoredChunk, Source, StoreStats
-from cairn.search.types import SearchFilters
+from cairn.kb.types import (
+    ChunkRecord,
+    DocumentIn,
+    Provenance,
+    ScoredChunk,
+    SearchFilters,
+    Source,
+    StoreStats,
+)
 
 
 @runtime_checkable

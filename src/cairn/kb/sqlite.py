@@ -35,12 +35,14 @@ from cairn.kb.records import (
     tool_from_row,
 )
 from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
+from cairn.kb.sql_base import documents_from_rows
 from cairn.kb.types import (
     ChunkRecord,
     Consent,
     DocumentIn,
     Provenance,
     ScoredChunk,
+    SearchFilters,
     Source,
     StoreStats,
     chunk_record_from_row,
@@ -49,7 +51,6 @@ from cairn.kb.types import (
     source_id_of,
 )
 from cairn.kb.vectors import VectorIndex
-from cairn.search.types import SearchFilters
 
 _SOURCE_COLUMNS = (
     "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
@@ -795,8 +796,6 @@ class SQLiteStore:
 
     # -- export ---------------------------------------------------------------------------------
     def source_documents(self, source_id: int) -> list[DocumentIn]:
-        from cairn.kb.migrate import documents_from_rows
-
         of_source = "JOIN chunks c ON c.id = {}.chunk_id JOIN documents d ON d.id = c.document_id "
         with self._lock:
             conn = self._conn
