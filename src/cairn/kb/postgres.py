@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -31,27 +31,24 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cairn.errors import NotFoundError, StoreError
 from cairn.kb.records import (
-    RECORD_KEYS,
-    TOOL_COLUMNS,
-    StoredTool,
     prepare_records,
-    record_from_row,
-    records_limit,
-    tool_from_row,
 )
-from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
-from cairn.kb.sql_base import documents_from_rows
+from cairn.kb.runs import run_needle, run_row
+from cairn.kb.sql_base import (
+    RECORDS_INSERT,
+    RUNS_INSERT,
+    Query,
+    SQLStoreBase,
+    filter_columns,
+    record_rows,
+)
 from cairn.kb.types import (
-    ChunkRecord,
     Consent,
     DocumentIn,
     Provenance,
     ScoredChunk,
     SearchFilters,
     Source,
-    StoreStats,
-    chunk_record_from_row,
-    normalise_entity,
     same_content,
     source_id_of,
 )
@@ -88,7 +85,6 @@ HNSW_INDEX_SQL = (
     f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
 )
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -282,7 +278,7 @@ RETURNING d.lexeme, d.df
 """
 
 
-class PostgresStore:
+class PostgresStore(SQLStoreBase):
     """Implements :class:`cairn.kb.protocol.Store` on PostgreSQL with the pgvector extension.
 
     ``dsn`` is a libpq URL or key/value string. Tables live in ``schema`` (created if missing),
@@ -461,6 +457,32 @@ class PostgresStore:
                 ) from err
             raise
 
+    # -- the dialect (see cairn.kb.sql_base) ----------------------------------------------------
+    _CHUNK_SOURCE = "c.source_id"
+
+    @contextmanager
+    def _reading(self, snapshot: bool = False) -> Iterator[Query]:
+        with self._conn() as conn:
+            if not snapshot:
+                yield _query(conn)
+                return
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                yield _query(conn)
+
+    def _change(self, sql: str, params: Sequence[object]) -> int:
+        with self._conn() as conn, conn.transaction():
+            return conn.execute(_pg(sql), params).rowcount
+
+    def _any(self, column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+        return f"{column} = ANY(?)", [list(values)]
+
+    @staticmethod
+    def _vector_bytes(value: Any) -> bytes:
+        """A stored vector (pgvector's ``Vector``, or an array) as float32 little-endian bytes."""
+        array = value.to_numpy() if hasattr(value, "to_numpy") else value
+        return np.asarray(array, dtype="<f4").tobytes()
+
     # -- sources ------------------------------------------------------------------------------
     def get_source(self, ref: str | int) -> Source | None:
         with self._conn() as conn:
@@ -521,22 +543,28 @@ class PostgresStore:
         keep_same: bool = False,
     ) -> Source:
         vectors = _vectors(uri, documents)
+        return self._write_retrying(
+            uri,
+            lambda conn: self._write(
+                conn,
+                uri,
+                content_hash,
+                size_bytes,
+                provenance,
+                documents,
+                vectors,
+                model=embedding_model,
+                keep_same=keep_same,
+            ),
+        )
+
+    def _write_retrying(self, uri: str, write: Callable[[Conn], int]) -> Source:
+        """Run ``write`` (which returns a source id) in a transaction, a few times if needed."""
         retry = (errors.DeadlockDetected, errors.SerializationFailure, errors.ForeignKeyViolation)
         for attempt in range(3):
             try:
                 with self._conn() as conn, conn.transaction():
-                    source_id = self._write(
-                        conn,
-                        uri,
-                        content_hash,
-                        size_bytes,
-                        provenance,
-                        documents,
-                        vectors,
-                        model=embedding_model,
-                        keep_same=keep_same,
-                    )
-                    src = self._get_source(conn, source_id)
+                    src = self._get_source(conn, write(conn))
                 assert src is not None
                 return src
             except retry as err:
@@ -778,16 +806,9 @@ class PostgresStore:
     # -- search -------------------------------------------------------------------------------
     @staticmethod
     def _filter_sql(filters: SearchFilters) -> tuple[str, dict[str, list[str]]]:
-        clauses, params = [], {}
-        for name, column, values in (
-            ("f_collection", "s.collection", filters.collections),
-            ("f_license", "s.license", filters.licenses),
-            ("f_consent", "s.consent", filters.consent),
-        ):
-            if values:
-                clauses.append(f"{column} = ANY(%({name})s)")
-                params[name] = list(values)
-        return (" AND ".join(clauses) or "TRUE"), params
+        columns = filter_columns(filters)
+        where = " AND ".join(f"{column} = ANY(%({name})s)" for name, column, _ in columns)
+        return where or "TRUE", {name: list(values) for name, _, values in columns}
 
     def keyword_search(
         self, terms: Sequence[str], k: int, filters: SearchFilters
@@ -929,60 +950,6 @@ class PostgresStore:
             ).fetchall()
         return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
 
-    def match_entities(self, text: str) -> list[str]:
-        words = [w.lower() for w in _WORD.findall(text)]
-        grams = {" ".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
-        grams = {normalise_entity(g) for g in grams if len(g) >= 3}
-        if not grams:
-            return []
-        with self._conn() as conn:
-            rows = conn.execute(
-                "SELECT key FROM entities WHERE key = ANY(%s)", (sorted(grams),)
-            ).fetchall()
-        return sorted(str(r[0]) for r in rows)
-
-    def chunk_entities(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
-        if not chunk_ids:
-            return {}
-        with self._conn() as conn:
-            rows = conn.execute(
-                "SELECT DISTINCT m.chunk_id, e.key FROM mentions m "
-                "JOIN entities e ON e.id = m.entity_id WHERE m.chunk_id = ANY(%s)",
-                (_ids(chunk_ids),),
-            ).fetchall()
-        out: dict[int, list[str]] = {}
-        for cid, key in sorted(rows):
-            out.setdefault(int(cid), []).append(str(key))
-        return out
-
-    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
-        if not chunk_ids:
-            return []
-        with self._conn() as conn:
-            rows = conn.execute(
-                "SELECT c.id, d.id, d.doc_key, d.title, s.id, s.uri, s.collection, s.license, "
-                's.consent, c.start, c."end", c.text FROM chunks c '
-                "JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = c.source_id "
-                "WHERE c.id = ANY(%s)",
-                (_ids(chunk_ids),),
-            ).fetchall()
-        by_id = {int(r[0]): chunk_record_from_row(r) for r in rows}
-        return [by_id[c] for c in chunk_ids if c in by_id]
-
-    def document_text(self, document_id: int) -> str:
-        with self._conn() as conn:
-            row = conn.execute(
-                "SELECT text FROM documents WHERE id = %s", (_ids([document_id])[0],)
-            ).fetchone()
-        if row is None:
-            raise NotFoundError("unknown-document", f"no document with id {document_id}")
-        return str(row[0])
-
-    def embedding_model(self) -> str | None:
-        with self._conn() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'embedding_model'").fetchone()
-        return str(row[0]) if row else None
-
     # -- records and tools ----------------------------------------------------------------------
     def add_records(
         self,
@@ -998,187 +965,34 @@ class PostgresStore:
     ) -> Source:
         batch = prepare_records(operation, request, rows, documents, requested_at)
         vectors = _vectors(source_uri, batch.documents)
-        retry = (errors.DeadlockDetected, errors.SerializationFailure, errors.ForeignKeyViolation)
-        for attempt in range(3):
-            try:
-                with self._conn() as conn, conn.transaction():
-                    source_id = self._write(
-                        conn,
-                        source_uri,
-                        batch.content_hash,
-                        batch.size,
-                        provenance,
-                        batch.documents,
-                        vectors,
-                        model=embedding_model,
-                    )
-                    if batch.data:
-                        with conn.cursor() as cur:
-                            cur.executemany(
-                                "INSERT INTO records (source_id, operation, requested_at, "
-                                "request, data) VALUES (%s, %s, %s, %s, %s)",
-                                [
-                                    (
-                                        source_id,
-                                        operation,
-                                        batch.requested_at,
-                                        batch.request_json,
-                                        d,
-                                    )
-                                    for d in batch.data
-                                ],
-                            )
-                    src = self._get_source(conn, source_id)
-                assert src is not None
-                return src
-            except retry as err:
-                if attempt == 2:
-                    raise StoreError("kb-write", f"cannot write {source_uri}: {err}") from err
-            except (errors.IntegrityError, errors.DataError) as err:
-                raise StoreError("kb-write", f"cannot write {source_uri}: {err}") from err
-        raise AssertionError("unreachable")
 
-    def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        query = f"SELECT {', '.join(RECORD_KEYS)} FROM records"
-        params: list[object] = []
-        if operation is not None:
-            query += " WHERE operation = %s"
-            params.append(operation)
-        with self._conn() as conn:
-            rows = conn.execute(
-                query + " ORDER BY id LIMIT %s", [*params, records_limit(limit)]
-            ).fetchall()
-        return [record_from_row(r) for r in rows]
+        def write(conn: Conn) -> int:
+            source_id = self._write(
+                conn,
+                source_uri,
+                batch.content_hash,
+                batch.size,
+                provenance,
+                batch.documents,
+                vectors,
+                model=embedding_model,
+            )
+            if batch.data:
+                with conn.cursor() as cur:
+                    cur.executemany(_pg(RECORDS_INSERT), record_rows(source_id, operation, batch))
+            return source_id
 
-    def save_tool(
-        self,
-        name: str,
-        spec_json: str,
-        allowed_hosts: Sequence[str],
-        base_url: str,
-        private_hosts: Sequence[str] = (),
-    ) -> StoredTool:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        private = json.dumps(list(private_hosts))
-        with self._conn() as conn, conn.transaction():
-            row = conn.execute(
-                f"INSERT INTO tools ({TOOL_COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
-                "spec = excluded.spec, allowed_hosts = excluded.allowed_hosts, "
-                "base_url = excluded.base_url, saved_at = excluded.saved_at, "
-                f"private_hosts = excluded.private_hosts RETURNING {TOOL_COLUMNS}",
-                (name, spec_json, json.dumps(list(allowed_hosts)), base_url, now, private),
-            ).fetchone()
-        assert row is not None
-        return tool_from_row(row)
-
-    def get_tool(self, name: str) -> StoredTool | None:
-        with self._conn() as conn:
-            row = conn.execute(
-                f"SELECT {TOOL_COLUMNS} FROM tools WHERE name = %s",
-                (name,),
-            ).fetchone()
-        return tool_from_row(row) if row else None
-
-    def list_tools(self) -> list[StoredTool]:
-        with self._conn() as conn:
-            rows = conn.execute(f"SELECT {TOOL_COLUMNS} FROM tools ORDER BY name").fetchall()
-        return [tool_from_row(r) for r in rows]
-
-    def stats(self) -> StoreStats:
-        with self._conn() as conn:
-            row = conn.execute(
-                "SELECT (SELECT count(*) FROM sources), (SELECT count(*) FROM documents), "
-                "(SELECT count(*) FROM chunks), (SELECT count(*) FROM embeddings), "
-                "(SELECT count(*) FROM entities), (SELECT count(*) FROM relations)"
-            ).fetchone()
-        assert row is not None
-        return StoreStats(*(int(x) for x in row))
+        return self._write_retrying(source_uri, write)
 
     # -- run log -------------------------------------------------------------------------------
     def save_run(self, run: dict[str, Any]) -> int:
         row = run_row(run)
         with self._conn() as conn, conn.transaction():
-            got = conn.execute(
-                "INSERT INTO runs (started_at, finished_at, status, request, events, result) "
-                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                row,
-            ).fetchone()
+            got = conn.execute(_pg(RUNS_INSERT) + " RETURNING id", row).fetchone()
         assert got is not None
         return int(got[0])
 
-    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        with self._conn() as conn:
-            rows = conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT %s", (check_limit(limit),)
-            ).fetchall()
-        return [run_from_row(r) for r in rows]
-
-    def get_run(self, run_id: int) -> dict[str, Any] | None:
-        if not -(2**63) <= int(run_id) < 2**63:
-            return None
-        with self._conn() as conn:
-            row = conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE id = %s", (int(run_id),)
-            ).fetchone()
-        return run_from_row(row) if row else None
-
-    def forget_run(self, run_id: int) -> bool:
-        if not -(2**63) <= int(run_id) < 2**63:
-            return False
-        with self._conn() as conn, conn.transaction():
-            cur = conn.execute("DELETE FROM runs WHERE id = %s", (int(run_id),))
-        return cur.rowcount > 0
-
     # -- export ---------------------------------------------------------------------------------
-    def source_documents(self, source_id: int) -> list[DocumentIn]:
-        sid = _ids([source_id])[0]
-        with self._conn() as conn, conn.transaction():  # one snapshot
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            if conn.execute("SELECT 1 FROM sources WHERE id = %s", (sid,)).fetchone() is None:
-                raise NotFoundError("unknown-source", f"no source with id {source_id}")
-            docs = conn.execute(
-                "SELECT id, doc_key, title, text, metadata FROM documents WHERE source_id = %s "
-                "ORDER BY id",
-                (sid,),
-            ).fetchall()
-            rows = conn.execute(
-                'SELECT c.id, c.document_id, c.start, c."end", c.text, e.vector FROM chunks c '
-                "LEFT JOIN embeddings e ON e.chunk_id = c.id "
-                "WHERE c.source_id = %s ORDER BY c.document_id, c.ord",
-                (sid,),
-            ).fetchall()
-            mentions = conn.execute(
-                'SELECT m.chunk_id, e.name, e.label, m.start, m."end" FROM mentions m '
-                "JOIN entities e ON e.id = m.entity_id JOIN chunks c ON c.id = m.chunk_id "
-                'WHERE c.source_id = %s ORDER BY m.chunk_id, m.start, m."end", e.key',
-                (sid,),
-            ).fetchall()
-            relations = conn.execute(
-                "SELECT r.chunk_id, s.key, r.predicate, o.key FROM relations r "
-                "JOIN entities s ON s.id = r.subject_id JOIN entities o ON o.id = r.object_id "
-                "JOIN chunks c ON c.id = r.chunk_id WHERE c.source_id = %s ORDER BY r.id",
-                (sid,),
-            ).fetchall()
-        chunks = [(*r[:5], None if r[5] is None else _vector_bytes(r[5])) for r in rows]
-        return documents_from_rows(docs, chunks, mentions, relations)
-
-    def source_records(self, source_id: int) -> list[dict[str, Any]]:
-        with self._conn() as conn:
-            rows = conn.execute(
-                f"SELECT {', '.join(RECORD_KEYS)} FROM records WHERE source_id = %s ORDER BY id",
-                (_ids([source_id])[0],),
-            ).fetchall()
-        return [record_from_row(r) for r in rows]
-
-    def runs_after(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
-        with self._conn() as conn:
-            rows = conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE id > %s ORDER BY id LIMIT %s",
-                (max(int(after_id), -(2**63)), check_limit(limit)),
-            ).fetchall()
-        return [run_from_row(r) for r in rows]
-
     def close(self) -> None:
         self._pool.close()
 
@@ -1248,20 +1062,9 @@ def _vectors(
     return out
 
 
-def _vector_bytes(value: Any) -> bytes:
-    """A stored vector (pgvector's ``Vector``, or an array) as float32 little-endian bytes."""
-    array = value.to_numpy() if hasattr(value, "to_numpy") else value
-    return np.asarray(array, dtype="<f4").tobytes()
-
-
 def _tsquery_lexeme(lexeme: str) -> str:
     """One lexeme as tsquery text: quoted, so that no character is read as an operator."""
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _ids(values: Sequence[int]) -> list[int]:
-    """Ids as bigint-safe ints (out-of-range ids cannot exist, so they become -1)."""
-    return [int(v) if -(2**63) <= int(v) < 2**63 else -1 for v in values]
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -1285,3 +1088,15 @@ def _describe(dsn: str) -> str:
     port = info.get("port") or "5432"
     user = f"{info['user']}@" if info.get("user") else ""
     return f"{user}{host}:{port}/{info.get('dbname') or ''}"
+
+
+def _pg(sql: str) -> str:
+    """Shared SQL (``?`` placeholders, see cairn.kb.sql_base) in psycopg's style."""
+    return sql.replace("?", "%s")
+
+
+def _query(conn: Conn) -> Query:
+    def run(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        return conn.execute(_pg(sql), params).fetchall()
+
+    return run

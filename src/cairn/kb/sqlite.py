@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,27 +25,24 @@ import Stemmer
 from cairn.errors import NotFoundError, StoreError
 from cairn.kb.migrations import apply_migrations
 from cairn.kb.records import (
-    RECORD_KEYS,
-    TOOL_COLUMNS,
-    StoredTool,
     prepare_records,
-    record_from_row,
-    records_limit,
-    tool_from_row,
 )
-from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
-from cairn.kb.sql_base import documents_from_rows
+from cairn.kb.runs import run_needle, run_row
+from cairn.kb.sql_base import (
+    RECORDS_INSERT,
+    RUNS_INSERT,
+    Query,
+    SQLStoreBase,
+    filter_columns,
+    record_rows,
+)
 from cairn.kb.types import (
-    ChunkRecord,
     Consent,
     DocumentIn,
     Provenance,
     ScoredChunk,
     SearchFilters,
     Source,
-    StoreStats,
-    chunk_record_from_row,
-    normalise_entity,
     same_content,
     source_id_of,
 )
@@ -56,7 +52,6 @@ _SOURCE_COLUMNS = (
     "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
     "s.ingested_at, s.size_bytes"
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Query terms found in more than this share of chunks are dropped from keyword search when
 # rarer ones remain: they add little to BM25 and most of its cost on large collections.
 # Chosen on SciFact *train* queries (see BENCHMARKS.md).
@@ -71,7 +66,7 @@ BUSY_TIMEOUT_MS = 30_000
 PURGE_WAIT_MS = 3_000  # the same algorithm as FTS5's porter tokenizer
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStoreBase):
     """Implements :class:`cairn.kb.protocol.Store` over one SQLite file."""
 
     def __init__(
@@ -135,6 +130,24 @@ class SQLiteStore:
         self._vectors = VectorIndex(
             self.path.with_name(self.path.name + ".usearch"), ann_threshold=ann_threshold
         )
+
+    # -- the dialect (see cairn.kb.sql_base) ----------------------------------------------------
+    _CHUNK_SOURCE = "d.source_id"
+
+    @contextmanager
+    def _reading(self, snapshot: bool = False) -> Iterator[Query]:
+        # One connection under the lock: no write of this store comes between the queries.
+        with self._lock:
+            conn = self._conn
+            yield lambda sql, params: conn.execute(sql, params).fetchall()
+
+    def _change(self, sql: str, params: Sequence[object]) -> int:
+        # Not through _write(): these change no search data, so caches stay valid.
+        with self._lock:
+            return self._conn.execute(sql, params).rowcount
+
+    def _any(self, column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
     # -- transactions -------------------------------------------------------------------------
     @contextmanager
@@ -448,17 +461,13 @@ class SQLiteStore:
         )
 
     # -- search -------------------------------------------------------------------------------
-    def _filter_sql(self, filters: SearchFilters) -> tuple[str, list[str]]:
+    def _filter_sql(self, filters: SearchFilters) -> tuple[str, list[object]]:
         clauses: list[str] = []
-        args: list[str] = []
-        for column, values in (
-            ("s.collection", filters.collections),
-            ("s.license", filters.licenses),
-            ("s.consent", filters.consent),
-        ):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                args.extend(values)
+        args: list[object] = []
+        for _, column, values in filter_columns(filters):
+            clause, params = self._any(column, values)
+            clauses.append(clause)
+            args.extend(params)
         return " AND ".join(clauses), args
 
     def _allowed_chunks(self, filters: SearchFilters) -> frozenset[int] | None:
@@ -608,65 +617,6 @@ class SQLiteStore:
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [ScoredChunk(cid, s) for cid, s in best]
 
-    def match_entities(self, text: str) -> list[str]:
-        words = [w.lower() for w in _WORD.findall(text)]
-        grams = {" ".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
-        grams = {normalise_entity(g) for g in grams if len(g) >= 3}
-        if not grams:
-            return []
-        marks = ",".join("?" * len(grams))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT key FROM entities WHERE key IN ({marks}) ORDER BY key", sorted(grams)
-            ).fetchall()
-        return [r[0] for r in rows]
-
-    def chunk_entities(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT DISTINCT m.chunk_id, e.key FROM mentions m JOIN entities e "
-                f"ON e.id = m.entity_id WHERE m.chunk_id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
-        out: dict[int, list[str]] = {}
-        for cid, key in rows:
-            out.setdefault(int(cid), []).append(str(key))
-        return out
-
-    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
-        if not chunk_ids:
-            return []
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT c.id, d.id, d.doc_key, d.title, s.id, s.uri, s.collection, s.license, "
-                's.consent, c.start, c."end", c.text FROM chunks c '
-                "JOIN documents d ON c.document_id = d.id JOIN sources s ON d.source_id = s.id "
-                f"WHERE c.id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
-        by_id = {int(r[0]): chunk_record_from_row(r) for r in rows}
-        return [by_id[c] for c in chunk_ids if c in by_id]
-
-    def document_text(self, document_id: int) -> str:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT text FROM documents WHERE id = ?", (document_id,)
-            ).fetchone()
-        if row is None:
-            raise NotFoundError("unknown-document", f"no document with id {document_id}")
-        return str(row[0])
-
-    def embedding_model(self) -> str | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT value FROM meta WHERE key = 'embedding_model'"
-            ).fetchone()
-        return str(row[0]) if row else None
-
     # -- records and tools ----------------------------------------------------------------------
     def add_records(
         self,
@@ -691,160 +641,21 @@ class SQLiteStore:
                 batch.documents,
                 embedding_model,
             )
-            conn.executemany(
-                "INSERT INTO records(source_id, operation, requested_at, request, data) "
-                "VALUES (?,?,?,?,?)",
-                [
-                    (source_id, operation, batch.requested_at, batch.request_json, d)
-                    for d in batch.data
-                ],
-            )
+            conn.executemany(RECORDS_INSERT, record_rows(source_id, operation, batch))
         self._vectors.invalidate()
         src = self.get_source(source_id)
         assert src is not None
         return src
-
-    def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        sql = f"SELECT {', '.join(RECORD_KEYS)} FROM records"
-        args: list[object] = []
-        if operation is not None:
-            sql += " WHERE operation = ?"
-            args.append(operation)
-        with self._lock:
-            rows = self._conn.execute(
-                sql + " ORDER BY id LIMIT ?", [*args, records_limit(limit)]
-            ).fetchall()
-        return [record_from_row(r) for r in rows]
-
-    def save_tool(
-        self,
-        name: str,
-        spec_json: str,
-        allowed_hosts: Sequence[str],
-        base_url: str,
-        private_hosts: Sequence[str] = (),
-    ) -> StoredTool:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        hosts = json.dumps(list(allowed_hosts))
-        with self._lock:
-            self._conn.execute(
-                f"INSERT INTO tools({TOOL_COLUMNS}) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, "
-                "allowed_hosts = excluded.allowed_hosts, base_url = excluded.base_url, "
-                "saved_at = excluded.saved_at, private_hosts = excluded.private_hosts",
-                (name, spec_json, hosts, base_url, now, json.dumps(list(private_hosts))),
-            )
-        tool = self.get_tool(name)
-        assert tool is not None
-        return tool
-
-    def get_tool(self, name: str) -> StoredTool | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {TOOL_COLUMNS} FROM tools WHERE name = ?",
-                (name,),
-            ).fetchone()
-        return tool_from_row(row) if row else None
-
-    def list_tools(self) -> list[StoredTool]:
-        with self._lock:
-            rows = self._conn.execute(f"SELECT {TOOL_COLUMNS} FROM tools ORDER BY name").fetchall()
-        return [tool_from_row(r) for r in rows]
-
-    def stats(self) -> StoreStats:
-        with self._lock:
-            counts = [
-                int(self._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-                for t in ("sources", "documents", "chunks", "embeddings", "entities", "relations")
-            ]
-        return StoreStats(*counts)
 
     # -- run log -------------------------------------------------------------------------------
     def save_run(self, run: dict[str, Any]) -> int:
         row = run_row(run)
         # Not through _write(): a run changes no search data, so caches stay valid.
         with self._lock:
-            cur = self._conn.execute(
-                "INSERT INTO runs(started_at, finished_at, status, request, events, result) "
-                "VALUES (?,?,?,?,?,?)",
-                row,
-            )
+            cur = self._conn.execute(RUNS_INSERT, row)
         return int(cur.lastrowid or 0)
 
-    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (check_limit(limit),)
-            ).fetchall()
-        return [run_from_row(r) for r in rows]
-
-    def get_run(self, run_id: int) -> dict[str, Any] | None:
-        if not -(2**63) <= int(run_id) < 2**63:
-            return None
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (int(run_id),)
-            ).fetchone()
-        return run_from_row(row) if row else None
-
-    def forget_run(self, run_id: int) -> bool:
-        if not -(2**63) <= int(run_id) < 2**63:
-            return False
-        with self._lock:
-            cur = self._conn.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))
-        return cur.rowcount > 0
-
     # -- export ---------------------------------------------------------------------------------
-    def source_documents(self, source_id: int) -> list[DocumentIn]:
-        of_source = "JOIN chunks c ON c.id = {}.chunk_id JOIN documents d ON d.id = c.document_id "
-        with self._lock:
-            conn = self._conn
-            if conn.execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone() is None:
-                raise NotFoundError("unknown-source", f"no source with id {source_id}")
-            docs = conn.execute(
-                "SELECT id, doc_key, title, text, metadata FROM documents WHERE source_id = ? "
-                "ORDER BY id",
-                (source_id,),
-            ).fetchall()
-            chunks = conn.execute(
-                'SELECT c.id, c.document_id, c.start, c."end", c.text, e.vector FROM chunks c '
-                "JOIN documents d ON d.id = c.document_id "
-                "LEFT JOIN embeddings e ON e.chunk_id = c.id "
-                "WHERE d.source_id = ? ORDER BY c.document_id, c.ord",
-                (source_id,),
-            ).fetchall()
-            mentions = conn.execute(
-                'SELECT m.chunk_id, e.name, e.label, m.start, m."end" FROM mentions m '
-                "JOIN entities e ON e.id = m.entity_id "
-                + of_source.format("m")
-                + 'WHERE d.source_id = ? ORDER BY m.chunk_id, m.start, m."end", e.key',
-                (source_id,),
-            ).fetchall()
-            relations = conn.execute(
-                "SELECT r.chunk_id, s.key, r.predicate, o.key FROM relations r "
-                "JOIN entities s ON s.id = r.subject_id JOIN entities o ON o.id = r.object_id "
-                + of_source.format("r")
-                + "WHERE d.source_id = ? ORDER BY r.id",
-                (source_id,),
-            ).fetchall()
-        return documents_from_rows(docs, chunks, mentions, relations)
-
-    def source_records(self, source_id: int) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {', '.join(RECORD_KEYS)} FROM records WHERE source_id = ? ORDER BY id",
-                (source_id,),
-            ).fetchall()
-        return [record_from_row(r) for r in rows]
-
-    def runs_after(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE id > ? ORDER BY id LIMIT ?",
-                (int(after_id), check_limit(limit)),
-            ).fetchall()
-        return [run_from_row(r) for r in rows]
-
     def close(self) -> None:
         with self._lock:
             with suppress(sqlite3.Error):
