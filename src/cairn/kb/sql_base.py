@@ -35,6 +35,7 @@ from cairn.kb.types import (
     ChunkRecord,
     DocumentIn,
     EntityMention,
+    Provenance,
     RelationIn,
     SearchFilters,
     StoreStats,
@@ -81,6 +82,18 @@ def filter_columns(filters: SearchFilters) -> list[tuple[str, str, tuple[str, ..
         )
         if values
     ]
+
+
+def provenance_row(provenance: Provenance) -> tuple[str, str | None, str | None, str | None, str]:
+    """A source's provenance as the values of its columns: collection, license, source_url,
+    owner, consent."""
+    return (
+        provenance.collection,
+        provenance.license,
+        provenance.source_url,
+        provenance.owner,
+        provenance.consent.value,
+    )
 
 
 def record_rows(source_id: int, operation: str, batch: RecordBatch) -> list[Row]:
