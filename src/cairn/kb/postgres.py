@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +46,7 @@ from cairn.kb.postgres_schema import (
 )
 from cairn.kb.postgres_search import PostgresSearch, change_lexeme_counts, source_lexemes
 from cairn.kb.records import (
-    prepare_records,
+    RecordBatch,
 )
 from cairn.kb.runs import run_needle, run_row
 from cairn.kb.sql_base import (
@@ -476,38 +476,28 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
         return src
 
     # -- records and tools ----------------------------------------------------------------------
-    def add_records(
-        self,
-        source_uri: str,
-        provenance: Provenance,
-        operation: str,
-        request: Mapping[str, Any],
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        documents: Sequence[DocumentIn] | None = None,
-        embedding_model: str = "",
-        requested_at: str | None = None,
+    def _write_records(
+        self, uri: str, provenance: Provenance, operation: str, batch: RecordBatch, model: str
     ) -> Source:
-        batch = prepare_records(operation, request, rows, documents, requested_at)
-        vectors = _vectors(source_uri, batch.documents)
+        vectors = _vectors(uri, batch.documents)
 
         def write(conn: Conn) -> int:
             source_id = self._write(
                 conn,
-                source_uri,
+                uri,
                 batch.content_hash,
                 batch.size,
                 provenance,
                 batch.documents,
                 vectors,
-                model=embedding_model,
+                model=model,
             )
             if batch.data:
                 with conn.cursor() as cur:
                     cur.executemany(_pg(RECORDS_INSERT), record_rows(source_id, operation, batch))
             return source_id
 
-        return self._write_retrying(source_uri, write)
+        return self._write_retrying(uri, write)
 
     # -- run log -------------------------------------------------------------------------------
     def save_run(self, run: dict[str, Any]) -> int:

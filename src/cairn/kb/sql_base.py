@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -25,6 +25,7 @@ from cairn.kb.records import (
     TOOL_COLUMNS,
     RecordBatch,
     StoredTool,
+    prepare_records,
     record_from_row,
     records_limit,
     tool_from_row,
@@ -38,6 +39,7 @@ from cairn.kb.types import (
     Provenance,
     RelationIn,
     SearchFilters,
+    Source,
     StoreStats,
     chunk_record_from_row,
     normalise_entity,
@@ -119,6 +121,13 @@ class SQLStoreBase(ABC):
     @abstractmethod
     def _any(self, column: str, values: Sequence[object]) -> tuple[str, list[object]]:
         """SQL for ``column`` equal to any of ``values`` (not empty), and its parameters."""
+
+    @abstractmethod
+    def _write_records(
+        self, uri: str, provenance: Provenance, operation: str, batch: RecordBatch, model: str
+    ) -> Source:
+        """Write ``batch`` as the source at ``uri`` (replacing one), with its searchable
+        documents (embedded by ``model``) and its records, in one transaction."""
 
     @staticmethod
     def _vector_bytes(value: Any) -> bytes:
@@ -227,6 +236,21 @@ class SQLStoreBase(ABC):
         return documents_from_rows(docs, chunks, mentions, relations)
 
     # -- records and tools ----------------------------------------------------------------------
+    def add_records(
+        self,
+        source_uri: str,
+        provenance: Provenance,
+        operation: str,
+        request: Mapping[str, Any],
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        documents: Sequence[DocumentIn] | None = None,
+        embedding_model: str = "",
+        requested_at: str | None = None,
+    ) -> Source:
+        batch = prepare_records(operation, request, rows, documents, requested_at)
+        return self._write_records(source_uri, provenance, operation, batch, embedding_model)
+
     def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         sql = f"SELECT {', '.join(RECORD_KEYS)} FROM records"
         params: list[object] = []

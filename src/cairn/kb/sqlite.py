@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 from cairn.errors import NotFoundError, StoreError
 from cairn.kb.migrations import apply_migrations
 from cairn.kb.records import (
-    prepare_records,
+    RecordBatch,
 )
 from cairn.kb.runs import run_needle, run_row
 from cairn.kb.sql_base import (
@@ -438,28 +438,12 @@ class SQLiteStore(SQLiteSearch):
         )
 
     # -- records and tools ----------------------------------------------------------------------
-    def add_records(
-        self,
-        source_uri: str,
-        provenance: Provenance,
-        operation: str,
-        request: Mapping[str, Any],
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        documents: Sequence[DocumentIn] | None = None,
-        embedding_model: str = "",
-        requested_at: str | None = None,
+    def _write_records(
+        self, uri: str, provenance: Provenance, operation: str, batch: RecordBatch, model: str
     ) -> Source:
-        batch = prepare_records(operation, request, rows, documents, requested_at)
         with self._write() as conn:
             source_id = self._insert_source(
-                conn,
-                source_uri,
-                batch.content_hash,
-                batch.size,
-                provenance,
-                batch.documents,
-                embedding_model,
+                conn, uri, batch.content_hash, batch.size, provenance, batch.documents, model
             )
             conn.executemany(RECORDS_INSERT, record_rows(source_id, operation, batch))
         self._vectors.invalidate()
