@@ -466,21 +466,21 @@ def measure(
 def keyword_agreement(kb: Any, queries: list[str]) -> dict[str, float]:
     """Top-10 overlap of PostgreSQL keyword search (with its candidate budget) with the same
     BM25 over every chunk that holds a query lexeme (no budget): what the budget costs."""
-    from cairn.kb import postgres
+    from cairn.kb import postgres_search
     from cairn.search.types import SearchFilters
 
-    budget = postgres.KEYWORD_CANDIDATES
+    budget = postgres_search.KEYWORD_CANDIDATES
     overlap, slow_ms = [], []
     for q in queries:
         terms = kb_terms(q)
         got = {h.chunk_id for h in kb.store.keyword_search(terms, 10, SearchFilters())}
-        postgres.KEYWORD_CANDIDATES = 10**12
+        postgres_search.KEYWORD_CANDIDATES = 10**12
         try:
             t = time.perf_counter()
             everything = kb.store.keyword_search(terms, 10, SearchFilters())
             slow_ms.append((time.perf_counter() - t) * 1000)
         finally:
-            postgres.KEYWORD_CANDIDATES = budget
+            postgres_search.KEYWORD_CANDIDATES = budget
         truth = {h.chunk_id for h in everything}
         overlap.append(len(got & truth) / max(1, len(truth)))
     return {

@@ -11,7 +11,7 @@ pytest.importorskip("pgvector", reason="needs: pip install 'cairn[postgres]'", e
 import psycopg
 
 from cairn.errors import StoreError
-from cairn.kb import postgres
+from cairn.kb import postgres_search
 from cairn.kb.postgres import PostgresStore
 from store_conformance import NO_FILTERS, C, axis, doc, ids, write, write_corpus
 
@@ -63,7 +63,7 @@ def test_keyword_candidates_come_from_the_rarest_lexemes(
         assert len(everything) == 3  # quince once, apple twice
         # with room for one lexeme's postings, only chunks holding the rarest are scored,
         # and they keep the score that every query lexeme gives them
-        monkeypatch.setattr(postgres, "KEYWORD_CANDIDATES", 1)
+        monkeypatch.setattr(postgres_search, "KEYWORD_CANDIDATES", 1)
         budget = store.keyword_search(["quince", "apple"], 10, NO_FILTERS)
         assert budget == everything[:1]
         assert "quince" in store.chunk_records(ids(budget))[0].text
@@ -99,7 +99,7 @@ def test_a_too_common_rarest_lexeme_asks_for_two_query_lexemes(
         assert len(everything) == 6
         # every lexeme is in 3 chunks, over a budget of 2: only chunks holding the rarest
         # (the first in lexeme order on a tie: "grove") and one of the next rarest
-        monkeypatch.setattr(postgres, "KEYWORD_CANDIDATES", 2)
+        monkeypatch.setattr(postgres_search, "KEYWORD_CANDIDATES", 2)
         pairs = store.keyword_search(["olive", "grove", "oil"], 10, NO_FILTERS)
         texts_found = sorted(r.text for r in store.chunk_records(ids(pairs)))
         assert texts_found == ["grove oil", "olive grove"]
@@ -120,7 +120,7 @@ def test_the_shortlist_keeps_the_chunks_holding_the_rarest_lexemes(
         everything = store.keyword_search(query, 10, NO_FILTERS)
         assert len(everything) == 5
         # a shortlist of 2: "egret heron" (both lexemes), then "egret" (the rarer one)
-        monkeypatch.setattr(postgres, "KEYWORD_SHORTLIST", 2)
+        monkeypatch.setattr(postgres_search, "KEYWORD_SHORTLIST", 2)
         short = store.keyword_search(query, 2, NO_FILTERS)
         assert [r.text for r in store.chunk_records(ids(short))] == ["egret heron", "egret"]
         assert short == everything[:2]

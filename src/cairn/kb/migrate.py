@@ -11,7 +11,6 @@ counts and a checksum per source computed the same way on both sides (:func:`sou
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import struct
 from collections import Counter
@@ -22,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import StoreError
+from cairn.kb.factory import is_postgres_url, open_store
 from cairn.kb.protocol import Store
 from cairn.kb.runs import RunRow, run_row
-from cairn.kb.types import ChunkIn, DocumentIn, EntityMention, RelationIn, Source
+from cairn.kb.types import DocumentIn, Source
 
 COUNT_NAMES = (
     "sources",
@@ -42,53 +42,6 @@ ProgressCallback = Callable[[str, Source | None], None]
 
 def _ignore(_: str, __: Source | None) -> None:
     pass
-
-
-# -- rebuilding documents from stored rows (shared by the backends' source_documents) --------
-def documents_from_rows(
-    docs: Sequence[Sequence[Any]],
-    chunks: Sequence[Sequence[Any]],
-    mentions: Sequence[Sequence[Any]],
-    relations: Sequence[Sequence[Any]],
-) -> list[DocumentIn]:
-    """Documents from rows: docs ``(id, doc_key, title, text, metadata)``, chunks ``(id,
-    document_id, start, end, text, vector bytes | None)`` in order, mentions ``(chunk_id,
-    name, label, start, end)`` and relations ``(chunk_id, subject_key, predicate, object_key)``."""
-    by_chunk_m: dict[int, list[EntityMention]] = {}
-    for cid, name, label, start, end in mentions:
-        by_chunk_m.setdefault(int(cid), []).append(
-            EntityMention(str(name), str(label), int(start), int(end))
-        )
-    by_chunk_r: dict[int, list[RelationIn]] = {}
-    for cid, subject, predicate, obj in relations:
-        by_chunk_r.setdefault(int(cid), []).append(
-            RelationIn(str(subject), str(predicate), str(obj))
-        )
-    by_doc: dict[int, list[ChunkIn]] = {}
-    for cid, doc_id, start, end, text, vector in chunks:
-        by_doc.setdefault(int(doc_id), []).append(
-            ChunkIn(
-                start=int(start),
-                end=int(end),
-                text=str(text),
-                vector=None if vector is None else bytes(vector),
-                entities=by_chunk_m.get(int(cid), []),
-                relations=by_chunk_r.get(int(cid), []),
-            )
-        )
-    out = []
-    for doc_id, doc_key, title, text, metadata in docs:
-        meta = json.loads(metadata) if isinstance(metadata, str | bytes) else dict(metadata or {})
-        out.append(
-            DocumentIn(
-                doc_key=str(doc_key),
-                title=None if title is None else str(title),
-                text=str(text),
-                chunks=by_doc.get(int(doc_id), []),
-                metadata={str(k): str(v) for k, v in meta.items()},
-            )
-        )
-    return out
 
 
 # -- checksums and counts -----------------------------------------------------------------------
@@ -288,8 +241,6 @@ def _is_cairn_sqlite(path: Path) -> bool:
 
 def open_end(spec: str, *, must_exist: bool) -> Store:
     """Open ``--from`` (``must_exist``) or ``--to``: a postgresql:// URL or a SQLite path."""
-    from cairn.kb.factory import is_postgres_url, open_store
-
     if is_postgres_url(spec):
         return open_store(spec)
     path = Path(spec).expanduser()
@@ -304,8 +255,6 @@ def open_end(spec: str, *, must_exist: bool) -> Store:
 
 
 def same_end(a: str, b: str) -> bool:
-    from cairn.kb.factory import is_postgres_url
-
     if is_postgres_url(a) or is_postgres_url(b):
         return a.strip() == b.strip()
     return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()

@@ -1,7 +1,17 @@
-"""The ``Store`` protocol: what every knowledge-base backend provides.
+"""The store protocols: what a knowledge-base backend provides, in narrow parts.
 
-The SQLite backend is the embedded default; other backends (PostgreSQL + pgvector) implement
-the same methods and pass the same conformance suite (``tests/store_conformance.py``).
+A backend implements the parts it supports; callers ask for the narrowest part they use:
+
+- :class:`DocumentStore`: sources, documents and chunks (write, replace, forget, read back).
+- :class:`RetrievalStore`: keyword (BM25), dense (cosine) and entity search over chunks.
+- :class:`EntityStore`: the entity graph's lookups (entities named in text, in chunks).
+- :class:`RecordStore`: structured records from API calls, and the API tools that make them.
+- :class:`RunLog`: one entry per pipeline run.
+
+:class:`Store` is their union, for callers that need everything (the knowledge base, the
+copier in :mod:`cairn.kb.migrate`). The SQLite backend is the embedded default; PostgreSQL +
+pgvector implements every part too. Each part has its conformance suite in ``tests/``
+(``conformance_*.py``), and ``tests/store_conformance.py`` runs them all.
 """
 
 from __future__ import annotations
@@ -13,13 +23,20 @@ import numpy as np
 import numpy.typing as npt
 
 from cairn.kb.records import StoredTool
-from cairn.kb.types import ChunkRecord, DocumentIn, Provenance, ScoredChunk, Source, StoreStats
-from cairn.search.types import SearchFilters
+from cairn.kb.types import (
+    ChunkRecord,
+    DocumentIn,
+    Provenance,
+    ScoredChunk,
+    SearchFilters,
+    Source,
+    StoreStats,
+)
 
 
 @runtime_checkable
-class Store(Protocol):
-    """A knowledge base's source of truth. Every write is atomic per source."""
+class DocumentStore(Protocol):
+    """Sources with their documents and chunks. Every write is atomic per source."""
 
     def get_source(self, ref: str | int) -> Source | None:
         """A source by id, URI (absolute path or URL) or source URL; ``None`` when absent."""
@@ -49,6 +66,28 @@ class Store(Protocol):
     def forget_source(self, ref: str | int) -> Source:
         """Remove a source and all derived data, leaving no trace of its text; NotFoundError."""
 
+    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
+        """Records in the order asked; ids that no longer exist are left out."""
+
+    def document_text(self, document_id: int) -> str: ...
+
+    def embedding_model(self) -> str | None:
+        """The embedding model the stored vectors were made with, if any."""
+
+    def stats(self) -> StoreStats: ...
+
+    def source_documents(self, source_id: int) -> list[DocumentIn]:
+        """A source's documents as they were written, in order: text, title, metadata, chunks
+        (offsets, text), vectors (float32 bytes), entity mentions (named and labelled as the
+        stored entity) and relations. NotFoundError for an unknown source."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class RetrievalStore(Protocol):
+    """Search over chunks; each search returns chunk ids with scores, best first."""
+
     def keyword_search(
         self, terms: Sequence[str], k: int, filters: SearchFilters
     ) -> list[ScoredChunk]:
@@ -64,20 +103,21 @@ class Store(Protocol):
     ) -> list[ScoredChunk]:
         """Chunks that mention the given entities, scored by the entities' rarity."""
 
+
+@runtime_checkable
+class EntityStore(Protocol):
+    """The entity graph: which known entities a text or a chunk names."""
+
     def match_entities(self, text: str) -> list[str]:
         """Keys of known entities whose names occur in ``text`` (word-bounded, case-folded)."""
 
     def chunk_entities(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]: ...
 
-    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
-        """Records in the order asked; ids that no longer exist are left out."""
 
-    def document_text(self, document_id: int) -> str: ...
+@runtime_checkable
+class RecordStore(Protocol):
+    """Structured records from API calls, and the imported API tools that make them."""
 
-    def embedding_model(self) -> str | None:
-        """The embedding model the stored vectors were made with, if any."""
-
-    # -- structured records from API calls, and the tools that make them ----------------------
     def add_records(
         self,
         source_uri: str,
@@ -113,9 +153,14 @@ class Store(Protocol):
 
     def list_tools(self) -> list[StoredTool]: ...
 
-    def stats(self) -> StoreStats: ...
+    def source_records(self, source_id: int) -> list[dict[str, Any]]:
+        """A source's records, oldest first, as :meth:`list_records` returns them."""
 
-    # -- run log (one entry per pipeline run; see cairn.pipeline) ------------------------------
+
+@runtime_checkable
+class RunLog(Protocol):
+    """The run log: one entry per pipeline run (see :mod:`cairn.pipeline`)."""
+
     def save_run(self, run: dict[str, Any]) -> int:
         """Store a run (started_at, finished_at, status, request, events, result); its id."""
 
@@ -128,16 +173,10 @@ class Store(Protocol):
     def forget_run(self, run_id: int) -> bool:
         """Delete a run from the log; False when there was none with that id."""
 
-    # -- export (whole sources, for `cairn migrate`) --------------------------------------------
-    def source_documents(self, source_id: int) -> list[DocumentIn]:
-        """A source's documents as they were written, in order: text, title, metadata, chunks
-        (offsets, text), vectors (float32 bytes), entity mentions (named and labelled as the
-        stored entity) and relations. NotFoundError for an unknown source."""
-
-    def source_records(self, source_id: int) -> list[dict[str, Any]]:
-        """A source's records, oldest first, as :meth:`list_records` returns them."""
-
     def runs_after(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
         """Runs with an id above ``after_id``, oldest first (to page through the whole log)."""
 
-    def close(self) -> None: ...
+
+@runtime_checkable
+class Store(DocumentStore, RetrievalStore, EntityStore, RecordStore, RunLog, Protocol):
+    """A knowledge base's source of truth: every part. Every write is atomic per source."""

@@ -3,74 +3,59 @@
 Tables: sources (provenance), documents, chunks (+ FTS5 external-content index), embeddings,
 entities, mentions, relations. Writes happen one source per transaction, so a killed ingest
 leaves either the old version of a source or the new one, never half of either.
+
+This module holds the connection, the writes, forgetting and purging the file; search is in
+:mod:`cairn.kb.sqlite_search`, the migrations in :mod:`cairn.kb.migrations`, and what it shares
+with the PostgreSQL store in :mod:`cairn.kb.sql_base`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-import Stemmer
-
 from cairn.errors import NotFoundError, StoreError
 from cairn.kb.migrations import apply_migrations
 from cairn.kb.records import (
-    RECORD_KEYS,
-    TOOL_COLUMNS,
-    StoredTool,
-    prepare_records,
-    record_from_row,
-    records_limit,
-    tool_from_row,
+    RecordBatch,
 )
-from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle, run_row
+from cairn.kb.runs import run_needle, run_row
+from cairn.kb.sql_base import (
+    RECORDS_INSERT,
+    RUNS_INSERT,
+    Query,
+    provenance_row,
+    record_rows,
+)
+from cairn.kb.sqlite_search import MAX_QUERY_POSTINGS, MAX_TERM_DF, SQLiteSearch
 from cairn.kb.types import (
-    ChunkRecord,
     Consent,
     DocumentIn,
     Provenance,
-    ScoredChunk,
+    SearchFilters,
     Source,
-    StoreStats,
-    chunk_record_from_row,
-    normalise_entity,
     same_content,
     source_id_of,
 )
 from cairn.kb.vectors import VectorIndex
-from cairn.search.types import SearchFilters
 
 _SOURCE_COLUMNS = (
     "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
     "s.ingested_at, s.size_bytes"
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Query terms found in more than this share of chunks are dropped from keyword search when
-# rarer ones remain: they add little to BM25 and most of its cost on large collections.
-# Chosen on SciFact *train* queries (see BENCHMARKS.md).
-MAX_TERM_DF = 0.2
-# And the postings a keyword search reads are bounded: terms are kept rarest first until their
-# document frequencies add up to this (at least two terms). On SciFact-sized collections this
-# never binds; at a million chunks it keeps a query's cost near that of 100k (bench/scale_suite.py).
-MAX_QUERY_POSTINGS = 50_000
-_STEMMER = Stemmer.Stemmer("porter")
 BUSY_TIMEOUT_MS = 30_000
 # How long a forget waits for other readers before it reports the text as pending.
-PURGE_WAIT_MS = 3_000  # the same algorithm as FTS5's porter tokenizer
+PURGE_WAIT_MS = 3_000
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteSearch):
     """Implements :class:`cairn.kb.protocol.Store` over one SQLite file."""
 
     def __init__(
@@ -135,6 +120,24 @@ class SQLiteStore:
             self.path.with_name(self.path.name + ".usearch"), ann_threshold=ann_threshold
         )
 
+    # -- the dialect (see cairn.kb.sql_base) ----------------------------------------------------
+    _CHUNK_SOURCE = "d.source_id"
+
+    @contextmanager
+    def _reading(self, snapshot: bool = False) -> Iterator[Query]:
+        # One connection under the lock: no write of this store comes between the queries.
+        with self._lock:
+            conn = self._conn
+            yield lambda sql, params: conn.execute(sql, params).fetchall()
+
+    def _change(self, sql: str, params: Sequence[object]) -> int:
+        # Not through _write(): these change no search data, so caches stay valid.
+        with self._lock:
+            return self._conn.execute(sql, params).rowcount
+
+    def _any(self, column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
+
     # -- transactions -------------------------------------------------------------------------
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -161,10 +164,6 @@ class SQLiteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-
-    def _generation(self) -> int:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        return int(row[0]) if row else 0
 
     # -- sources ------------------------------------------------------------------------------
     def get_source(self, ref: str | int) -> Source | None:
@@ -213,11 +212,7 @@ class SQLiteStore:
                 "UPDATE sources SET collection = ?, license = ?, source_url = ?, owner = ?, "
                 "consent = ? WHERE id = ?",
                 (
-                    provenance.collection,
-                    provenance.license,
-                    provenance.source_url,
-                    provenance.owner,
-                    provenance.consent.value,
+                    *provenance_row(provenance),
                     source_id,
                 ),
             )
@@ -276,11 +271,7 @@ class SQLiteStore:
             "content_hash, size_bytes, ingested_at) VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 uri,
-                provenance.collection,
-                provenance.license,
-                provenance.source_url,
-                provenance.owner,
-                provenance.consent.value,
+                *provenance_row(provenance),
                 content_hash,
                 size_bytes,
                 now,
@@ -446,406 +437,29 @@ class SQLiteStore:
             f"it removes the text, e.g. `cairn sources --kb {self.path}`"
         )
 
-    # -- search -------------------------------------------------------------------------------
-    def _filter_sql(self, filters: SearchFilters) -> tuple[str, list[str]]:
-        clauses: list[str] = []
-        args: list[str] = []
-        for column, values in (
-            ("s.collection", filters.collections),
-            ("s.license", filters.licenses),
-            ("s.consent", filters.consent),
-        ):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                args.extend(values)
-        return " AND ".join(clauses), args
-
-    def _allowed_chunks(self, filters: SearchFilters) -> frozenset[int] | None:
-        """Chunk ids that pass the filters; cached until the next write."""
-        where, args = self._filter_sql(filters)
-        if not where:
-            return None
-        generation = self._generation()
-        cached = self._allowed_cache.get(filters)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        rows = self._conn.execute(
-            "SELECT c.id FROM chunks c JOIN documents d ON c.document_id = d.id "
-            f"JOIN sources s ON d.source_id = s.id WHERE {where}",
-            args,
-        ).fetchall()
-        allowed = frozenset(int(r[0]) for r in rows)
-        if len(self._allowed_cache) > 32:
-            self._allowed_cache.clear()
-        self._allowed_cache[filters] = (generation, allowed)
-        return allowed
-
-    def keyword_search(
-        self, terms: Sequence[str], k: int, filters: SearchFilters
-    ) -> list[ScoredChunk]:
-        clean = [t.replace('"', "") for t in terms if t.replace('"', "").strip()]
-        if not clean or k <= 0:
-            return []
-        with self._lock:
-            clean = self._prune_common_terms(clean)
-        match = " OR ".join(f'"{t}"' for t in clean)
-        plain = (
-            "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY bm25(chunks_fts) LIMIT ?"
-        )
-        with self._lock:
-            allowed = self._allowed_chunks(filters)
-            if allowed is None:
-                rows = self._conn.execute(plain, (match, k)).fetchall()
-                return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
-            total = self._chunks_total()
-            if len(allowed) * 2 >= total:
-                # Most chunks pass: rank without the join and filter here (3x faster).
-                rows = self._conn.execute(plain, (match, k * 2)).fetchall()
-                kept = [r for r in rows if int(r[0]) in allowed][:k]
-                if len(kept) == k or len(rows) < k * 2:
-                    return [ScoredChunk(int(r[0]), float(r[1])) for r in kept]
-            where, args = self._filter_sql(filters)
-            rows = self._conn.execute(
-                "SELECT f.rowid, -bm25(chunks_fts) FROM chunks_fts f "
-                "JOIN chunks c ON c.id = f.rowid JOIN documents d ON c.document_id = d.id "
-                f"JOIN sources s ON d.source_id = s.id WHERE chunks_fts MATCH ? AND {where} "
-                "ORDER BY bm25(chunks_fts) LIMIT ?",
-                [match, *args, k],
-            ).fetchall()
-        return [ScoredChunk(int(r[0]), float(r[1])) for r in rows]
-
-    def _term_cache(self) -> dict[str, int]:
-        """Document frequencies of stems, valid until the next write."""
-        generation = self._generation()
-        if self._df_cache_generation != generation or len(self._df_cache) > 50_000:
-            self._df_cache = {}
-            self._df_cache_generation = generation
-            self._chunk_count = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
-        return self._df_cache
-
-    def _chunks_total(self) -> int:
-        """The number of chunks, cached with the term frequencies (caller holds the lock)."""
-        self._term_cache()
-        return max(1, self._chunk_count)
-
-    def _prune_common_terms(self, terms: list[str]) -> list[str]:
-        if self.max_term_df >= 1.0 or len(terms) <= 2:
-            return terms
-        cache = self._term_cache()
-        stems = [_STEMMER.stemWord(t) for t in terms]
-        missing = [s for s in set(stems) if s not in cache]
-        if missing:
-            marks = ",".join("?" * len(missing))
-            found = dict(
-                self._conn.execute(
-                    f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", missing
-                ).fetchall()
-            )
-            for s in missing:
-                cache[s] = int(found.get(s, 0))
-        limit = self.max_term_df * self._chunk_count
-        kept = [(t, s) for t, s in zip(terms, stems, strict=True) if cache[s] <= limit]
-        if len(kept) < 2:
-            by_rarity = sorted(zip(terms, stems, strict=True), key=lambda p: cache[p[1]])
-            return [t for t, _ in by_rarity[:3]]
-        chosen: set[str] = set()
-        postings = 0
-        for t, s in sorted(kept, key=lambda p: cache[p[1]]):
-            if len(chosen) >= 2 and postings + cache[s] > self.max_query_postings:
-                break
-            chosen.add(t)
-            postings += cache[s]
-        return [t for t, _ in kept if t in chosen]
-
-    def dense_search(
-        self, vector: npt.NDArray[np.float32], k: int, filters: SearchFilters
-    ) -> list[ScoredChunk]:
-        with self._lock:
-            generation = self._generation()
-            if self._vectors.generation != generation:
-                count = int(self._conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-                rows = self._conn.execute(
-                    "SELECT chunk_id, vector FROM embeddings ORDER BY chunk_id"
-                )
-                self._vectors.load(generation, rows, count)
-            allowed = self._allowed_chunks(filters)
-        hits = self._vectors.search(vector, k, allowed)
-        return [ScoredChunk(cid, score) for cid, score in hits]
-
-    def entity_search(
-        self, entity_keys: Sequence[str], k: int, filters: SearchFilters
-    ) -> list[ScoredChunk]:
-        if not entity_keys or k <= 0:
-            return []
-        marks = ",".join("?" * len(entity_keys))
-        with self._lock:
-            n_chunks = self._chunks_total()
-            df_rows = self._conn.execute(
-                "SELECT m.entity_id, COUNT(DISTINCT m.chunk_id) FROM mentions m "
-                f"WHERE m.entity_id IN (SELECT id FROM entities WHERE key IN ({marks})) "
-                "GROUP BY m.entity_id",
-                list(entity_keys),
-            ).fetchall()
-            # Entities named in a large share of the collection say little; skip them.
-            limit = max(50, n_chunks // 50)
-            weights = {
-                int(eid): math.log(1 + n_chunks / df) for eid, df in df_rows if int(df) <= limit
-            }
-            if not weights:
-                return []
-            rows = self._conn.execute(
-                "SELECT DISTINCT chunk_id, entity_id FROM mentions "
-                f"WHERE entity_id IN ({','.join('?' * len(weights))})",
-                list(weights),
-            ).fetchall()
-            allowed = self._allowed_chunks(filters)
-        scores: dict[int, float] = {}
-        for chunk_id, entity_id in rows:
-            if allowed is None or chunk_id in allowed:
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + weights[int(entity_id)]
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [ScoredChunk(cid, s) for cid, s in best]
-
-    def match_entities(self, text: str) -> list[str]:
-        words = [w.lower() for w in _WORD.findall(text)]
-        grams = {" ".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
-        grams = {normalise_entity(g) for g in grams if len(g) >= 3}
-        if not grams:
-            return []
-        marks = ",".join("?" * len(grams))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT key FROM entities WHERE key IN ({marks}) ORDER BY key", sorted(grams)
-            ).fetchall()
-        return [r[0] for r in rows]
-
-    def chunk_entities(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT DISTINCT m.chunk_id, e.key FROM mentions m JOIN entities e "
-                f"ON e.id = m.entity_id WHERE m.chunk_id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
-        out: dict[int, list[str]] = {}
-        for cid, key in rows:
-            out.setdefault(int(cid), []).append(str(key))
-        return out
-
-    def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
-        if not chunk_ids:
-            return []
-        marks = ",".join("?" * len(chunk_ids))
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT c.id, d.id, d.doc_key, d.title, s.id, s.uri, s.collection, s.license, "
-                's.consent, c.start, c."end", c.text FROM chunks c '
-                "JOIN documents d ON c.document_id = d.id JOIN sources s ON d.source_id = s.id "
-                f"WHERE c.id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
-        by_id = {int(r[0]): chunk_record_from_row(r) for r in rows}
-        return [by_id[c] for c in chunk_ids if c in by_id]
-
-    def document_text(self, document_id: int) -> str:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT text FROM documents WHERE id = ?", (document_id,)
-            ).fetchone()
-        if row is None:
-            raise NotFoundError("unknown-document", f"no document with id {document_id}")
-        return str(row[0])
-
-    def embedding_model(self) -> str | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT value FROM meta WHERE key = 'embedding_model'"
-            ).fetchone()
-        return str(row[0]) if row else None
-
     # -- records and tools ----------------------------------------------------------------------
-    def add_records(
-        self,
-        source_uri: str,
-        provenance: Provenance,
-        operation: str,
-        request: Mapping[str, Any],
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        documents: Sequence[DocumentIn] | None = None,
-        embedding_model: str = "",
-        requested_at: str | None = None,
+    def _write_records(
+        self, uri: str, provenance: Provenance, operation: str, batch: RecordBatch, model: str
     ) -> Source:
-        batch = prepare_records(operation, request, rows, documents, requested_at)
         with self._write() as conn:
             source_id = self._insert_source(
-                conn,
-                source_uri,
-                batch.content_hash,
-                batch.size,
-                provenance,
-                batch.documents,
-                embedding_model,
+                conn, uri, batch.content_hash, batch.size, provenance, batch.documents, model
             )
-            conn.executemany(
-                "INSERT INTO records(source_id, operation, requested_at, request, data) "
-                "VALUES (?,?,?,?,?)",
-                [
-                    (source_id, operation, batch.requested_at, batch.request_json, d)
-                    for d in batch.data
-                ],
-            )
+            conn.executemany(RECORDS_INSERT, record_rows(source_id, operation, batch))
         self._vectors.invalidate()
         src = self.get_source(source_id)
         assert src is not None
         return src
-
-    def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        sql = f"SELECT {', '.join(RECORD_KEYS)} FROM records"
-        args: list[object] = []
-        if operation is not None:
-            sql += " WHERE operation = ?"
-            args.append(operation)
-        with self._lock:
-            rows = self._conn.execute(
-                sql + " ORDER BY id LIMIT ?", [*args, records_limit(limit)]
-            ).fetchall()
-        return [record_from_row(r) for r in rows]
-
-    def save_tool(
-        self,
-        name: str,
-        spec_json: str,
-        allowed_hosts: Sequence[str],
-        base_url: str,
-        private_hosts: Sequence[str] = (),
-    ) -> StoredTool:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        hosts = json.dumps(list(allowed_hosts))
-        with self._lock:
-            self._conn.execute(
-                f"INSERT INTO tools({TOOL_COLUMNS}) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, "
-                "allowed_hosts = excluded.allowed_hosts, base_url = excluded.base_url, "
-                "saved_at = excluded.saved_at, private_hosts = excluded.private_hosts",
-                (name, spec_json, hosts, base_url, now, json.dumps(list(private_hosts))),
-            )
-        tool = self.get_tool(name)
-        assert tool is not None
-        return tool
-
-    def get_tool(self, name: str) -> StoredTool | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {TOOL_COLUMNS} FROM tools WHERE name = ?",
-                (name,),
-            ).fetchone()
-        return tool_from_row(row) if row else None
-
-    def list_tools(self) -> list[StoredTool]:
-        with self._lock:
-            rows = self._conn.execute(f"SELECT {TOOL_COLUMNS} FROM tools ORDER BY name").fetchall()
-        return [tool_from_row(r) for r in rows]
-
-    def stats(self) -> StoreStats:
-        with self._lock:
-            counts = [
-                int(self._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-                for t in ("sources", "documents", "chunks", "embeddings", "entities", "relations")
-            ]
-        return StoreStats(*counts)
 
     # -- run log -------------------------------------------------------------------------------
     def save_run(self, run: dict[str, Any]) -> int:
         row = run_row(run)
         # Not through _write(): a run changes no search data, so caches stay valid.
         with self._lock:
-            cur = self._conn.execute(
-                "INSERT INTO runs(started_at, finished_at, status, request, events, result) "
-                "VALUES (?,?,?,?,?,?)",
-                row,
-            )
+            cur = self._conn.execute(RUNS_INSERT, row)
         return int(cur.lastrowid or 0)
 
-    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (check_limit(limit),)
-            ).fetchall()
-        return [run_from_row(r) for r in rows]
-
-    def get_run(self, run_id: int) -> dict[str, Any] | None:
-        if not -(2**63) <= int(run_id) < 2**63:
-            return None
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (int(run_id),)
-            ).fetchone()
-        return run_from_row(row) if row else None
-
-    def forget_run(self, run_id: int) -> bool:
-        if not -(2**63) <= int(run_id) < 2**63:
-            return False
-        with self._lock:
-            cur = self._conn.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))
-        return cur.rowcount > 0
-
     # -- export ---------------------------------------------------------------------------------
-    def source_documents(self, source_id: int) -> list[DocumentIn]:
-        from cairn.kb.migrate import documents_from_rows
-
-        of_source = "JOIN chunks c ON c.id = {}.chunk_id JOIN documents d ON d.id = c.document_id "
-        with self._lock:
-            conn = self._conn
-            if conn.execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone() is None:
-                raise NotFoundError("unknown-source", f"no source with id {source_id}")
-            docs = conn.execute(
-                "SELECT id, doc_key, title, text, metadata FROM documents WHERE source_id = ? "
-                "ORDER BY id",
-                (source_id,),
-            ).fetchall()
-            chunks = conn.execute(
-                'SELECT c.id, c.document_id, c.start, c."end", c.text, e.vector FROM chunks c '
-                "JOIN documents d ON d.id = c.document_id "
-                "LEFT JOIN embeddings e ON e.chunk_id = c.id "
-                "WHERE d.source_id = ? ORDER BY c.document_id, c.ord",
-                (source_id,),
-            ).fetchall()
-            mentions = conn.execute(
-                'SELECT m.chunk_id, e.name, e.label, m.start, m."end" FROM mentions m '
-                "JOIN entities e ON e.id = m.entity_id "
-                + of_source.format("m")
-                + 'WHERE d.source_id = ? ORDER BY m.chunk_id, m.start, m."end", e.key',
-                (source_id,),
-            ).fetchall()
-            relations = conn.execute(
-                "SELECT r.chunk_id, s.key, r.predicate, o.key FROM relations r "
-                "JOIN entities s ON s.id = r.subject_id JOIN entities o ON o.id = r.object_id "
-                + of_source.format("r")
-                + "WHERE d.source_id = ? ORDER BY r.id",
-                (source_id,),
-            ).fetchall()
-        return documents_from_rows(docs, chunks, mentions, relations)
-
-    def source_records(self, source_id: int) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {', '.join(RECORD_KEYS)} FROM records WHERE source_id = ? ORDER BY id",
-                (source_id,),
-            ).fetchall()
-        return [record_from_row(r) for r in rows]
-
-    def runs_after(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {RUN_COLUMNS} FROM runs WHERE id > ? ORDER BY id LIMIT ?",
-                (int(after_id), check_limit(limit)),
-            ).fetchall()
-        return [run_from_row(r) for r in rows]
-
     def close(self) -> None:
         with self._lock:
             with suppress(sqlite3.Error):
@@ -881,3 +495,6 @@ def _source_from_row(row: Sequence[object], n_docs: int, n_chunks: int) -> Sourc
         n_chunks=n_chunks,
         size_bytes=int(str(row[9])),
     )
+
+
+__all__ = ["MAX_QUERY_POSTINGS", "MAX_TERM_DF", "SQLiteStore"]

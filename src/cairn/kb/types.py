@@ -172,3 +172,12 @@ def same_content(row: Sequence[Any] | None, uri: str, content_hash: str) -> None
         raise StoreError(
             "kb-same-content", f"{uri}: written meanwhile by another ingest; kept as is"
         )
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Which chunks a search may return, by their source's provenance (empty: any)."""
+
+    collections: tuple[str, ...] = ()
+    licenses: tuple[str, ...] = ()  # SPDX ids; a chunk matches when its source's licence is one
+    consent: tuple[str, ...] = ()  # e.g. ("granted", "unknown") to exclude refused sources

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from cairn.kb.types import ChunkRecord
+from cairn.kb.types import ChunkRecord, SearchFilters
+
+__all__ = ["Mode", "SearchFilters", "SearchHit"]  # SearchFilters lives in cairn.kb.types
 
 
 class Mode(StrEnum):
@@ -51,10 +53,3 @@ class SearchHit:
             "highlight": {"start": start, "end": end, "text": quote},
             "signals": {k: round(v, 6) for k, v in self.signals.items()},
         }
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    collections: tuple[str, ...] = ()
-    licenses: tuple[str, ...] = ()  # SPDX ids; a chunk matches when its source's licence is one
-    consent: tuple[str, ...] = ()  # e.g. ("granted", "unknown") to exclude refused sources
