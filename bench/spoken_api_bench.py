@@ -46,7 +46,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--voices", default="text,espeak-ng,neural")
     ap.add_argument("--documents", default=",".join(DOCUMENTS))
-    ap.add_argument("--limit", type=int, default=0, help="requests per document (0: all)")
+    ap.add_argument(
+        "--sample", type=int, default=0, help="requests per document, evenly spaced (0: all)"
+    )
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument(
         "--show-report-failures",
@@ -75,8 +77,9 @@ def main() -> None:
             add_openapi(kb.store, spec, allowed_hosts=["127.0.0.1"], name=doc, base_url=url)
         for doc in docs:
             requests = load_requests(HERE / "spoken_api" / f"{doc}.requests.jsonl")
-            if args.limit:
-                requests = requests[: args.limit]
+            if args.sample and args.sample < len(requests):
+                step = len(requests) / args.sample
+                requests = [requests[int(i * step)] for i in range(args.sample)]
             for voice in voices:
                 for req in requests:
                     o = run_request(
