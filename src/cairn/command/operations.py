@@ -237,3 +237,24 @@ def from_api_tool(tool: ApiTool) -> list[OperationDoc]:
             )
         )
     return out
+
+
+def usability_notes(tool: ApiTool) -> list[str]:
+    """One line per thing about ``tool`` that requests cannot use: operations that cannot be
+    called from a request and why, enums too long to read words for, operations past
+    :data:`MAX_OPERATIONS`."""
+    lines = [f"not usable from requests: {op.name}: {op.unusable}" for op in from_api_tool(tool)
+             if op.unusable]  # fmt: skip
+    for op in list(tool.spec.operations.values())[:MAX_OPERATIONS]:
+        for p in op.params:
+            if len(p.enum or ()) > MAX_ENUM:
+                lines.append(
+                    f"{op.operation_id}.{p.name}: an enum of {len(p.enum or ())} values; only a "
+                    f"value said exactly is read, and no words for values (over {MAX_ENUM})"
+                )
+    extra = len(tool.spec.operations) - MAX_OPERATIONS
+    if extra > 0:
+        lines.append(
+            f"{extra} operations past the first {MAX_OPERATIONS} are not considered for requests"
+        )
+    return lines
