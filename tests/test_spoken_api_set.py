@@ -1,6 +1,6 @@
-"""The spoken API set (bench/spoken_api): its documents, its servers, and the general matcher
-rules it exposed (day words, a year said once for a range, "5=May" enum words, counts,
-ranges preferred over single days when a range was said)."""
+"""The spoken API set (bench/spoken_api): its documents, its servers (the markets one, on data
+matplotlib ships; the others need R) and the general matcher rules it exposed: day words, a
+year said once for a range, "5=May" enum words, counts, ranges preferred over single days."""
 
 from __future__ import annotations
 
@@ -176,15 +176,18 @@ def _served(doc: str, folder: Path) -> Iterator[tuple[KnowledgeBase, Calls]]:
 
 @pytest.mark.integration
 def test_typed_requests_reach_the_loopback_server_as_expected(tmp_path: Path) -> None:
-    requests = {r.id: r for r in load_requests(SET / "nyair.requests.jsonl")}
-    with _served("nyair", tmp_path) as (kb, calls):
+    requests = {r.id: r for r in load_requests(SET / "markets.requests.jsonl")}
+    with _served("markets", tmp_path) as (kb, calls):
         outcomes = [
-            run_request(kb, requests[i], document="nyair", calls=calls)
-            for i in ("nyair-04", "nyair-11", "nyair-14", "nyair-30")
+            run_request(kb, requests[i], document="markets", calls=calls)
+            for i in ("markets-00", "markets-09", "markets-13", "markets-28")
         ]
     for o in outcomes:
         assert o.end_to_end, (o.text, o.operation, o.params, o.error)
-    assert calls[-1] == ("getDailyReadings", {"start": "1973-05-01", "end": "1973-05-10"})
+    assert calls[-1] == (
+        "getMonthlyClosingPrices",
+        {"symbol": "MSFT", "start": "2020-10-01", "end": "2020-10-31"},
+    )
     score = score_table(outcomes)["text"]["all"]
     assert (score.n, score.operation, score.params, score.end_to_end) == (4, 1.0, 1.0, 1.0)
 

@@ -1,6 +1,9 @@
-# Exports the R `datasets` tables the spoken API set serves (Rscript bench/spoken_api/export_r_datasets.R
-# from the repository root). R's datasets package ships with every R install (GPL-2|GPL-3).
-out <- "bench/spoken_api/data"
+# Exports the R `datasets` tables the spoken API set serves:
+#   Rscript bench/spoken_api/export_r_datasets.R OUT_DIR
+# R's datasets package ships with every R install (GPL-2|GPL-3); the exports are read at
+# benchmark time and never committed or shipped.
+out <- commandArgs(trailingOnly = TRUE)[1]
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
 aq <- datasets::airquality
 aq$date <- sprintf("1973-%02d-%02d", aq$Month, aq$Day)
 write.csv(aq[, c("date", "Ozone", "Solar.R", "Wind", "Temp")], file.path(out, "airquality.csv"), row.names = FALSE)

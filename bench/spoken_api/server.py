@@ -1,8 +1,10 @@
 """The loopback servers behind the spoken API set: one FastAPI app per OpenAPI document.
 
 Each app answers exactly the operations its document declares, from the data a package ships:
-matplotlib's sample ``Stocks.csv`` (markets) and R's ``datasets`` tables exported to
-``bench/spoken_api/data`` by ``export_r_datasets.R`` (nyair, history). Every call that reaches
+matplotlib's sample ``Stocks.csv`` (markets) and R's ``datasets`` tables, exported by
+``export_r_datasets.R`` with ``Rscript`` on first use into ``$CAIRN_BENCH_CACHE/spoken_api``
+(default ``~/.cache/cairn-bench``; Debian: ``apt-get install r-base-core``), never committed
+(nyair, history). Every call that reaches
 an app is appended to ``calls`` as ``(operationId, query parameters as strings)`` before it is
 answered, so a benchmark or test sees what really arrived over HTTP.
 """
@@ -10,8 +12,11 @@ answered, so a benchmark or test sees what really arrived over HTTP.
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 import socket
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,13 +28,25 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Query, Request
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "data"
+DATA = Path(os.environ.get("CAIRN_BENCH_CACHE", "~/.cache/cairn-bench")).expanduser() / "spoken_api"
+R_TABLES = ("airquality", "air_passengers", "co2", "nile", "nottem", "sunspots")
 DOCUMENTS = ("markets", "nyair", "history")
 Calls = list[tuple[str, dict[str, str]]]
 
 
+def export_r_tables() -> Path:
+    """The R tables as CSV files in :data:`DATA`, exported with Rscript when missing."""
+    if all((DATA / f"{t}.csv").exists() for t in R_TABLES):
+        return DATA
+    exe = shutil.which("Rscript")
+    if exe is None:
+        raise RuntimeError("the nyair and history servers need R: apt-get install r-base-core")
+    subprocess.run([exe, str(HERE / "export_r_datasets.R"), str(DATA)], check=True)
+    return DATA
+
+
 def _rows(name: str) -> list[dict[str, str]]:
-    with (DATA / name).open(newline="") as f:
+    with (export_r_tables() / name).open(newline="") as f:
         return list(csv.DictReader(f))
 
 
