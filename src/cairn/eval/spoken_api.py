@@ -149,7 +149,7 @@ def run_request(
         if tts is None:
             raise ValueError("a voice other than 'text' needs a text-to-speech engine")
         folder = workdir or Path(tempfile.mkdtemp(prefix="cairn-spoken-api-"))
-        audio = tts.synthesize_to_file(req.text, folder / f"{req.id}.wav")
+        audio = tts.synthesize_to_file(req.text, folder / f"{req.id}-{voice}.wav")
     before = len(calls)
     began = time.perf_counter()
     result = run_pipeline(kb, audio=audio, text=None if audio else req.text, stt=stt, save=False)
