@@ -94,6 +94,11 @@ def test_parameters_match_exactly_with_numbers_by_value() -> None:
         ("between july fourth and july eighth 1973", [("1973-07-04", "1973-07-08")]),
         ("from december to march two thousand ten", [("2009-12-01", "2010-03-31")]),
         ("march twenty first twenty twenty", [("2020-03-21", "2020-03-21")]),
+        # as Whisper writes them: commas, and a year said once after two days
+        ("from June 1st, June 5th, 1973.", [("1973-06-01", "1973-06-01"), ("1973-06-05",) * 2]),
+        ("Airline Passengers in December, 1959", [("1959-12-01", "1959-12-31")]),
+        ("between 1936, and 1939.", [("1936-01-01", "1939-12-31")]),
+        ("in march and in june 2010", [("2010-03-01", "2010-03-31"), ("2010-06-01", "2010-06-30")]),
     ],
 )
 def test_days_said_in_words_and_a_year_said_once_for_a_range(

@@ -165,7 +165,7 @@ _DMY = (
     + _YEAR
     + r"))?"
 )
-_MY = r"(?P<m3>" + _MONTH + r")(?:\s+(?:of\s+)?(?P<y3>" + _YEAR + r"))?"
+_MY = r"(?P<m3>" + _MONTH + r")(?:,?\s+(?:of\s+)?(?P<y3>" + _YEAR + r"))?"
 _PART = (
     r"(?:the\s+)?(?P<which>first|second|1st|2nd|3rd|4th|third|fourth|last)\s+"
     r"(?P<part>half|quarter)\s+of\s+(?P<py>" + _YEAR + r")"
@@ -182,7 +182,7 @@ _ONE = re.compile(
     re.IGNORECASE,
 )  # fmt: skip
 _RANGE_WORDS = re.compile(
-    r"^\s*(?:-|–|to|through|thru|until|till|and|up\s+to)\s+(?:the\s+(?:end\s+of\s+)?)?",
+    r"^\s*,?\s*(?:-|–|to|through|thru|until|till|and|up\s+to)\s+(?:the\s+(?:end\s+of\s+)?)?",
     re.IGNORECASE,
 )
 _RANGE_START = re.compile(r"(?:from|between|since|starting|after)\s+(?:the\s+)?$", re.IGNORECASE)
@@ -290,6 +290,10 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
         start, end, grain = got
         found.append(DateSpan(start, end, grain, m.group(0), m.start()))
         dated.append(grain not in ("day", "month") or bool(re.search(_YEAR, m.group(0))))
+    for i, span in enumerate(found):  # "june 1st, june 5th 1973": the year said last
+        later = next((found[j] for j in range(i + 1, len(found)) if dated[j]), None)
+        if not dated[i] and later is not None and later.at - (span.at + len(span.text)) <= 40:
+            found[i] = _in_year_before(span, later)
     out: list[DateSpan] = []
     i = 0
     while i < len(found):
@@ -297,7 +301,8 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
         if i + 1 < len(found):
             nxt = found[i + 1]
             gap = text[cur.at + len(cur.text) : nxt.at]
-            joined = _RANGE_WORDS.match(gap) and len(gap) <= 24
+            words = _RANGE_WORDS.match(gap)
+            joined = words is not None and words.end() == len(gap) and len(gap) <= 24
             and_only = gap.strip().lower() == "and"
             if joined and not dated[i] and dated[i + 1]:
                 cur = _in_year_before(cur, nxt)  # "june 1st to june 5th 1973": 1973 for both
