@@ -289,7 +289,8 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
             continue
         start, end, grain = got
         found.append(DateSpan(start, end, grain, m.group(0), m.start()))
-        dated.append(grain not in ("day", "month") or bool(re.search(_YEAR, m.group(0))))
+        named = bool(m.group("m1") or m.group("m2") or m.group("m3"))  # a month by name
+        dated.append(not named or bool(re.search(_YEAR, m.group(0))))
     for i, span in enumerate(found):  # "june 1st, june 5th 1973": the year said last
         later = next((found[j] for j in range(i + 1, len(found)) if dated[j]), None)
         if not dated[i] and later is not None and later.at - (span.at + len(span.text)) <= 40:
@@ -333,6 +334,6 @@ def _in_year_before(span: DateSpan, later: DateSpan) -> DateSpan:
             continue
         if span.grain == "month":
             start, end = _month_span(year, span.start.month)
-        if start <= later.start:
+        if start <= later.end:
             return DateSpan(start, end, span.grain, span.text, span.at)
     return span
