@@ -50,6 +50,7 @@ def main() -> None:
         "--sample", type=int, default=0, help="requests per document, evenly spaced (0: all)"
     )
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--wav-dir", type=Path, default=None, help="keep the spoken WAVs here")
     ap.add_argument(
         "--show-report-failures",
         action="store_true",
@@ -66,6 +67,8 @@ def main() -> None:
     engines = {v: load_tts(v) for v in voices if v != "text"}
     outcomes: list[Outcome] = []
     began = time.time()
+    if args.wav_dir:
+        args.wav_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         kb = cairn.open(Path(tmp) / "kb.sqlite")
         stack.callback(kb.close)
@@ -90,7 +93,7 @@ def main() -> None:
                         voice=voice,
                         tts=engines.get(voice),
                         stt=stt,
-                        workdir=Path(tmp),
+                        workdir=args.wav_dir or Path(tmp),
                     )
                     outcomes.append(o)
                     mark = "ok " if o.end_to_end else "BAD"
