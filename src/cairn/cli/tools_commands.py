@@ -108,6 +108,10 @@ def add_openapi_command(
         console.print(f"[yellow]skipped[/] {escape(', '.join(tool.spec.skipped))} (GET/POST only)")
     if tool.private_hosts:
         console.print(f"approved private address: {escape(', '.join(tool.private_hosts))}")
+    from cairn.command.operations import usability_notes
+
+    for line in usability_notes(tool):
+        console.print(f"[yellow]note[/] {escape(line)}", highlight=False)
 
 
 @tools_app.command("list")

@@ -99,6 +99,8 @@ _ALIAS_PATTERNS = (
     re.compile(
         r"['\"]?([\w.\-]{1,24})['\"]?\s+(?:for|means|is)\s+([A-Za-z][\w .&'-]{0,40}?)(?=[,;.)]|$)"
     ),
+    # "5=May, 6=June": the value first
+    re.compile(r"(?<![\w.])(\d[\w.\-]{0,23})\s*=\s*([A-Za-z][\w &'-]{0,40}?)\s*(?=[,;.)]|$)"),
 )  # fmt: skip
 
 
@@ -110,16 +112,34 @@ def read_aliases(description: str, enum: Iterable[Any]) -> tuple[tuple[str, Any]
     found: dict[str, Any] = {}
     for n, pattern in enumerate(_ALIAS_PATTERNS):
         for m in pattern.finditer(description):
-            a, b = m.group(1).strip(), m.group(2).strip()
+            a, b = m.group(1).strip(), m.group(2).strip().rstrip(".")
+            if (
+                n == 0
+                and ":" in m.group(0)
+                and (
+                    _listed_next(description, m.end(), values)
+                    or re.match(r"\s*[=(]", description[m.end() :])
+                )
+            ):
+                continue  # "What to average: ozone, wind or temperature" lists, not names
             word, value = (a, b) if n == 0 else (b, a)
             if value.lower() not in values and word.lower() in values:
                 word, value = value, word
             if value.lower() in values and word.lower() != value.lower():
-                words = re.split(r"[.,;:(]\s*", word)[-1].split()
-                for name in {" ".join(words[-3:]), words[-1] if words else ""} - {""}:
+                words = re.split(r"[.,;:(]\s*", word)[-1].split()[-3:]
+                while words and words[0].lower() in ("the", "a", "an"):
+                    words = words[1:]
+                last = words[-1] if words and not words[-1].isdigit() else ""
+                for name in {" ".join(words), last} - {""}:
                     if name.lower() not in values:
                         found.setdefault(name.lower(), values[value.lower()])
     return tuple(found.items())
+
+
+def _listed_next(description: str, at: int, values: Mapping[str, Any]) -> bool:
+    """Whether another enum value follows position ``at`` as the next item of a list."""
+    m = re.match(r"\s*(?:,|\bor\b|\band\b)\s*['\"]?([\w.\-]+)", description[at:])
+    return bool(m and m.group(1).lower().rstrip(".") in values)
 
 
 def _kind(schema: Mapping[str, Any]) -> str:
@@ -217,3 +237,24 @@ def from_api_tool(tool: ApiTool) -> list[OperationDoc]:
             )
         )
     return out
+
+
+def usability_notes(tool: ApiTool) -> list[str]:
+    """One line per thing about ``tool`` that requests cannot use: operations that cannot be
+    called from a request and why, enums too long to read words for, operations past
+    :data:`MAX_OPERATIONS`."""
+    lines = [f"not usable from requests: {op.name}: {op.unusable}" for op in from_api_tool(tool)
+             if op.unusable]  # fmt: skip
+    for op in list(tool.spec.operations.values())[:MAX_OPERATIONS]:
+        for p in op.params:
+            if len(p.enum or ()) > MAX_ENUM:
+                lines.append(
+                    f"{op.operation_id}.{p.name}: an enum of {len(p.enum or ())} values; only a "
+                    f"value said exactly is read, and no words for values (over {MAX_ENUM})"
+                )
+    extra = len(tool.spec.operations) - MAX_OPERATIONS
+    if extra > 0:
+        lines.append(
+            f"{extra} operations past the first {MAX_OPERATIONS} are not considered for requests"
+        )
+    return lines

@@ -38,6 +38,12 @@ THRESHOLD = 0.5
 # Among several operations, one this far ahead of the next, with every required parameter
 # filled, is taken at up to LEAD_SLACK below the threshold.
 LEAD, LEAD_SLACK = 0.2, 0.1
+# Per unit of what the values lose of the request (a year put into one date): an operation
+# that takes the range said is the better reading than one that takes a day of it.
+LOSS = 0.1
+# An operation whose every required value comes from its enum words or from dates is taken at
+# up to TYPED_SLACK below the threshold (half that with dates alone) when TYPED_LEAD ahead.
+TYPED_SLACK, TYPED_LEAD = 0.2, 0.05
 _CHART = re.compile(r"\b(?:chart|plot|graph|draw|visuali[sz]e)\b", re.IGNORECASE)
 
 
@@ -138,11 +144,16 @@ class OperationIndex:
                 + WEIGHTS["words"] * c.words
             )
         out.sort(key=lambda c: -c.score)
-        for c in out[:3]:  # slot filling only for the front runners
+        front = out[:3]  # slot filling only for the front runners
+        for c in front:
             c.filled = fill(c.op, spoken, today)
+        most_dates = max(c.filled.dates_taken for c in front)
+        for c in front:
             n_req = len(c.op.required)
             share = 1.0 if n_req == 0 else 1 - len(c.filled.missing) / n_req
-            c.score += WEIGHTS["filled"] * share
+            # a date another front runner takes and this one drops is lost too
+            loss = c.filled.loss + most_dates - c.filled.dates_taken
+            c.score += WEIGHTS["filled"] * share - LOSS * loss
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -156,7 +167,18 @@ class OperationIndex:
             len(cands) > 1 and best.score >= threshold - LEAD_SLACK and margin >= LEAD
             and not best.filled.missing
         )  # fmt: skip
-        if best.score < threshold and not clear_winner:
+        # every required value read from the schema's own words (an enum value or the word
+        # its description gives it) or from a date: the request names this operation's data
+        typed_winner = (
+            best.op.required and not best.filled.missing
+            and all(p.name in best.filled.typed for p in best.op.required)
+            # dates alone say less than enum words: half the slack
+            and best.score >= threshold - TYPED_SLACK / (
+                1 if any(p.enum for p in best.op.required) else 2
+            )
+            and (len(cands) < 2 or margin >= TYPED_LEAD)
+        )  # fmt: skip
+        if best.score < threshold and not clear_winner and not typed_winner:
             return Match(
                 None, cands, f"best {best.op.key} scored {best.score:.2f} < {threshold:.2f}"
             )

@@ -167,6 +167,11 @@ class Filled:
     values: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # required parameters with no value
+    # how much of what the request said the values lose: a month or a range put into one
+    # date (1 each), a single day stretched over a start/end pair (0.5)
+    loss: float = 0.0
+    typed: set[str] = field(default_factory=set)  # filled from an enum word or a date
+    dates_taken: int = 0  # how many of the request's dates and ranges some value holds
 
     @property
     def complete(self) -> bool:
@@ -262,6 +267,8 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
             first, last = req.dates[0], req.dates[1]
         else:
             first = last = span
+        if first is last and span.single_day and starts and ends:
+            out.loss += 0.5
         for p in starts[:1]:
             out.values[p.name] = _format_date(p, first.start, end=False, grain=first.grain)
             out.evidence[p.name] = first.text
@@ -271,8 +278,13 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
     for p, s in zip(others, req.dates, strict=False):
         out.values[p.name] = _format_date(p, s.start, end=False, grain=s.grain)
         out.evidence[p.name] = s.text
+        if not s.single_day and not (p.type == "integer" and s.grain == "year"):
+            out.loss += 1.0
     for s in req.dates:
         req.used.append((s.at, s.at + len(s.text)))
+    out.typed |= {p.name for p in date_params if p.name in out.values}
+    taken = {out.evidence[p.name] for p in date_params if p.name in out.values}
+    out.dates_taken = sum(1 for s in req.dates if any(s.text in t for t in taken))
 
 
 def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
@@ -283,7 +295,16 @@ def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
     for words, value in choices:
         if not words.strip():
             continue
-        pattern = r"(?<![\w])" + re.escape(words.lower()) + r"(?:'s|s|'|es)?(?![\w])"
+        if p.aliases and words.isdigit():
+            # "5=May": the values have words, so a bare number ("the 5 hottest days") is
+            # some other parameter's unless the parameter is named before it ("month 5")
+            cue = r"\b" + r"\s+".join(map(re.escape, p.words.split())) + r"\s+" + words + r"\b"
+            m = re.search(cue, req.low)
+            if m and (best is None or len(words) > best[0]):
+                best = (len(words), value, m.group(0))
+            continue
+        said = re.escape(words.lower()).replace("\\&", r"\s*(?:&|and)\s*")  # S&P: s and p
+        pattern = r"(?<![\w])" + said + r"(?:'s|s|'|es)?(?![\w])"
         m = re.search(pattern, req.low)
         if m and (best is None or len(words) > best[0]):
             best = (len(words), value, m.group(0))
@@ -299,6 +320,8 @@ def _cue_words(p: ParamDoc) -> set[str]:
 def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> float | None:
     """How far the nearest of the parameter's own words is from number ``n`` (in words)."""
     cues = _word_set(p.words)
+    if p.type == "integer" and re.match(r"how many\b|number of\b", p.description, re.I):
+        cues |= _word_set(re.split(r"[.,;(]", p.description, maxsplit=1)[0]) - {"many", "number"}
     before = re.findall(r"[a-z0-9]+", req.low[max(0, n[0] - 50) : n[0]])[-5:]
     after = re.findall(r"[a-z]+", req.low[n[1] : n[1] + 30])[:3]
     best: float | None = None
@@ -450,6 +473,7 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             got = _fill_enum(p, req)
             if got is not None:
                 out.values[p.name], out.evidence[p.name] = got
+                out.typed.add(p.name)
     _fill_dates(op, req, out)
     for p in op.params:  # lists before single numbers: "[1, 2, 3]" is one value
         if p.type == "array" and p.required and p.name not in out.values:

@@ -83,13 +83,45 @@ def _alpha2digit() -> object:
     return alpha2digit
 
 
+_ORDINAL_UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                  "ninth"]  # fmt: skip
+_ORDINALS = {w: i + 1 for i, w in enumerate(_ORDINAL_UNITS)}
+_ORDINALS.update({"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+                  "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+                  "nineteenth": 19, "twentieth": 20, "thirtieth": 30})  # fmt: skip
+_ORDINAL = (
+    r"(?:(?:twenty|thirty)[\s-](?:" + "|".join(_ORDINAL_UNITS) + r")|"
+    + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")"
+)  # fmt: skip
+_MONTH_WORDS = r"(?:" + "|".join(n.lower() for n in calendar.month_name if n) + r")"
+# "march first", "june the fifth", "the first of october": a day of a month said as a word
+_DAY_WORDS = re.compile(
+    r"\b(?P<m>" + _MONTH_WORDS + r")(?P<the>\s+(?:the\s+)?)(?P<o1>" + _ORDINAL + r")\b"
+    r"|\b(?P<o2>" + _ORDINAL + r")(?=\s+of\s+" + _MONTH_WORDS + r"\b)",
+    re.IGNORECASE,
+)
+
+
+def _ordinal(words: str) -> str:
+    parts = re.split(r"[\s-]+", words.lower())
+    n = sum(_ORDINALS[p] if p in _ORDINALS else _TENS_V[p] for p in parts)
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10 if n not in (11, 12, 13) else 0, "th")
+    return f"{n}{suffix}"
+
+
+def _day_words(m: re.Match[str]) -> str:
+    if m.group("o1"):
+        return m.group("m") + m.group("the") + _ordinal(m.group("o1"))
+    return _ordinal(m.group("o2"))
+
+
 def digits(text: str) -> str:
     """``text`` with spoken numbers and years as digits; the rest unchanged."""
     out = _SPOKEN_YEAR.sub(_year_words, text)
     convert = _alpha2digit()
     if convert is not None and re.search(r"[a-zA-Z]", out):
         out = convert(out, "en")  # type: ignore[operator]
-    return out
+    return _DAY_WORDS.sub(_day_words, out)
 
 
 @dataclass(frozen=True)
@@ -133,7 +165,7 @@ _DMY = (
     + _YEAR
     + r"))?"
 )
-_MY = r"(?P<m3>" + _MONTH + r")(?:\s+(?:of\s+)?(?P<y3>" + _YEAR + r"))?"
+_MY = r"(?P<m3>" + _MONTH + r")(?:,?\s+(?:of\s+)?(?P<y3>" + _YEAR + r"))?"
 _PART = (
     r"(?:the\s+)?(?P<which>first|second|1st|2nd|3rd|4th|third|fourth|last)\s+"
     r"(?P<part>half|quarter)\s+of\s+(?P<py>" + _YEAR + r")"
@@ -150,7 +182,7 @@ _ONE = re.compile(
     re.IGNORECASE,
 )  # fmt: skip
 _RANGE_WORDS = re.compile(
-    r"^\s*(?:-|–|to|through|thru|until|till|and|up\s+to)\s+(?:the\s+(?:end\s+of\s+)?)?",
+    r"^\s*,?\s*(?:-|–|to|through|thru|until|till|and|up\s+to)\s+(?:the\s+(?:end\s+of\s+)?)?",
     re.IGNORECASE,
 )
 _RANGE_START = re.compile(r"(?:from|between|since|starting|after)\s+(?:the\s+)?$", re.IGNORECASE)
@@ -250,12 +282,19 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
     """
     today = today or date.today()
     found: list[DateSpan] = []
+    dated: list[bool] = []  # whether each names its year (else the year was guessed)
     for m in _ONE.finditer(text):
         got = _span(m, today)
         if got is None:
             continue
         start, end, grain = got
         found.append(DateSpan(start, end, grain, m.group(0), m.start()))
+        named = bool(m.group("m1") or m.group("m2") or m.group("m3"))  # a month by name
+        dated.append(not named or bool(re.search(_YEAR, m.group(0))))
+    for i, span in enumerate(found):  # "june 1st, june 5th 1973": the year said last
+        later = next((found[j] for j in range(i + 1, len(found)) if dated[j]), None)
+        if not dated[i] and later is not None and later.at - (span.at + len(span.text)) <= 40:
+            found[i] = _in_year_before(span, later)
     out: list[DateSpan] = []
     i = 0
     while i < len(found):
@@ -263,8 +302,11 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
         if i + 1 < len(found):
             nxt = found[i + 1]
             gap = text[cur.at + len(cur.text) : nxt.at]
-            joined = _RANGE_WORDS.match(gap) and len(gap) <= 24
+            words = _RANGE_WORDS.match(gap)
+            joined = words is not None and words.end() == len(gap) and len(gap) <= 24
             and_only = gap.strip().lower() == "and"
+            if joined and not dated[i] and dated[i + 1]:
+                cur = _in_year_before(cur, nxt)  # "june 1st to june 5th 1973": 1973 for both
             if (
                 joined
                 and (not and_only or _RANGE_START.search(text[: cur.at]))
@@ -281,3 +323,17 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
         out.append(cur)
         i += 1
     return out
+
+
+def _in_year_before(span: DateSpan, later: DateSpan) -> DateSpan:
+    """``span`` (said without a year) moved to the latest year that does not pass ``later``."""
+    for year in (later.end.year, later.end.year - 1):
+        try:
+            start, end = span.start.replace(year=year), span.end.replace(year=year)
+        except ValueError:  # 29 February
+            continue
+        if span.grain == "month":
+            start, end = _month_span(year, span.start.month)
+        if start <= later.end:
+            return DateSpan(start, end, span.grain, span.text, span.at)
+    return span
