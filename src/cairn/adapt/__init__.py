@@ -1,0 +1,1 @@
+"""Adapting the reader and the support model to a knowledge base (`cairn adapt`)."""
