@@ -221,3 +221,43 @@ def test_errors_are_one_line_and_change_nothing(
     assert "pip install 'cairn[train]'" in out.output
     assert len(out.output.strip().splitlines()) == 1
     assert not (tmp_path / "empty.sqlite.adapted").exists()
+
+
+def test_split_keeps_each_document_in_one_part_and_pairs_are_labelled() -> None:
+    from cairn.adapt.data import held_out, reader_pairs, split
+    from cairn.synthetic.dataset import SourceText
+    from cairn.synthetic.questions import QAPair
+
+    docs = [
+        SourceText(f"Ann built mill {i} in 1901. The mill stood by the river.", "s", f"d{i}", "T")
+        for i in range(40)
+    ]
+    pairs = []
+    for d in docs:
+        q = f"Who built mill {d.doc_key[1:]}?"
+        sent = d.text.split(". ")[0] + "."
+        pairs.append(QAPair(q, "Ann", True, "who", sent, 0, 3, source="s", doc_key=d.doc_key))
+        pairs.append(
+            QAPair(q, None, False, "who", "The mill stood by the river.", edit="neighbour",
+                   origin=q, source="s", doc_key=d.doc_key, start=len(sent) + 1)
+        )  # fmt: skip
+    parts = split(pairs, len(docs))
+    keys = {name: {p.doc_key for p in ps} for name, ps in parts.items()}
+    assert all(keys[a].isdisjoint(keys[b]) for a, b in itertools.combinations(keys, 2))
+    assert all(parts.values())  # 40 documents fill all three parts
+    rp = reader_pairs(parts["train"], docs, seed=1)
+    pos = [p for p in rp if p.label]
+    assert len(pos) == sum(p.answerable for p in parts["train"])
+    assert all(p.passage.startswith("T. ") for p in rp)  # the title, as ask reads it
+    assert {p.passage for p in pos} == {
+        f"T. Ann built mill {k[1:]} in 1901." for k in keys["train"]
+    }
+    hard = [p for p in rp if p.hard]
+    assert len(hard) == sum(not p.answerable for p in parts["train"])
+    assert all(p.label == 0 and "river" in p.passage for p in hard)
+    plain = [p for p in rp if not p.label and not p.hard]  # another sentence of the document
+    assert len(plain) == len(pos) and all("river" in p.passage for p in plain)
+    # asked of the KB, the neighbour look-alike is the answerable question: left out
+    items = held_out(parts["report"], limit=100, seed=1)
+    assert items and all(i.answerable for i in items)
+    assert all(i.answer_start == 0 for i in items)
