@@ -29,7 +29,8 @@ from cairn.adapt.store import Models, adapted_root, next_version, packaged_model
 from cairn.errors import ConfigError
 
 SUPPORT_QUESTIONS = 300  # held-out questions asked to refit the support model (and to report)
-SECONDS_PER_QUESTION = 0.4  # what the budget keeps back for each question asked after training
+SECONDS_PER_QUESTION = 0.4  # the least the budget keeps back per question asked after training
+TIMED_QUESTIONS = 3  # asked before training, to learn what the asks after it will cost
 SQUAD_FIT_ARTICLES = range(8)  # the first half in file order; cairn.eval.qa reports on the rest
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
@@ -144,7 +145,7 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
             "(they need declarative sentences: who did what, when, where, how many)",
         )
     base, init = _start_weights(opts)
-    reserve = SECONDS_PER_QUESTION * opts.support_questions * 3
+    reserve = _ask_seconds(kb, parts, opts) * opts.support_questions * 3
     from cairn.adapt.training import fit
 
     result = fit(
@@ -209,6 +210,18 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
     set_active(root, version)
     shutil.rmtree(work, ignore_errors=True)
     return AdaptResult(version, folder, manifest)
+
+
+def _ask_seconds(kb: Any, parts: dict[str, list[Any]], opts: AdaptOptions) -> float:
+    """Seconds per held-out question on this machine now (a few timed asks, models warm)."""
+    items = adapt_data.held_out(parts["fit"], TIMED_QUESTIONS + 1, opts.seed)
+    if len(items) < 2:
+        return SECONDS_PER_QUESTION
+    quiet: Progress = lambda stage, done, total: None  # noqa: E731
+    ask_all(kb, items[:1], packaged_models(), opts.collection, "warm-up", quiet)
+    t = time.monotonic()
+    ask_all(kb, items[1:], packaged_models(), opts.collection, "timing", quiet)
+    return max(SECONDS_PER_QUESTION, (time.monotonic() - t) / (len(items) - 1))
 
 
 def _squad_pairs(opts: AdaptOptions) -> list[Any]:
