@@ -128,5 +128,9 @@ def models_for(store: Any) -> Models:
     name = active_name(root) if root.is_dir() else PACKAGED
     if name == PACKAGED:
         return packaged_models()
-    folder = root / name
+    return load_version(root / name)
+
+
+def load_version(folder: Path) -> Models:
+    """A stored version's models (cached until its manifest changes)."""
     return _load(folder, (folder / "manifest.json").stat().st_mtime)
