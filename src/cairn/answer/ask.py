@@ -18,6 +18,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from cairn.answer.adapted import models_for
 from cairn.answer.context_read import reread
 from cairn.answer.evidence import select_evidence
 from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
@@ -55,8 +56,6 @@ def ask(
     says which decided (``Answer.decided_by``)."""
     if model is not None or reader is not None:
         return answer_question(kb, question, model=model, reader=reader, **options)
-    from cairn.adapt.store import models_for  # adapt imports the answer package
-
     chosen = models_for(kb.store)
     out = answer_question(kb, question, model=chosen.model, reader=chosen.reader, **options)
     return replace(out, decided_by=chosen.description)

@@ -113,7 +113,7 @@ class Answer:
     mode: str = "extractive"  # or "generative": sentences phrased by an LLM, each checked
     dropped: tuple[str, ...] = ()  # generated sentences that failed the support check
     checks: tuple[SentenceCheck, ...] = ()  # every generated sentence with its verdict
-    decided_by: str = ""  # which reader and support model decided (cairn.adapt.store)
+    decided_by: str = ""  # which reader and support model decided (cairn.answer.adapted)
 
     def to_dict(self) -> dict[str, Any]:
         return {

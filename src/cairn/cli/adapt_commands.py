@@ -11,7 +11,7 @@ import typer
 from cairn.cli.common import KbOption, console, errors_as_messages, fail, open_kb, print_json
 
 if TYPE_CHECKING:
-    from cairn.adapt.run import AdaptResult
+    from cairn.eval.adapt import AdaptResult
     from cairn.knowledge import KnowledgeBase
 
 
@@ -74,8 +74,8 @@ def adapt(
     questions from them, fine-tune the answer-sentence reader, refit the support model on a
     held-out part, and store the result beside the knowledge base as a new version that
     answers from then on. Rerun after a kill: it continues from its checkpoint."""
-    from cairn.adapt.store import PACKAGED, active_name, adapted_root, manifest, set_active
-    from cairn.adapt.store import versions as stored_versions
+    from cairn.answer.adapted import PACKAGED, active_name, adapted_root, manifest, set_active
+    from cairn.answer.adapted import versions as stored_versions
 
     with errors_as_messages(), open_kb(kb, must_exist=True) as base:
         root = adapted_root(base.store)
@@ -134,8 +134,8 @@ def _run(
     seed: int,
     held_out: int,
 ) -> AdaptResult:
-    from cairn.adapt.run import AdaptOptions, adapt
     from cairn.cli.progress import event_progress
+    from cairn.eval.adapt import AdaptOptions, adapt
     from cairn.events import Event, EventType
 
     opts = AdaptOptions(

@@ -293,8 +293,8 @@ def train(
     hard_weight: float = 3.0,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Fine-tune; returns the parameters as numpy arrays (the loop: ``cairn.adapt.training``)."""
-    from cairn.adapt.training import fit
+    """Fine-tune; returns the parameters as numpy arrays (the loop: ``cairn.eval.reader_loop``)."""
+    from cairn.eval.reader_loop import fit
 
     def report(done: int, total: int, loss: float) -> None:
         if done % 50 == 0:

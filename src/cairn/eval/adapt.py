@@ -1,11 +1,11 @@
 """``cairn adapt``: fine-tune the reader and refit the support model on a knowledge base's own
-synthetic questions, and store the result beside it as a new version (``store.py``).
+synthetic questions, and store the result beside it as a new version (``cairn.answer.adapted``).
 
 Steps: (1) synthetic questions from the collection's sentences (``cairn.synthetic``), split by
-document into train / fit / report (``data.py``), optionally with the labelled SQuAD 2.0 *fit*
+document into train / fit / report (``adapt_data.py``), optionally with the labelled SQuAD 2.0 *fit*
 articles (never the report articles); (2) fine-tune the reader from the packaged reader's
 weights (recovered from its ONNX file) or the float32 base, within the time budget, resumable
-(``training.py``); (3) export it (int8-stored ONNX, as the packaged one); (4) ask the ``fit``
+(``reader_loop.py``); (3) export it (int8-stored ONNX, as the packaged one); (4) ask the ``fit``
 questions of the knowledge base with it and refit the support model and threshold on them;
 (5) ask the ``report`` questions with the adapted and with the packaged models and record both
 in the manifest; (6) make the new version active.
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cairn.adapt import data as adapt_data
-from cairn.adapt.store import Models, adapted_root, next_version, packaged_models, set_active
+from cairn.answer.adapted import Models, adapted_root, next_version, packaged_models, set_active
 from cairn.errors import ConfigError
+from cairn.eval import adapt_data
 
 SUPPORT_QUESTIONS = 300  # held-out questions asked to refit the support model (and to report)
 SECONDS_PER_QUESTION = 0.4  # the least the budget keeps back per question asked after training
@@ -146,7 +146,7 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
         )
     base, init = _start_weights(opts)
     reserve = _ask_seconds(kb, parts, opts) * opts.support_questions * 3
-    from cairn.adapt.training import fit
+    from cairn.eval.reader_loop import fit
 
     result = fit(
         pairs + squad_pairs,
@@ -237,8 +237,8 @@ def _squad_pairs(opts: AdaptOptions) -> list[Any]:
 
 
 def _start_weights(opts: AdaptOptions) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    from cairn.adapt.training import params_from_onnx
     from cairn.answer.reader import READER_PATH
+    from cairn.eval.reader_loop import params_from_onnx
     from cairn.eval.reader_train import find_base, load_base
 
     base = load_base(find_base())

@@ -1,1 +1,0 @@
-"""Adapting the reader and the support model to a knowledge base (`cairn adapt`)."""
