@@ -140,18 +140,15 @@ def run_questions(
     reader: SentenceReader | None = None,
     model: SupportModel | None = None,
 ) -> list[Outcome]:
+    given: dict[str, Any] = {}  # none given: the KB's own models (cairn.answer.adapted)
+    if reader is not None:
+        given["reader"] = reader
+    if model is not None:
+        given["model"] = model
     out = []
     for item in items:
         t = time.perf_counter()
-        ans = ask(
-            kb,
-            item.question,
-            collections=(COLLECTION,),
-            k=k,
-            explain=True,
-            reader=reader or packaged_reader(),
-            model=model or default_model(),
-        )
+        ans = ask(kb, item.question, collections=(COLLECTION,), k=k, explain=True, **given)
         ms = (time.perf_counter() - t) * 1000
         cands = list(ans.candidates)
         grounded = [_holds_gold(item, c) for c in cands]
@@ -337,7 +334,8 @@ def run_qa_eval(
     rep_items = subsample([i for i in squad.items if i.article not in fit_names], limit_report)
     kb.embedder.warm_up()
     ask(kb, "warm up the models?", collections=(COLLECTION,))  # model loading is not latency
-    fit_out = run_questions(kb, fit_items, k, reader=reader, model=model)
+    chosen: dict[str, Any] = {"reader": reader, "model": model} if adapted else {}
+    fit_out = run_questions(kb, fit_items, k, **chosen)
     if fit:
         model = fit_support(
             fit_out,
@@ -346,11 +344,11 @@ def run_qa_eval(
         )
         if save_weights is not None:
             save_weights.write_text(model.to_json() + "\n", encoding="utf-8")
-    rep_out = run_questions(kb, rep_items, k, reader=reader, model=model)
+    rep_out = run_questions(kb, rep_items, k, **chosen)
     latency = summarize_latencies([o.ms for o in rep_out])
     peer = None
     if adapted is not None:
-        packaged = run_questions(kb, rep_items, k)
+        packaged = run_questions(kb, rep_items, k, reader=packaged_reader(), model=default_model())
         peer = {
             "report": score_at(default_model(), packaged, default_model().threshold),
             "latency_ms_report": summarize_latencies([o.ms for o in packaged]),
