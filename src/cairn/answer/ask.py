@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
+from cairn.answer.adapted import models_for
 from cairn.answer.context_read import reread
 from cairn.answer.evidence import select_evidence
 from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
@@ -42,6 +44,24 @@ def default_spans() -> SpanSource:
 
 
 def ask(
+    kb: KnowledgeBase,
+    question: str,
+    *,
+    model: SupportModel | None = None,
+    reader: SentenceReader | None = None,
+    **options: Any,
+) -> Answer:
+    """``answer_question`` with the knowledge base's models when none are given: its active
+    adapted reader and support model (``cairn adapt``), else the packaged ones; the answer
+    says which decided (``Answer.decided_by``)."""
+    if model is not None or reader is not None:
+        return answer_question(kb, question, model=model, reader=reader, **options)
+    chosen = models_for(kb.store)
+    out = answer_question(kb, question, model=chosen.model, reader=chosen.reader, **options)
+    return replace(out, decided_by=chosen.description)
+
+
+def answer_question(
     kb: KnowledgeBase,
     question: str,
     *,

@@ -113,6 +113,7 @@ class Answer:
     mode: str = "extractive"  # or "generative": sentences phrased by an LLM, each checked
     dropped: tuple[str, ...] = ()  # generated sentences that failed the support check
     checks: tuple[SentenceCheck, ...] = ()  # every generated sentence with its verdict
+    decided_by: str = ""  # which reader and support model decided (cairn.answer.adapted)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,4 +129,5 @@ class Answer:
             "candidates": [c.to_dict() for c in self.candidates],
             "dropped": list(self.dropped),
             "checks": [c.to_dict() for c in self.checks],
+            "decided_by": self.decided_by,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cairn.cli import (
+    adapt_commands,
     answer_commands,
     chart_commands,
     command_commands,
@@ -67,6 +68,8 @@ eval_commands.register(app)
 mcp_commands.register(app)
 synthetic_commands.register(app)
 synth_commands.register(app)
+adapt_commands.register(app)
+adapt_commands.register(app)
 
 help_style.tidy_help(app)  # keep last: applies to every command registered above
 

@@ -113,6 +113,8 @@ def print_answer(answer: Answer, explain: bool = False) -> None:
             f"(threshold {answer.threshold:.3f})[/]",
             highlight=False,
         )
+        if answer.decided_by:
+            console.print(f"[dim]decided by {escape(answer.decided_by)}[/]", highlight=False)
         for chk in answer.checks:
             mark = "kept" if chk.passed else "dropped"
             console.print(

@@ -169,6 +169,14 @@ def qa_command(
         bool,
         typer.Option("--save-weights", help="With --fit: write the packaged verifier.json."),
     ] = False,
+    adapted: Annotated[
+        Path | None,
+        typer.Option(
+            "--adapted",
+            help="A version folder written by `cairn adapt` (its reader and support model "
+            "answer; the packaged ones answer the same questions as the peer).",
+        ),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Grounded QA on SQuAD 2.0: answered-and-grounded, abstention, precision, latency."""
@@ -188,6 +196,11 @@ def qa_command(
             )
         if not squad.is_file():
             raise ConfigError("missing-data", f"no SQuAD file at {squad} (pass --squad PATH)")
+        if adapted is not None and (fit or not (adapted / "manifest.json").is_file()):
+            raise ConfigError(
+                "bad-option",
+                f"--adapted {adapted}: needs a version folder with manifest.json, without --fit",
+            )
         with open_kb(kb or tmp / "squad-kb.sqlite") as base:
             report = run_qa_eval(
                 base,
@@ -197,6 +210,7 @@ def qa_command(
                 limit_report=limit_report,
                 fit=fit,
                 save_weights=WEIGHTS_PATH if fit and save_weights else None,
+                adapted=adapted,
             )
     if out is not None:
         out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

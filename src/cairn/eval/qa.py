@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from cairn.answer.ask import ask
-from cairn.answer.reader import packaged_reader
+from cairn.answer.reader import Reader, SentenceReader, packaged_reader
 from cairn.answer.types import Candidate
 from cairn.answer.verify import FEATURES, WEIGHTS_PATH, SupportModel, default_model
 from cairn.eval.metrics import summarize_latencies
@@ -132,12 +132,23 @@ def f1_score(pred: str, golds: Sequence[str]) -> float:
 
 # -- running ----------------------------------------------------------------------------------
 def run_questions(
-    kb: KnowledgeBase, items: Sequence[QAItem], k: int = 5, *, progress: bool = True
+    kb: KnowledgeBase,
+    items: Sequence[QAItem],
+    k: int = 5,
+    *,
+    progress: bool = True,
+    reader: SentenceReader | None = None,
+    model: SupportModel | None = None,
 ) -> list[Outcome]:
+    given: dict[str, Any] = {}  # none given: the KB's own models (cairn.answer.adapted)
+    if reader is not None:
+        given["reader"] = reader
+    if model is not None:
+        given["model"] = model
     out = []
     for item in items:
         t = time.perf_counter()
-        ans = ask(kb, item.question, collections=(COLLECTION,), k=k, explain=True)
+        ans = ask(kb, item.question, collections=(COLLECTION,), k=k, explain=True, **given)
         ms = (time.perf_counter() - t) * 1000
         cands = list(ans.candidates)
         grounded = [_holds_gold(item, c) for c in cands]
@@ -288,7 +299,12 @@ def run_qa_eval(
     fit: bool = False,
     save_weights: Path | None = None,
     k: int = 5,
+    adapted: Path | None = None,
 ) -> dict[str, Any]:
+    """With ``adapted`` (a version folder written by ``cairn adapt``), its reader and support
+    model answer, and the packaged ones answer the same report questions as the peer."""
+    if adapted is not None and fit:
+        raise ValueError("an adapted model keeps its own support model: do not pass fit")
     squad = load_squad(data)
     path = write_corpus(squad, corpus)
     t = time.perf_counter()
@@ -299,10 +315,17 @@ def run_qa_eval(
     fit_names = set(squad.articles[:fit_articles])
     # The support model is fitted on the fit articles the reader was not trained on: the
     # reader's score on its own training questions is overconfident.
-    reader = packaged_reader()
+    reader: Reader | None = packaged_reader()
+    model = default_model()
     if reader is not None:
         reader.warm_up()
     reader_names = set(reader.meta.get("train_articles", [])) if reader else set()
+    if adapted is not None:
+        meta = json.loads((adapted / "manifest.json").read_text(encoding="utf-8"))
+        used = {squad.articles[a] for a in meta.get("squad_fit_articles", [])}
+        reader_names |= used | set(meta.get("source_titles", []))
+        reader = Reader(adapted / "reader.onnx", expected_sha256=meta["files"]["reader.onnx"])
+        model = SupportModel.from_json((adapted / "support.json").read_text(encoding="utf-8"))
     seen = reader_names & (set(squad.articles) - fit_names)
     if seen:
         raise ValueError(f"the reader was trained on report articles: {sorted(seen)}")
@@ -311,8 +334,8 @@ def run_qa_eval(
     rep_items = subsample([i for i in squad.items if i.article not in fit_names], limit_report)
     kb.embedder.warm_up()
     ask(kb, "warm up the models?", collections=(COLLECTION,))  # model loading is not latency
-    fit_out = run_questions(kb, fit_items, k)
-    model = default_model()
+    chosen: dict[str, Any] = {"reader": reader, "model": model} if adapted else {}
+    fit_out = run_questions(kb, fit_items, k, **chosen)
     if fit:
         model = fit_support(
             fit_out,
@@ -321,8 +344,15 @@ def run_qa_eval(
         )
         if save_weights is not None:
             save_weights.write_text(model.to_json() + "\n", encoding="utf-8")
-    rep_out = run_questions(kb, rep_items, k)
+    rep_out = run_questions(kb, rep_items, k, **chosen)
     latency = summarize_latencies([o.ms for o in rep_out])
+    peer = None
+    if adapted is not None:
+        packaged = run_questions(kb, rep_items, k, reader=packaged_reader(), model=default_model())
+        peer = {
+            "report": score_at(default_model(), packaged, default_model().threshold),
+            "latency_ms_report": summarize_latencies([o.ms for o in packaged]),
+        }
     ablation = None
     if fit:
         # The same candidates, the support model refitted without the reader's score.
@@ -347,6 +377,8 @@ def run_qa_eval(
         "risk_coverage_report": risk_coverage(model, rep_out),
         "without_reader": ablation,
         "latency_ms_report": latency,
+        "adapted": str(adapted) if adapted else None,
+        "packaged_peer": peer,
     }
 
 

@@ -293,62 +293,24 @@ def train(
     hard_weight: float = 3.0,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Fine-tune; returns the parameters as numpy arrays."""
-    jax, jnp, optax = _jax()
-    word = jnp.asarray(base["embeddings.word_embeddings.weight"])
-    forward = make_forward(word)
-    encoded = encode_pairs(pairs)
-    labels = [p.label for p in pairs]
-    # Answers and the sentences holding a plausible wrong answer weigh more than the many
-    # sentences that are plainly beside the question.
-    weights = [positive_weight if p.label else hard_weight if p.hard else 1.0 for p in pairs]
-    params = jax.tree_util.tree_map(jnp.asarray, initial_params(base, seed))
-    steps = max(2, int(epochs * len(pairs) / batch))  # warm-up and decay need a step each
+    """Fine-tune; returns the parameters as numpy arrays (the loop: ``cairn.eval.reader_loop``)."""
+    from cairn.eval.reader_loop import fit
 
-    def schedule(peak: float) -> Any:
-        return optax.warmup_cosine_decay_schedule(0.0, peak, max(1, steps // 10), steps, peak / 20)
+    def report(done: int, total: int, loss: float) -> None:
+        if done % 50 == 0:
+            sys.stderr.write(f"step {done}/{total} loss {loss:.4f}\n")
 
-    groups = {
-        k: jax.tree_util.tree_map(lambda _, k=k: "head" if k.startswith("h") else "encoder", v)
-        for k, v in params.items()
-    }
-    opt = optax.multi_transform(
-        {
-            "head": optax.adam(schedule(HEAD_LR)),
-            "encoder": optax.adamw(schedule(lr), weight_decay=0.01),
-        },
-        groups,
-    )
-    state = opt.init(params)
-
-    def loss_fn(p: Any, ids: Any, types: Any, mask: Any, y: Any, w: Any, key: Any) -> Any:
-        z = forward(p, ids, types, mask, key, True)
-        return (w * optax.sigmoid_binary_cross_entropy(z, y)).sum() / w.sum()
-
-    def update(p: Any, st: Any, ids: Any, types: Any, mask: Any, y: Any, w: Any, key: Any) -> Any:
-        loss, grads = jax.value_and_grad(loss_fn)(p, ids, types, mask, y, w, key)
-        updates, st = opt.update(grads, st, p)
-        return optax.apply_updates(p, updates), st, loss
-
-    step = jax.jit(update)
-
-    rng = random.Random(seed)
-    key = jax.random.PRNGKey(seed)
-    done, losses, t0 = 0, [], time.perf_counter()
-    while done < steps:
-        for _, ids, types, mask, y, w in batches(encoded, labels, weights, batch, rng):
-            key, sub = jax.random.split(key)
-            params, state, loss = step(params, state, ids, types, mask, y, w, sub)
-            losses.append(float(loss))
-            done += 1
-            if done % 50 == 0:
-                sys.stderr.write(
-                    f"step {done}/{steps} loss {np.mean(losses[-50:]):.4f} "
-                    f"{time.perf_counter() - t0:.0f}s\n"
-                )
-            if done >= steps:
-                break
-    return jax.tree_util.tree_map(np.asarray, params)  # type: ignore[no-any-return]
+    return fit(
+        pairs,
+        base,
+        epochs=epochs,
+        lr=lr,
+        batch=batch,
+        positive_weight=positive_weight,
+        hard_weight=hard_weight,
+        seed=seed,
+        progress=report,
+    ).params
 
 
 def to_onnx(

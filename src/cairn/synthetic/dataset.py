@@ -31,6 +31,7 @@ class SourceText:
     text: str
     source: str = ""
     doc_key: str = ""
+    title: str = ""
 
 
 def load_nlp() -> Any:
@@ -50,7 +51,7 @@ def collection_texts(kb: Any, collection: str | None = None) -> Iterator[SourceT
     """The documents of a knowledge base (one collection, or all)."""
     for src in kb.sources(collection):
         for doc in kb.store.source_documents(src.id):
-            yield SourceText(doc.text, src.uri, doc.doc_key)
+            yield SourceText(doc.text, src.uri, doc.doc_key, doc.title or "")
 
 
 def _sentences(docs: Iterable[SourceText]) -> Iterator[tuple[SourceText, int, int, str, str]]:
