@@ -70,10 +70,72 @@ def build_training_pairs(
     return sf + cf + syn
 
 
+WIDTHS = (64, 128)  # every batch is padded to one of these widths and to the full batch size
+
+
+def fixed_shape(batch_rows: Any, size: int) -> Any:
+    """A batch padded to a width of ``WIDTHS`` and to ``size`` rows (copies of its first row
+    with weight 0), so JAX compiles two shapes, not one per width and size (on a busy CPU a
+    compile costs a minute or more)."""
+    blk, ids, types, mask, y, w = batch_rows
+    n, width = ids.shape
+    target = next((x for x in WIDTHS if width <= x), width)
+    pad_w = target - width
+    ids, types = np.pad(ids, ((0, 0), (0, pad_w))), np.pad(types, ((0, 0), (0, pad_w)))
+    mask = np.pad(mask, ((0, 0), (0, pad_w)))
+    if n < size:
+        rows = np.zeros(size - n, dtype=np.int64)
+        ids, types, mask = (np.concatenate([a, a[rows]]) for a in (ids, types, mask))
+        y = np.concatenate([y, y[rows]])
+        w = np.concatenate([w, np.zeros(size - n, w.dtype)])
+    return blk, ids, types, mask, y, w
+
+
+def params_from_onnx(path: Path) -> dict[str, Any]:
+    """The parameters of a float32 export (``--init``: continue training from it)."""
+    import onnx
+    from onnx import numpy_helper as nh
+
+    from cairn.eval.reader_train import _EMB_PARAMS, _LAYER_PARAMS, LAYERS
+
+    w = {i.name: nh.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    if "word_q" in w:
+        raise ConfigError("bad-init", f"{path} is int8-stored: continue from the .f32.onnx file")
+    emb = dict(zip(_EMB_PARAMS, (w["pos"], w["type"], w["emb_g"], w["emb_b"]), strict=True))
+    dense = {"query": "query", "key": "key", "value": "value"}
+    layers = []
+    for i in range(LAYERS):
+        la: dict[str, np.ndarray] = {}
+        for name in _LAYER_PARAMS:
+            part, kind = name.rsplit(".", 1)
+            short = {
+                **{f"attention.self.{k}": f"l{i}.{v}" for k, v in dense.items()},
+                "attention.output.dense": f"l{i}.o",
+                "attention.output.LayerNorm": f"l{i}.ln1",
+                "intermediate.dense": f"l{i}.ff1",
+                "output.dense": f"l{i}.ff2",
+                "output.LayerNorm": f"l{i}.ln2",
+            }[part]
+            if "LayerNorm" in part:
+                la[name] = w[f"{short}_{'g' if kind == 'weight' else 'b'}"]
+            else:
+                la[name] = w[f"{short}_w"].T if kind == "weight" else w[f"{short}_b"]
+        layers.append(la)
+    return {
+        "emb": emb,
+        "layers": layers,
+        "h1_w": w["h1_w"],
+        "h1_b": w["h1_b"],
+        "head_w": w["head_w"],
+        "head_b": w["head_b"],
+    }
+
+
 def train(
     pairs: Sequence[NliPair],
     base: dict[str, np.ndarray],
     *,
+    init: dict[str, Any] | None = None,
     epochs: float = 2.0,
     lr: float = 1e-4,
     batch: int = 32,
@@ -95,6 +157,8 @@ def train(
     rng0 = np.random.default_rng(seed + 1)
     params["head_w"] = (rng0.standard_normal((HIDDEN, len(LABELS))) * 0.01).astype(np.float32)
     params["head_b"] = np.zeros(len(LABELS), np.float32)
+    if init is not None:
+        params = init
     params = jax.tree_util.tree_map(jnp.asarray, params)
     steps = max(2, int(epochs * len(pairs) / batch))
     groups = {
@@ -125,7 +189,8 @@ def train(
     done, losses, t0 = 0, [], time.perf_counter()
     warm = max(1, steps // 10)
     while done < steps:
-        for _, ids, types, mask, y, w in batches(encoded, labels, weights, batch, rng):
+        for rows in batches(encoded, labels, weights, batch, rng):
+            _, ids, types, mask, y, w = fixed_shape(rows, batch)
             spent = (time.perf_counter() - t0) / budget_s
             progress = max(done / steps, spent)
             if progress >= 1.0:
@@ -183,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--base", type=Path, default=None, help="folder with model.safetensors")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--init", type=Path, default=None, help="continue from a .f32.onnx export")
     args = ap.parse_args(argv)
     if not 0 < args.epochs <= 20 or not 0 < args.lr < 1 or not 0 < args.budget_min <= 240:
         raise SystemExit("--epochs must be in (0, 20], --lr in (0, 1), --budget-min in (0, 240]")
@@ -193,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.scifact, args.climate_fever, synthetic=args.synthetic, seed=args.seed
         )
         held_out = climate_fever_pairs(args.climate_fever, "held-out")
+        init = params_from_onnx(args.init) if args.init else None
     except ConfigError as err:
         raise SystemExit(f"error: {err}") from err
     sys.stderr.write(f"{len(pairs)} training pairs {label_counts(pairs)}\n")
@@ -204,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lr=args.lr,
         budget_s=args.budget_min * 60,
         seed=args.seed,
+        init=init,
     )
     sources = Counter(p.source.split(":")[0] for p in pairs)
     meta: dict[str, Any] = {
@@ -221,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pairs_sha256": hashlib.sha256(
             json.dumps([[p.claim, p.sentence, p.label] for p in pairs]).encode()
         ).hexdigest(),
+        "continued_from": str(args.init) if args.init else None,
         "epochs_planned": args.epochs,
         "steps": steps,
         "lr": args.lr,

@@ -97,7 +97,8 @@ def contradictions(
     neg = negate(sent)
     if neg and neg != text:
         yield "negation", neg
-    for tok in sent:
+    # direction words first ("more efficient" -> "less efficient"), then WordNet adjectives
+    for tok in sorted(sent, key=lambda t: t.lower_ not in _DIRECTION):
         if tok.lower_ in _DIRECTION:
             new = _swap_word(text, tok.text, _capitalised(_DIRECTION[tok.lower_], tok.text))
         elif tok.pos_ == "ADJ" and not tok.ent_type_:
