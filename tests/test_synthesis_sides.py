@@ -159,3 +159,32 @@ def test_generated_sentence_must_be_entailed() -> None:
         False,
         "no cited text to check against",
     )
+
+
+def test_http_synthesize(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from cairn.answer import nli
+    from cairn.server.app import create_app
+    from cairn.server.settings import ServerSettings
+
+    monkeypatch.setattr(nli, "packaged_checker", KeywordChecker)
+    app = create_app(ServerSettings(data_dir=tmp_path / "data"), kb=kb)
+    client = TestClient(app)
+    r = client.post("/api/synthesize", json={"claim": "The river bridge was opened in 1901."})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["checker"] == "nli" and d["verdict"].startswith("Disputed:")
+    names = {k: {Path(s["source"]).name for s in v} for k, v in d["sides"].items()}
+    assert names == {
+        "supporting": {"a.txt"},
+        "contradicting": {"b.txt", "c.txt"},
+        "mentioning": {"d.txt"},
+    }
+    assert d["sides"]["contradicting"][0]["evidence"][0]["probabilities"]["neutral"] == 0.05
+    bad = client.post("/api/synthesize", json={"claim": "", "k": 0})
+    assert bad.status_code == 422
+    wrong = client.post("/api/synthesize", json={"claim": "x", "collections": ["nope"]})
+    assert wrong.status_code >= 400 and "nope" in wrong.text

@@ -249,7 +249,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--base", type=Path, default=None, help="folder with model.safetensors")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--init", type=Path, default=None, help="continue from a .f32.onnx export")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--no-report", action="store_true", help="export only (report: --report)")
+    ap.add_argument("--report", type=Path, default=None, help="score this export and exit")
     args = ap.parse_args(argv)
+    if args.report is not None:
+        cf_fit = [p.label for p in climate_fever_pairs(args.climate_fever, "fit")]
+        majority = Counter(cf_fit).most_common(1)[0][0]
+        held = climate_fever_pairs(args.climate_fever, "held-out")
+        rep = three_way_report(NliModel(args.report), held, majority)
+        sys.stdout.write(json.dumps({str(args.report): rep}, indent=1) + "\n")
+        return 0
     if not 0 < args.epochs <= 20 or not 0 < args.lr < 1 or not 0 < args.budget_min <= 240:
         raise SystemExit("--epochs must be in (0, 20], --lr in (0, 1), --budget-min in (0, 240]")
     try:
@@ -272,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         budget_s=args.budget_min * 60,
         seed=args.seed,
         init=init,
+        batch=args.batch,
     )
     sources = Counter(p.source.split(":")[0] for p in pairs)
     meta: dict[str, Any] = {
@@ -293,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "epochs_planned": args.epochs,
         "steps": steps,
         "lr": args.lr,
+        "batch": args.batch,
         "seed": args.seed,
         "train_seconds": round(time.perf_counter() - t0),
         "date": dt.date.today().isoformat(),
@@ -307,6 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for int8, path in ((False, f32_path), (True, args.out)):
         path.parent.mkdir(parents=True, exist_ok=True)
         onnx.save(to_onnx(params, word, meta, int8=int8), str(path))
+        if args.no_report:
+            continue
         rep = three_way_report(NliModel(path), held_out, majority)
         rep["bytes"] = path.stat().st_size
         reports["int8" if int8 else "float32"] = rep
