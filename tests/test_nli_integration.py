@@ -1,6 +1,7 @@
-"""The packaged claim check (answer/nli.onnx) on the cases issue 15 names: a role swap is not
-entailed by the sentence it swaps, and `--synthesize` over notes that say the opposite of the
-claim lists them as contradicting (library, CLI and the HTTP API). Real models, real SQLite."""
+"""The cases issue 15 names, with the trained claim check (answer/nli.onnx), real models and
+real SQLite: `--synthesize` over notes that say the opposite of the claim lists them as
+contradicting (library, CLI and the HTTP API), and a role swap is not entailed by the
+sentence it swaps."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from cairn.answer.synthesize import Label, synthesize
 from cairn.answer.types import Evidence
 from cairn.knowledge import KnowledgeBase
 
+# The cue model alone lists one of the two notes as supporting (the bug issue 15 reports), so
+# these cases need the trained claim check; without answer/nli.onnx they are skipped.
 pytestmark = pytest.mark.skipif(packaged_checker() is None, reason="answer/nli.onnx not built")
 
 BATTLE = "In 1288 the Tran defeated the Mongols at the Bach Dang river."
@@ -106,8 +109,8 @@ def test_http_synthesize_is_typed(steam_kb: tuple[Path, KnowledgeBase]) -> None:
         assert d["verdict"] == "Contradicted by 2 independent sources; none supports it."
         against = d["sides"]["contradicting"]
         assert {Path(s["source"]).name for s in against} == {"watt.md", "newcomen.md"}
-        ev = against[0]["evidence"][0]
-        assert ev["probabilities"]["contradicts"] >= 0.5 and ev["citation"]["quote"]
+        assert any(e["label"] == "contradicts" for e in against[0]["evidence"])
+        assert all(e["citation"]["quote"] for e in against[0]["evidence"])
         assert against[0]["license"] == "CC-BY-4.0" and against[0]["date"]
         bad = client.post("/api/synthesize", json={"claim": ""})
         assert bad.status_code == 422 and "claim" in bad.text

@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--budget-min", type=float, default=25.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--base", type=Path, default=None, help="folder with model.safetensors")
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=None, help="where to write the int8 export")
     ap.add_argument("--init", type=Path, default=None, help="continue from a .f32.onnx export")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--no-report", action="store_true", help="export only (report: --report)")
@@ -260,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rep = three_way_report(NliModel(args.report), held, majority)
         sys.stdout.write(json.dumps({str(args.report): rep}, indent=1) + "\n")
         return 0
+    if args.out is None:
+        raise SystemExit("--out is required (unless --report)")
     if not 0 < args.epochs <= 20 or not 0 < args.lr < 1 or not 0 < args.budget_min <= 240:
         raise SystemExit("--epochs must be in (0, 20], --lr in (0, 1), --budget-min in (0, 240]")
     try:
