@@ -36,7 +36,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 
 
 def test_labels_and_citations(kb: KnowledgeBase) -> None:
-    s = synthesize(kb, "The bridge over the river was opened in 1901.")
+    s = synthesize(kb, "The bridge over the river was opened in 1901.", checker=None)
     by_source = {Path(g.source).name: g for g in s.groups}
     assert by_source["a.txt"].items[0].label == Label.supports
     assert by_source["b.txt"].items[0].label == Label.contradicts
@@ -47,7 +47,11 @@ def test_labels_and_citations(kb: KnowledgeBase) -> None:
     assert by_source["a.txt"].verdict == Label.supports
     assert by_source["b.txt"].verdict == Label.contradicts
     assert by_source["c.txt"].verdict == Label.contradicts
-    assert "supports overall" in s.text and "contradicts overall" in s.text
+    assert s.checker == "cues"
+    assert "Supporting (1):" in s.text and "Contradicting (2):" in s.text
+    assert s.verdict == (
+        "Disputed: 1 independent source supports it, 2 independent sources contradict it."
+    )
     assert s.counts["supports"] >= 1 and s.counts["contradicts"] >= 2
     for g in s.groups:
         for item in g.items:
@@ -64,13 +68,17 @@ def test_opposite_direction_contradicts(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     kb.ingest([tmp_path / "trial.txt"], graph=False)
-    s = synthesize(kb, "Daily aspirin increases the risk of heart attacks in older adults.")
+    s = synthesize(
+        kb, "Daily aspirin increases the risk of heart attacks in older adults.", checker=None
+    )
     item = s.groups[0].items[0]
     assert item.label == Label.contradicts and "opposite directions" in item.reason
-    same = synthesize(kb, "Daily aspirin reduces the risk of heart attacks in older adults.")
+    same = synthesize(
+        kb, "Daily aspirin reduces the risk of heart attacks in older adults.", checker=None
+    )
     assert same.groups[0].items[0].label == Label.supports
     kb.close()
-    assert "supporting" in s.text
+    assert "Contradicting (1):" in s.text and "Supporting: none" in s.text
 
 
 def test_bad_input(kb: KnowledgeBase, tmp_path: Path) -> None:

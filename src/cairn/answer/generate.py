@@ -14,9 +14,11 @@ then passes the support check against the sentences it cites, or is dropped:
   from the question or the title), AND it does not add or remove a negation, AND it does not
   end cut off ("... was known as the").
 
-This is a conservative filter, not entailment: no NLI model ships offline. It stops invented
-numbers, names and most invented content; a paraphrase that swaps one word for a wrong one
-of the same kind ("every summer" for "every August") can still pass.
+The symbolic rules stop invented numbers, names and most invented content; then the claim
+check (``cairn.answer.nli``, a cross-encoder trained for supports / contradicts / neutral) must
+find the sentence entailed by one of the sentences it cites (or by them together). Only that
+catches a sentence that keeps every word but swaps who did what ("The Mongols defeated the
+Tran" from "the Tran defeated the Mongols"). Without the checker's file the rules alone decide.
 
 A sentence without a valid citation is dropped. What the user reads is only what passed.
 """
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from cairn.answer.nli import CheckerArg, ClaimChecker, entailment, resolve_checker
 from cairn.answer.question import stem, stems, words
 from cairn.answer.types import Evidence, SentenceCheck
 from cairn.models.embed import Embedder
@@ -178,6 +181,7 @@ def check_sentence(
     contexts: Mapping[tuple[int, int], str] | None = None,
     threshold: float = SENTENCE_COSINE,
     question: str = "",
+    checker: ClaimChecker | None = None,
 ) -> SentenceCheck:
     """Does ``draft`` hold against the evidence sentences it cites? (see the module doc)"""
     cited = [evidence[n - 1] for n in draft.cites if 1 <= n <= len(evidence)]
@@ -201,6 +205,9 @@ def check_sentence(
             f"too far from the cited text (cosine {cosine:.2f} < {threshold:.2f})",
             cosine,
         )
+    if checker is not None:
+        passed, why = entailment(checker, draft.text, [*texts, *joined])
+        return SentenceCheck(draft.text, draft.cites, passed, why, cosine)
     return SentenceCheck(draft.text, draft.cites, True, "supported", cosine)
 
 
@@ -245,8 +252,10 @@ def generate_checked(
     *,
     contexts: Mapping[tuple[int, int], str] | None = None,
     threshold: float = SENTENCE_COSINE,
+    checker: CheckerArg = "packaged",
 ) -> list[SentenceCheck]:
-    """Ask ``llm`` for a cited answer over ``evidence`` and check every sentence.
+    """Ask ``llm`` for a cited answer over ``evidence`` and check every sentence (with the
+    packaged claim check unless ``checker`` is another one, or None for the rules alone).
 
     Raises :class:`LLMError` when the model cannot be reached or replies with garbage.
     """
@@ -256,9 +265,16 @@ def generate_checked(
         max_tokens=MAX_TOKENS,
     )
     drafts = parse_drafts(reply, len(evidence))
+    nli = resolve_checker(checker)
     return [
         check_sentence(
-            d, evidence, embedder, contexts=contexts, threshold=threshold, question=question
+            d,
+            evidence,
+            embedder,
+            contexts=contexts,
+            threshold=threshold,
+            question=question,
+            checker=nli,
         )
         for d in drafts
     ]

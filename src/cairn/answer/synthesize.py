@@ -1,6 +1,12 @@
 """``synthesize``: evidence for and against a claim across the collection, grouped per source.
 
-Each relevant sentence is labelled without a generative model:
+Each relevant sentence is labelled by the claim check (``cairn.answer.nli``: a MiniLM
+cross-encoder fine-tuned to say supports / contradicts / neutral for a claim and a sentence),
+read together with the claim, no generative model involved. A source's verdict is its strongest
+judgement: ``contradicts`` when some sentence contradicts the claim with P >= 0.5 and more
+strongly than any of its sentences supports it, ``supports`` likewise, else ``mentions``.
+
+When the checker's file is absent (or ``checker=None``), the earlier cue model decides:
 
 * ``contradicts``: a small logistic model (``contradiction.json``, 15 weights, fitted on the
   SciFact *train* claims by ``python -m cairn.eval.claims --fit --save-weights``) over cues of
@@ -30,6 +36,7 @@ from typing import Any
 
 from cairn.answer.ask import check_collections, citation
 from cairn.answer.evidence import select_evidence
+from cairn.answer.nli import CheckerArg, Judgement, resolve_checker
 from cairn.answer.question import analyse, stems
 from cairn.answer.types import Citation, Evidence
 from cairn.knowledge import KnowledgeBase
@@ -106,6 +113,7 @@ _ANTONYMS = (
     ("rose", "fell"),
 )
 RELEVANT_OVERLAP = 0.3
+CHECK_DECIDES = 0.5  # a checker probability a sentence (or source) needs to take a side
 RESTATES_OVERLAP = 0.9  # a sentence holding this share of the claim's terms restates it
 NUMBER_OVERLAP = 0.5  # ... or this share, when it states another number than the claim
 SUPPORT_OVERLAP = 0.6
@@ -253,6 +261,7 @@ class ClaimEvidence:
     similarity: float
     overlap: float
     reason: str
+    judgement: Judgement | None = None  # the claim check's probabilities, when it ran
 
 
 @dataclass(frozen=True)
@@ -262,42 +271,86 @@ class SourceGroup:
     doc_key: str
     items: tuple[ClaimEvidence, ...]
     verdict: Label = Label.mentions  # what the source's best sentences, weighed together, say
-    contradiction: float = 0.0  # mean P(contradicts) over those sentences
+    contradiction: float = 0.0  # P(contradicts): the checker's best, or the cue model's mean
+    support: float = 0.0  # the checker's best P(supports) over the source's sentences
+    license: str | None = None
+    date: str | None = None  # when the source was added to the knowledge base (YYYY-MM-DD)
+
+
+SIDES: tuple[tuple[str, Label], ...] = (
+    ("supporting", Label.supports),
+    ("contradicting", Label.contradicts),
+    ("mentioning", Label.mentions),
+)
 
 
 @dataclass(frozen=True)
 class Synthesis:
     claim: str
     text: str
-    counts: dict[str, int]
+    counts: dict[str, int]  # sentences per label
     groups: tuple[SourceGroup, ...]
+    verdict: str = ""  # one line: how many independent sources stand on each side
+    checker: str = "cues"  # "nli" when the claim check labelled the sentences
+
+    def side(self, label: Label) -> tuple[SourceGroup, ...]:
+        """The sources whose verdict is ``label`` (independent ones: one per title)."""
+        return tuple(g for g in independent(self.groups) if g.verdict is label)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "claim": self.claim,
             "text": self.text,
+            "verdict": self.verdict,
+            "checker": self.checker,
             "counts": self.counts,
-            "sources": [
-                {
-                    "source": g.source,
-                    "title": g.title,
-                    "doc_key": g.doc_key,
-                    "verdict": g.verdict.value,
-                    "contradiction": round(g.contradiction, 4),
-                    "evidence": [
-                        {
-                            "label": i.label.value,
-                            "similarity": round(i.similarity, 4),
-                            "overlap": round(i.overlap, 4),
-                            "reason": i.reason,
-                            "citation": i.citation.to_dict(),
-                        }
-                        for i in g.items
-                    ],
-                }
-                for g in self.groups
-            ],
+            "sides": {name: [_group_dict(g) for g in self.side(label)] for name, label in SIDES},
+            "sources": [_group_dict(g) for g in self.groups],
         }
+
+
+def _group_dict(g: SourceGroup) -> dict[str, Any]:
+    return {
+        "source": g.source,
+        "title": g.title,
+        "doc_key": g.doc_key,
+        "license": g.license,
+        "date": g.date,
+        "verdict": g.verdict.value,
+        "contradiction": round(g.contradiction, 4),
+        "support": round(g.support, 4),
+        "evidence": [
+            {
+                "label": i.label.value,
+                "similarity": round(i.similarity, 4),
+                "overlap": round(i.overlap, 4),
+                "reason": i.reason,
+                "probabilities": (
+                    {
+                        "supports": round(i.judgement.supports, 4),
+                        "contradicts": round(i.judgement.contradicts, 4),
+                        "neutral": round(i.judgement.neutral, 4),
+                    }
+                    if i.judgement
+                    else None
+                ),
+                "citation": i.citation.to_dict(),
+            }
+            for i in g.items
+        ],
+    }
+
+
+def independent(groups: Sequence[SourceGroup]) -> list[SourceGroup]:
+    """One group per work: documents sharing a (normalised) title count once."""
+    seen: set[str] = set()
+    out = []
+    for g in groups:
+        key = " ".join((g.title or f"{g.source}#{g.doc_key}").lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(g)
+    return out
 
 
 def _explicit_cue(claim: str, ev: Evidence) -> str:
@@ -387,6 +440,28 @@ def verdict(
     return Label.mentions, mean
 
 
+def checked_label(j: Judgement) -> tuple[Label, str]:
+    """A sentence's label from the claim check's probabilities, with the reason."""
+    p = f"supports {j.supports:.2f}, contradicts {j.contradicts:.2f}, neutral {j.neutral:.2f}"
+    if j.contradicts >= CHECK_DECIDES and j.contradicts > j.supports:
+        return Label.contradicts, f"claim check: contradicts ({p})"
+    if j.supports >= CHECK_DECIDES and j.supports >= j.contradicts:
+        return Label.supports, f"claim check: supports ({p})"
+    return Label.mentions, f"claim check: neither side ({p})"
+
+
+def checked_verdict(judgements: Sequence[Judgement]) -> tuple[Label, float, float]:
+    """A source's verdict from its sentences' judgements: the strongest side that reaches
+    ``CHECK_DECIDES``. Returns the label, the best P(contradicts) and the best P(supports)."""
+    con = max((j.contradicts for j in judgements), default=0.0)
+    sup = max((j.supports for j in judgements), default=0.0)
+    if con >= CHECK_DECIDES and con > sup:
+        return Label.contradicts, con, sup
+    if sup >= CHECK_DECIDES:
+        return Label.supports, con, sup
+    return Label.mentions, con, sup
+
+
 def synthesize(
     kb: KnowledgeBase,
     claim: str,
@@ -395,46 +470,101 @@ def synthesize(
     k: int = 10,
     limit: int = 12,
     model: ContradictionModel | None = None,
+    checker: CheckerArg = "packaged",
 ) -> Synthesis:
+    """Evidence for and against ``claim``, grouped per source (see the module doc).
+
+    ``checker``: the claim check that labels each sentence (``"packaged"`` by default);
+    ``None`` uses the cue model only."""
     info = analyse(claim)
     check_collections(kb, collections)
     counts = {lab.value: 0 for lab in Label}
     if kb.stats().chunks == 0:
         return Synthesis(info.text, "The knowledge base is empty: nothing to weigh.", counts, ())
+    nli = resolve_checker(checker)
     hits = kb.search(info.text, k=k, collections=collections)
     evidence = select_evidence(info, hits, kb.embedder, limit=limit) if hits else []
-    relevant = [e for e in evidence if e.overlap >= RELEVANT_OVERLAP]
-    claim_stems = stems(info.text)
+    relevant = [e for e in evidence if e.overlap >= RELEVANT_OVERLAP] if stems(info.text) else []
+    judged = nli.judge(info.text, [e.text for e in relevant]) if nli and relevant else []
+    dates = {s.uri: s.ingested_at[:10] for s in kb.sources()} if relevant else {}
     groups: dict[int, list[ClaimEvidence]] = {}
     per_doc: dict[int, list[Evidence]] = {}
-    for n, ev in enumerate(relevant if claim_stems else [], start=1):
-        label, reason = label_sentence(info.text, ev, model)
+    for n, ev in enumerate(relevant, start=1):
+        j = judged[n - 1] if judged else None
+        label, reason = checked_label(j) if j else label_sentence(info.text, ev, model)
         counts[label.value] += 1
         groups.setdefault(ev.document_id, []).append(
-            ClaimEvidence(label, citation(n, ev), ev.cosine, ev.overlap, reason)
+            ClaimEvidence(label, citation(n, ev), ev.cosine, ev.overlap, reason, j)
         )
         per_doc.setdefault(ev.document_id, []).append(ev)
     out = []
     for d, items in groups.items():
         first = per_doc[d][0]
-        label, p = verdict(info.text, per_doc[d], model)
-        out.append(SourceGroup(first.source, first.title, first.doc_key, tuple(items), label, p))
-    return Synthesis(info.text, _render(info.text, counts, out), counts, tuple(out))
-
-
-def _render(claim: str, counts: dict[str, int], groups: Sequence[SourceGroup]) -> str:
-    if not groups:
-        return f"Claim: {claim}\nThe sources say nothing about this claim."
-    lines = [
-        f"Claim: {claim}",
-        f"{counts['supports']} supporting, {counts['contradicts']} contradicting, "
-        f"{counts['mentions']} only mentioning, across {len(groups)} sources.",
-    ]
-    for g in groups:
-        lines.append(f"{g.title or g.doc_key} ({g.source}): {g.verdict.value} overall")
-        for i in g.items:
-            c = i.citation
-            lines.append(
-                f"  [{c.n}] {i.label.value}: \u201c{c.quote}\u201d (chars {c.start}-{c.end})"
+        sup = 0.0
+        if judged:
+            label, p, sup = checked_verdict([i.judgement for i in items if i.judgement])
+        else:
+            label, p = verdict(info.text, per_doc[d], model)
+        out.append(
+            SourceGroup(
+                first.source,
+                first.title,
+                first.doc_key,
+                tuple(items),
+                label,
+                p,
+                sup,
+                first.license,
+                dates.get(first.source),
             )
+        )
+    line = verdict_line(out)
+    text = render(info.text, line, counts, out)
+    return Synthesis(info.text, text, counts, tuple(out), line, "nli" if judged else "cues")
+
+
+def verdict_line(groups: Sequence[SourceGroup]) -> str:
+    """One line: how many independent sources support and contradict the claim."""
+    ind = independent(groups)
+    sup = sum(g.verdict is Label.supports for g in ind)
+    con = sum(g.verdict is Label.contradicts for g in ind)
+    men = len(ind) - sup - con
+
+    def n(x: int, verb: str = "") -> str:
+        ends = ("s", "") if x != 1 else ("", "s")
+        return f"{x} independent source{ends[0]}" + (f" {verb}{ends[1]} it" if verb else "")
+
+    if not sup and not con:
+        also = f" ({n(men, 'only mention')})" if men else ""
+        return f"Not enough evidence: no source supports or contradicts the claim{also}."
+    if sup and not con:
+        return f"Supported by {n(sup)}; none contradicts it."
+    if con and not sup:
+        return f"Contradicted by {n(con)}; none supports it."
+    return f"Disputed: {n(sup, 'support')}, {n(con, 'contradict')}."
+
+
+def render(claim: str, line: str, counts: dict[str, int], groups: Sequence[SourceGroup]) -> str:
+    """The synthesis as text: the verdict line, then sources grouped by side."""
+    if not groups:
+        return f"Claim: {claim}\nNot enough evidence: the sources say nothing about this claim."
+    lines = [f"Claim: {claim}", f"Verdict: {line}"]
+    ind = independent(groups)
+    for name, label in SIDES:
+        side = [g for g in groups if g.verdict is label]
+        n_ind = sum(g.verdict is label for g in ind)
+        lines.append(f"{name.capitalize()} ({n_ind}):" if side else f"{name.capitalize()}: none")
+        for g in side:
+            meta = [g.source, f"licence {g.license or 'unknown'}"]
+            if g.date:
+                meta.append(f"added {g.date}")
+            lines.append(f"  {g.title or g.doc_key} ({'; '.join(meta)})")
+            shown = [i for i in g.items if i.label is label] or list(g.items[:1])
+            for i in shown:
+                c = i.citation
+                lines.append(f"    [{c.n}] \u201c{c.quote}\u201d (chars {c.start}-{c.end})")
+    lines.append(
+        f"Sentences: {counts['supports']} supporting, {counts['contradicts']} contradicting, "
+        f"{counts['mentions']} only mentioning."
+    )
     return "\n".join(lines)

@@ -2,8 +2,10 @@
 
 1. **Labels given the gold documents.** For every (claim, evidence document) pair of the
    split (SUPPORT or CONTRADICT; claims without evidence are skipped), every sentence of the
-   document is scored against the claim (encoder cosine, key-term overlap, as ``synthesize``
-   does) and :func:`cairn.answer.synthesize.verdict` decides. Accuracy is two-way: a verdict
+   document is judged against the claim by the claim check (``cairn.answer.nli``) and
+   :func:`cairn.answer.synthesize.checked_verdict` decides, as ``synthesize`` does; beside
+   it, in the same run, the cue model (every sentence scored by encoder cosine and key-term
+   overlap, :func:`cairn.answer.synthesize.verdict`). Accuracy is two-way: a verdict
    of ``contradicts`` predicts CONTRADICT, anything else SUPPORT; beside it, the majority label
    of the *train* split predicted for every pair, and a strict three-way figure (``mentions``
    counts as wrong). Also: how :func:`label_sentence` labels the gold rationale sentences.
@@ -37,12 +39,15 @@ from typing import Any
 import numpy as np
 
 from cairn.answer.evidence import coverage
+from cairn.answer.nli import CheckerArg, ClaimChecker, resolve_checker
 from cairn.answer.question import analyse, stems
 from cairn.answer.synthesize import (
     CONTRADICTION_FEATURES,
     WEIGHTS_PATH,
     ContradictionModel,
     Label,
+    checked_label,
+    checked_verdict,
     contradiction_features,
     default_contradiction_model,
     label_sentence,
@@ -223,13 +228,19 @@ def label_report(
     scored: Sequence[tuple[Pair, list[Evidence]]],
     model: ContradictionModel,
     majority: str,
+    checker: ClaimChecker | None = None,
 ) -> dict[str, Any]:
-    """Two-way and strict accuracy of the source verdicts, and the rationale sentence labels."""
+    """Two-way and strict accuracy of the source verdicts, and the rationale sentence labels
+    (by ``checker`` when given, else by the cue ``model``)."""
     confusion: Counter[str] = Counter()
     strict = two_way = 0
     sentence_labels: Counter[str] = Counter()
     for pair, evs in scored:
-        lab, _ = verdict(pair.claim, evs, model)
+        judged = checker.judge(pair.claim, [e.text for e in evs]) if checker else []
+        if judged:
+            lab = checked_verdict(judged)[0]
+        else:
+            lab, _ = verdict(pair.claim, evs, model)
         pred = "CONTRADICT" if lab is Label.contradicts else "SUPPORT"
         confusion[f"{pair.label}->{lab.value}"] += 1
         two_way += pred == pair.label
@@ -237,9 +248,12 @@ def label_report(
         strict += lab is want
         for i in pair.rationale:
             if i < len(evs):
-                sentence_labels[
-                    f"{pair.label}->{label_sentence(pair.claim, evs[i], model)[0]}"
-                ] += 1
+                got = (
+                    checked_label(judged[i])
+                    if judged
+                    else label_sentence(pair.claim, evs[i], model)
+                )
+                sentence_labels[f"{pair.label}->{got[0]}"] += 1
     n = len(scored)
     labels = Counter(p.label for p, _ in scored)
     return {
@@ -273,6 +287,7 @@ def retrieval_report(
     k: int = 10,
     limit: int | None = None,
     progress: bool = True,
+    checker: CheckerArg = "packaged",
 ) -> dict[str, Any]:
     """Evidence-sentence recall of ``synthesize`` over the whole corpus (see the module doc)."""
     by_claim: dict[int, list[Pair]] = {}
@@ -287,7 +302,7 @@ def retrieval_report(
     for _cid, pairs in claims:
         claim = pairs[0].claim
         t = time.perf_counter()
-        syn = synthesize(kb, claim, collections=(collection,), k=k, model=model)
+        syn = synthesize(kb, claim, collections=(collection,), k=k, model=model, checker=checker)
         ms.append((time.perf_counter() - t) * 1000)
         cited = [(g.doc_key, i.citation.start, i.citation.end) for g in syn.groups for i in g.items]
         cited_total += len(cited)
@@ -377,8 +392,10 @@ def run_claims_eval(
     limit_claims: int | None = None,
     collection: str = COLLECTION,
     embedder: Embedder | None = None,
+    checker: CheckerArg = "packaged",
 ) -> dict[str, Any]:
-    """The full report; ``kb=None`` skips the retrieval part."""
+    """The full report; ``kb=None`` skips the retrieval part. ``checker=None``: the cue model
+    alone (the report then has no claim-check rows)."""
     if split == "train":
         raise ConfigError("bad-split", "report on dev (train is what --fit fits on)")
     if embedder is None:
@@ -394,17 +411,29 @@ def run_claims_eval(
         if save_weights is not None:
             save_weights.write_text(model.to_json() + "\n", encoding="utf-8")
     scored = score_pairs(report_data, embedder)
+    nli = resolve_checker(checker)
     report: dict[str, Any] = {
         "dataset": f"SciFact claims_{split} (original format), corpus 5,183 abstracts",
         "model": json.loads(model.to_json()),
-        "labels_given_gold_documents": label_report(scored, model, majority),
+        "checker": _checker_meta(nli),
+        "labels_given_gold_documents": label_report(scored, model, majority, nli),
     }
+    if nli is not None:  # the cue model, same pairs, same run
+        report["labels_given_gold_documents_cue_model"] = label_report(scored, model, majority)
     if kb is not None:
         check_kb(kb, report_data, collection)
         report["evidence_retrieval"] = retrieval_report(
-            kb, report_data, model, collection=collection, k=k, limit=limit_claims
+            kb, report_data, model, collection=collection, k=k, limit=limit_claims, checker=nli
         )
     return report
+
+
+def _checker_meta(checker: ClaimChecker | None) -> dict[str, Any] | None:
+    if checker is None:
+        return None
+    meta = getattr(checker, "meta", None) or {}
+    path = getattr(checker, "path", None)
+    return {"path": str(path) if path else None, "name": meta.get("name"), "date": meta.get("date")}
 
 
 def _default_embedder() -> Embedder:
@@ -421,12 +450,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--fit", action="store_true", help="fit the model on claims_train first")
     ap.add_argument("--save-weights", action="store_true", help=f"write {WEIGHTS_PATH.name}")
     ap.add_argument("--limit-claims", type=int, default=None)
+    ap.add_argument("--no-checker", action="store_true", help="the cue model alone")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     save = WEIGHTS_PATH if args.save_weights else None
     if args.kb is None:
         report = run_claims_eval(
-            None, data=args.data, split=args.split, fit=args.fit, save_weights=save
+            None,
+            data=args.data,
+            split=args.split,
+            fit=args.fit,
+            save_weights=save,
+            checker=None if args.no_checker else "packaged",
         )
     else:
         with open_kb(args.kb) as kb:
@@ -437,6 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fit=args.fit,
                 save_weights=save,
                 limit_claims=args.limit_claims,
+                checker=None if args.no_checker else "packaged",
             )
     text = json.dumps(report, indent=1)
     if args.out:

@@ -499,14 +499,23 @@ def to_onnx(
         axis=-1,
     )
     h = gelu(dense(feats, "h1", f32(params["h1_w"]).T, params["h1_b"]))
-    z = dense(h, "head", f32(params["head_w"]).reshape(1, -1), f32(params["head_b"]).reshape(1))
-    node("Squeeze", [z, "ax_last"], out="logits")
+    head_w = f32(params["head_w"])
+    n_out = 1 if head_w.ndim == 1 else head_w.shape[1]  # a (HIDDEN, n) head gives n logits
+    z = dense(h, "head", head_w.reshape(HIDDEN, n_out).T, f32(params["head_b"]).reshape(n_out))
+    if n_out == 1:
+        node("Squeeze", [z, "ax_last"], out="logits")
+    else:
+        node("Identity", [z], out="logits")
     io = ["input_ids", "attention_mask", "token_type_ids"]
     graph = oh.make_graph(
         nodes,
         "cairn_reader",
         [oh.make_tensor_value_info(k, TensorProto.INT64, ["batch", "sequence"]) for k in io],
-        [oh.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch"])],
+        [
+            oh.make_tensor_value_info(
+                "logits", TensorProto.FLOAT, ["batch"] if n_out == 1 else ["batch", n_out]
+            )
+        ],
         inits,
     )
     model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)], producer_name="cairn")

@@ -25,7 +25,7 @@ from cairn.models.embed import Embedder, packaged_minilm
 from cairn.models.stt import SpeechToText
 from cairn.models.tts import TextToSpeech
 from cairn.search.engine import SearchConfig
-from cairn.server import native_api, openai_api
+from cairn.server import native_api, openai_api, synthesis_api
 from cairn.server.gate import BusyError
 from cairn.server.security import (
     ApiError,
@@ -114,6 +114,7 @@ def create_app(
     app.state.services = services
     app.include_router(native_api.router)
     app.include_router(openai_api.router)
+    app.include_router(synthesis_api.router)
     mcp_running = _mount_mcp(app, services)
     _add_error_handlers(app)
     # Added innermost first: CatchAll > CORS > API key > body limit > the app.
