@@ -261,3 +261,24 @@ def test_split_keeps_each_document_in_one_part_and_pairs_are_labelled() -> None:
     items = held_out(parts["report"], limit=100, seed=1)
     assert items and all(i.answerable for i in items)
     assert all(i.answer_start == 0 for i in items)
+
+
+@pytest.mark.parametrize("source", ["/a/notes.md", "/tmp/clone-1/notes.md", "/b/c.md", "x"])
+def test_a_small_collection_always_leaves_questions_for_the_support_refit_and_the_report(
+    source: str,
+) -> None:
+    """Split by sentence, a dozen sentences can hash into train alone; the refit and the
+    report must still get an answerable question, and no sentence is in two parts."""
+    from cairn.eval.adapt_data import split
+    from cairn.synthetic.questions import QAPair
+
+    pairs = [
+        QAPair(f"Who built mill {i}?", "Ann", True, "who", f"Ann built mill {i}.", 0, 3,
+               source=source, doc_key="d0", start=40 * i)
+        for i in range(6)
+    ]  # fmt: skip
+    parts = split(pairs, n_docs=1)
+    assert all(any(p.answerable for p in parts[name]) for name in ("train", "fit", "report"))
+    starts = [{p.start for p in parts[name]} for name in parts]
+    assert all(a.isdisjoint(b) for a, b in itertools.combinations(starts, 2))
+    assert sum(len(ps) for ps in parts.values()) == len(pairs)
