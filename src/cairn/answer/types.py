@@ -25,6 +25,20 @@ class Citation:
     start: int  # character offsets into the document text
     end: int
     quote: str
+    hop: int = 0  # 1 or 2 in a two-hop answer (answer/two_hop.py); 0 for a single hop
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class HopLink:
+    """One link of a two-hop chain: citation ``from_n`` names ``bridge``, which leads to
+    citation ``to_n`` (``bridge`` is None for a comparison: two sides, no bridge)."""
+
+    from_n: int
+    bridge: str | None
+    to_n: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +127,7 @@ class Answer:
     mode: str = "extractive"  # or "generative": sentences phrased by an LLM, each checked
     dropped: tuple[str, ...] = ()  # generated sentences that failed the support check
     checks: tuple[SentenceCheck, ...] = ()  # every generated sentence with its verdict
+    chain: tuple[HopLink, ...] = ()  # a two-hop answer: how its citations link
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,4 +143,5 @@ class Answer:
             "candidates": [c.to_dict() for c in self.candidates],
             "dropped": list(self.dropped),
             "checks": [c.to_dict() for c in self.checks],
+            "chain": [link.to_dict() for link in self.chain],
         }
