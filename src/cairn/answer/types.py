@@ -28,7 +28,11 @@ class Citation:
     hop: int = 0  # 1 or 2 in a two-hop answer (answer/two_hop.py); 0 for a single hop
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON view; ``hop`` only in a two-hop answer (single-hop output is unchanged)."""
+        out = asdict(self)
+        if not self.hop:
+            del out["hop"]
+        return out
 
 
 @dataclass(frozen=True)
