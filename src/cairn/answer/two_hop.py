@@ -181,6 +181,11 @@ def _accounted(info: QuestionInfo, one: Evidence, two: Evidence) -> bool:
     return len(names & have) >= ACCOUNTED * len(names)
 
 
+def _titled(bridge: str, ev: Evidence) -> bool:
+    """The sentence's document is about the bridge (its title holds the bridge's words)."""
+    return stems(bridge) <= stems(ev.title or "")
+
+
 def _names(bridge: str, ev: Evidence) -> bool:
     """The sentence or its document's title names the bridge (most of its words)."""
     b = stems(bridge)
@@ -198,10 +203,9 @@ def _bridge(
     reader: SentenceReader | None,
     floor: float,
 ) -> Answer | None:
-    hop1 = list(first[:HOP1_SENTENCES])
+    hop1 = [c for c in first if _about(info, c.evidence)][:HOP1_SENTENCES]
     pairs = _bridges(info, hop1, spans.candidates([c.evidence.text for c in hop1]))
-    rows: list[tuple[Candidate, str, Evidence]] = []
-    seen: set[tuple[int, int]] = {(c.evidence.document_id, c.evidence.start) for c in hop1}
+    reached: dict[tuple[int, int], tuple[Candidate, str, Evidence]] = {}
     for cand, bridge in pairs:
         hits = kb.search(f"{bridge} {info.text}", k=HOP2_HITS, collections=collections)
         hits = [h for h in hits if h.chunk.document_id != cand.evidence.document_id]
@@ -209,11 +213,12 @@ def _bridge(
             continue
         for ev in select_evidence(info, hits, kb.embedder, limit=4):
             key = (ev.document_id, ev.start)
-            if key in seen or not _names(bridge, ev) or not _accounted(info, cand.evidence, ev):
+            if not _names(bridge, ev) or not _accounted(info, cand.evidence, ev):
                 continue
-            seen.add(key)
-            rows.append((cand, bridge, ev))
-    rows = rows[:HOP2_READ]
+            # A sentence reached through several bridges keeps the one its document is about.
+            if key not in reached or (_titled(bridge, ev) and not _titled(reached[key][1], ev)):
+                reached[key] = (cand, bridge, ev)
+    rows = list(reached.values())[:HOP2_READ]
     if not rows:
         return None
     found = spans.candidates([ev.text for _, _, ev in rows])
