@@ -8,8 +8,8 @@ Two kinds of question get a second retrieval (``second_hop``):
   document titles) seeds one more search (the entity graph joins in through hybrid search when
   the KB has entities); the second-hop sentence must name the bridge (in its text or its
   document's title), come from another document, hold a span of the answer type that is not a
-  question word, and pass the reader with a score above a threshold fitted on one half of the
-  HotpotQA questions (BENCHMARKS.md). The answer cites both sentences.
+  question word or the bridge, and, with the first hop, name most of the question's names; the
+  reader picks among those. The answer cites both sentences.
 * **comparison**: "which is older, X or Y", "were both X and Y ...". Each side is searched on
   its own; the best sentence naming that side with a value of the compared kind (a date for
   older/first, a number for more/larger) is cited, and the answer states each side's value
@@ -35,7 +35,7 @@ from cairn.answer.span_check import checked_span
 from cairn.answer.types import Answer, Candidate, Citation, Evidence, HopLink
 from cairn.knowledge import KnowledgeBase
 
-# Chosen on the even-numbered HotpotQA questions only (BENCHMARKS.md, "Two-hop evidence"):
+# Chosen on the even-numbered HotpotQA questions only (BENCHMARKS.md, two-hop section):
 # a reader floor from -2 to 4 gained no precision there, so none is applied; the symbolic
 # checks decide (the bridge is named, the question's names are accounted for, a typed span).
 BRIDGE_LOGIT = -math.inf  # reader logit a second-hop sentence needs
