@@ -140,3 +140,19 @@ def test_cli_eval_hotpot(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert json.loads(out.read_text())["questions"] == 3
     r = CliRunner().invoke(app, ["eval", "hotpot", "--data", str(tmp_path / "none.json")])
     assert r.exit_code != 0 and "no HotpotQA file" in r.output
+
+
+def test_halves_and_single_hop_peer(data: Path, tmp_path: Path) -> None:
+    kb = cairn.open(tmp_path / "kb.sqlite", embedder=HashingEmbedder())
+    odd = run_hotpot_eval(kb, data=data, corpus=tmp_path / "c.jsonl", half="odd", progress=False)
+    even = run_hotpot_eval(kb, data=data, corpus=tmp_path / "c.jsonl", half="even", progress=False)
+    with pytest.raises(ConfigError, match="half 'first'"):
+        run_hotpot_eval(kb, data=data, corpus=tmp_path / "c.jsonl", half="first", progress=False)
+    kb.close()
+    # Positions 0 and 2 are even (lighthouse, mercury); 1 is odd (the yes/no comparison).
+    assert (even["questions"], odd["questions"]) == (2, 1)
+    assert even["half"] == "even" and odd["yes_no_questions"] == 1
+    peer = even["single_hop_peer"]
+    assert peer["answered"] == 0.5 and peer["answer_in_cited_all"] == 0.5
+    assert peer["latency_ms"]["n"] == 2
+    assert 0.0 <= even["two_hop_answers"] <= 1.0

@@ -26,6 +26,7 @@ from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.reader import SentenceReader, packaged_reader, pair_text
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
 from cairn.answer.span_check import checked_span, relabelled
+from cairn.answer.two_hop import needs_second_hop, second_hop
 from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence, SentenceCheck
 from cairn.answer.verify import SupportModel, default_model, features
 from cairn.knowledge import KnowledgeBase
@@ -74,6 +75,7 @@ def answer_question(
     threshold: float | None = None,
     llm: LLM | None = None,
     sentence_threshold: float = SENTENCE_COSINE,
+    two_hop: bool = True,
 ) -> Answer:
     """Answer ``question`` from the knowledge base, citing exact spans, or abstain.
 
@@ -86,6 +88,10 @@ def answer_question(
     With ``llm``, the answer is phrased by the model and each of its sentences must pass the
     sentence support check (encoder cosine >= ``sentence_threshold`` with the cited evidence,
     and no number or name the cited evidence lacks), or be a verbatim quote.
+
+    With ``two_hop`` (the default), a question whose best sentence names a bridge entity but
+    not the answer, or that compares two things, gets a second retrieval (``two_hop.py``); its
+    answer cites both sentences (extractive, also when ``llm`` is given).
     """
     info = analyse(question)
     if not 1 <= k <= 50:
@@ -117,6 +123,15 @@ def answer_question(
             rest = [c for c in candidates if (c.evidence.document_id, c.evidence.end) != key]
             candidates = [best, *rest]
     shown = tuple(candidates) if explain else ()
+    if two_hop and needs_second_hop(info):  # a bridge entity or a comparison: two_hop.py
+        reading = reader or packaged_reader()
+        sources = spans or default_spans()
+        two = second_hop(
+            kb, info, candidates, collections=collections, spans=sources, reader=reading,
+            threshold=thr,
+        )  # fmt: skip
+        if two is not None:
+            return replace(two, candidates=shown)
     closest = _distinct_sources([c.evidence for c in candidates])[:CLOSEST_SOURCES]
     if best.support < thr:
         return _abstain(info, closest, thr, "low-support", NO_ANSWER, best.support, shown)

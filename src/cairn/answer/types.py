@@ -25,6 +25,24 @@ class Citation:
     start: int  # character offsets into the document text
     end: int
     quote: str
+    hop: int = 0  # 1 or 2 in a two-hop answer (answer/two_hop.py); 0 for a single hop
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON view; ``hop`` only in a two-hop answer (single-hop output is unchanged)."""
+        out = asdict(self)
+        if not self.hop:
+            del out["hop"]
+        return out
+
+
+@dataclass(frozen=True)
+class HopLink:
+    """One link of a two-hop chain: citation ``from_n`` names ``bridge``, which leads to
+    citation ``to_n`` (``bridge`` is None for a comparison: two sides, no bridge)."""
+
+    from_n: int
+    bridge: str | None
+    to_n: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +132,7 @@ class Answer:
     dropped: tuple[str, ...] = ()  # generated sentences that failed the support check
     checks: tuple[SentenceCheck, ...] = ()  # every generated sentence with its verdict
     decided_by: str = ""  # which reader and support model decided (cairn.answer.adapted)
+    chain: tuple[HopLink, ...] = ()  # a two-hop answer: how its citations link
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,4 +149,5 @@ class Answer:
             "dropped": list(self.dropped),
             "checks": [c.to_dict() for c in self.checks],
             "decided_by": self.decided_by,
+            "chain": [link.to_dict() for link in self.chain],
         }

@@ -115,6 +115,8 @@ def print_answer(answer: Answer, explain: bool = False) -> None:
         )
         if answer.decided_by:
             console.print(f"[dim]decided by {escape(answer.decided_by)}[/]", highlight=False)
+        for line in chain_lines(answer):
+            console.print(f"[dim]{escape(line)}[/]", highlight=False, soft_wrap=True)
         for chk in answer.checks:
             mark = "kept" if chk.passed else "dropped"
             console.print(
@@ -132,6 +134,20 @@ def print_answer(answer: Answer, explain: bool = False) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+def chain_lines(answer: Answer) -> list[str]:
+    """A two-hop answer's chain: hop 1 sentence -> bridge entity -> hop 2 sentence."""
+    by_n = {c.n: c for c in answer.citations}
+    out = []
+    for link in answer.chain:
+        one, two = by_n[link.from_n], by_n[link.to_n]
+        via = f"bridge {link.bridge!r}" if link.bridge else "compared with"
+        out.append(
+            f"hop 1 [{one.n}] \u201c{one.quote}\u201d -> {via} -> hop 2 [{two.n}] "
+            f"\u201c{two.quote}\u201d"
+        )
+    return out
 
 
 def chat(

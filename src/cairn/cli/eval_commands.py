@@ -493,6 +493,12 @@ def hotpot_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the full report JSON to this file.")
     ] = None,
+    half: Annotated[
+        str,
+        typer.Option(
+            "--half", help="all, even or odd questions (two-hop was tuned on even: report odd)."
+        ),
+    ] = "all",
     json_out: JsonOption = False,
 ) -> None:
     """HotpotQA: share of questions whose answer string is in the cited evidence."""
@@ -509,7 +515,11 @@ def hotpot_command(
         load_hotpot(data)  # a clear error before any KB is created
         with open_kb(kb or tmp / "hotpot-kb.sqlite") as base:
             report = run_hotpot_eval(
-                base, data=data, corpus=tmp / "hotpot-corpus" / "hotpot.jsonl", limit=limit
+                base,
+                data=data,
+                corpus=tmp / "hotpot-corpus" / "hotpot.jsonl",
+                limit=limit,
+                half=half,
             )
     if out is not None:
         out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -15,7 +15,12 @@ cites. Reported:
 * a no-abstention baseline measured in the same run: the best-matching sentence of the top
   search hit (``SearchHit.highlight``), and the ceiling: the answer anywhere in the top
   ``k`` passages;
-* short-answer exact match / F1 on the answered questions, and ``ask`` latency p50 / p95.
+* short-answer exact match / F1 on the answered questions, and ``ask`` latency p50 / p95;
+* the same-run single-hop peer: ``ask(two_hop=False)`` (``ask`` before two-hop evidence), its
+  answered share, precision, hit rate and latency on the same questions.
+
+``half="even"`` / ``"odd"`` keeps only the questions at even / odd positions of the file (0-based):
+two-hop evidence was designed and tuned on the even half, so the odd half is the report.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from cairn.knowledge import KnowledgeBase, open_kb
 DEFAULT_DATA = Path("../shared/benchdata/hotpotqa-1000/test.json")
 COLLECTION = "hotpotqa"
 YES_NO = frozenset({"yes", "no"})
+HALVES = {"all": -1, "even": 0, "odd": 1}  # which questions (0-based position in the file)
 
 
 @dataclass(frozen=True)
@@ -116,9 +122,13 @@ def run_hotpot_eval(
     k: int = DEFAULT_K,
     graph: bool = False,
     progress: bool = True,
+    half: str = "all",
 ) -> dict[str, Any]:
     everything = load_hotpot(data)
-    items = everything[:limit] if limit is not None else everything
+    if half not in HALVES:
+        raise ConfigError("bad-half", f"half {half!r}: must be one of {', '.join(HALVES)}")
+    chosen = [it for i, it in enumerate(everything) if half == "all" or i % 2 == HALVES[half]]
+    items = chosen[:limit] if limit is not None else chosen
     if not items:
         raise ConfigError("bad-data", f"{data} has no questions")
     path = write_corpus(everything, corpus)  # all evidence, even when asking only some
@@ -131,6 +141,7 @@ def run_hotpot_eval(
     ask(kb, items[0].question, collections=(COLLECTION,))  # model loading is not latency
     counts: Counter[str] = Counter()
     ms: list[float] = []
+    peer_ms: list[float] = []
     em: list[float] = []
     f1: list[float] = []
     examples: list[dict[str, Any]] = []
@@ -138,6 +149,18 @@ def run_hotpot_eval(
         t = time.perf_counter()
         a = ask(kb, item.question, collections=(COLLECTION,), k=k, explain=True)
         ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        one = ask(kb, item.question, collections=(COLLECTION,), k=k, two_hop=False)
+        peer_ms.append((time.perf_counter() - t) * 1000)
+        if not one.abstained:
+            counts["peer_answered"] += 1
+            counts["peer_hit"] += contains_answer(
+                " ".join(c.quote for c in one.citations), item.answer
+            )
+        counts["two_hop"] += bool(a.chain)
+        counts["two_hop_hit"] += bool(a.chain) and contains_answer(
+            " ".join(c.quote for c in a.citations), item.answer
+        )
         kind = "yes_no" if item.yes_no else "span"
         counts[kind] += 1
         cited = " ".join(c.quote for c in a.citations)
@@ -197,6 +220,15 @@ def run_hotpot_eval(
         "short_answer_exact_match": round(sum(em) / len(em), 4) if em else 0.0,
         "short_answer_f1": round(sum(f1) / len(f1), 4) if f1 else 0.0,
         "latency_ms": summarize_latencies(ms),
+        "half": half,
+        "two_hop_answers": _share(counts["two_hop"], n),
+        "two_hop_precision": _share(counts["two_hop_hit"], counts["two_hop"]),
+        "single_hop_peer": {
+            "answered": _share(counts["peer_answered"], n),
+            "precision_answer_in_cited": _share(counts["peer_hit"], counts["peer_answered"]),
+            "answer_in_cited_all": _share(counts["peer_hit"], n),
+            "latency_ms": summarize_latencies(peer_ms),
+        },
         "examples_missed": examples,
     }
 
@@ -208,9 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=Path("/tmp/hotpot-corpus/hotpot.jsonl"))
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--half", choices=sorted(HALVES), default="all")
     args = ap.parse_args(argv)
     with open_kb(args.kb) as kb:
-        report = run_hotpot_eval(kb, data=args.data, corpus=args.corpus, limit=args.limit)
+        report = run_hotpot_eval(
+            kb, data=args.data, corpus=args.corpus, limit=args.limit, half=args.half
+        )
     text = json.dumps(report, indent=1)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
