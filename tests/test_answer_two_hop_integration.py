@@ -35,17 +35,17 @@ def test_two_hop_with_real_models(tmp_path: Path) -> None:
         files.append(tmp_path / name)
     with cairn.open(tmp_path / "kb.sqlite") as kb:
         kb.ingest(files, license="CC0-1.0")  # with the entity graph
-        a = ask(kb, "Who directed the film in which Nora Quill starred?")
+        a = ask(kb, "Who directed the film in which Nora Quill starred?", two_hop=True)
         assert not a.abstained and a.short_answer == "Tomas Brenner"
         assert [c.hop for c in a.citations] == [1, 2]
         assert a.chain[0].bridge == "Harbour Lights"
         for c in a.citations:
             assert kb.document_text(c.document_id)[c.start : c.end] == c.quote
         q = "Which lighthouse is older, the Old Harbour Lighthouse or the Grey Point Lighthouse?"
-        b = ask(kb, q)
+        b = ask(kb, q, two_hop=True)
         assert b.short_answer == "Old Harbour Lighthouse"
         assert "1874" in b.citations[0].quote and "1902" in b.citations[1].quote
         # Nothing says who directed Night Ferry: no second hop, no answer naming a director.
-        n = ask(kb, "Who directed the film in which Ada Vell starred?")
+        n = ask(kb, "Who directed the film in which Ada Vell starred?", two_hop=True)
         assert not n.chain
         assert n.short_answer != "Tomas Brenner"

@@ -67,6 +67,14 @@ def ask(
             help="Treat the text as a claim: evidence for and against it, per source.",
         ),
     ] = False,
+    two_hop: Annotated[
+        bool,
+        typer.Option(
+            "--two-hop",
+            help="Follow a bridge entity or a comparison to a second sentence, citing both "
+            "(off by default: it answers more questions the sources cannot answer).",
+        ),
+    ] = False,
     llm: LlmOption = None,
     kb: KbOption = None,
     json_out: JsonOption = False,
@@ -88,7 +96,13 @@ def ask(
             return
         model = _prepare_llm(llm)
         answer = ask_question(
-            base, question, collections=collection or (), k=k, explain=explain, llm=model
+            base,
+            question,
+            collections=collection or (),
+            k=k,
+            explain=explain,
+            llm=model,
+            two_hop=two_hop,
         )
     if json_out:
         print_json(answer.to_dict())

@@ -147,7 +147,7 @@ def run_hotpot_eval(
     examples: list[dict[str, Any]] = []
     for item in items:
         t = time.perf_counter()
-        a = ask(kb, item.question, collections=(COLLECTION,), k=k, explain=True)
+        a = ask(kb, item.question, collections=(COLLECTION,), k=k, explain=True, two_hop=True)
         ms.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         one = ask(kb, item.question, collections=(COLLECTION,), k=k, two_hop=False)

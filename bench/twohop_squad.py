@@ -1,0 +1,89 @@
+"""Does two-hop evidence (on by default in ``ask``) change single-paragraph answers?
+
+SQuAD 2.0 report articles (9-16 of the dev half; nothing was fitted on them), the same KB and
+questions, ``ask(two_hop=True)`` against ``ask(two_hop=False)`` in one run, interleaved:
+answered rate on answerable and on unanswerable questions, and how many answers quote a
+sentence that holds a gold answer.
+
+Run: ``python bench/twohop_squad.py --kb /tmp/squad16.sqlite --limit 150`` (the KB is made
+by ``cairn eval qa --kb ...``; the corpus is ingested when the KB lacks it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cairn.answer.ask import ask
+from cairn.eval.qa import (
+    COLLECTION,
+    DEFAULT_DATA,
+    load_squad,
+    normalize_answer,
+    subsample,
+    write_corpus,
+)
+from cairn.knowledge import open_kb
+
+
+@dataclass
+class Tally:
+    ans_answered: int = 0
+    ans_held: int = 0
+    unans_answered: int = 0
+    ms: list[float] = field(default_factory=list)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kb", type=Path, required=True)
+    ap.add_argument("--limit", type=int, default=150)
+    ap.add_argument("--fit-articles", type=int, default=8)
+    args = ap.parse_args()
+    squad = load_squad(DEFAULT_DATA)
+    report = [i for i in squad.items if i.article not in set(squad.articles[: args.fit_articles])]
+    items = subsample(report, args.limit)
+    tally = {"two_hop": Tally(), "single": Tally()}
+    with open_kb(args.kb) as kb:
+        if not kb.stats().documents:
+            kb.ingest(
+                [write_corpus(squad, Path("/tmp/squad-corpus/squad.jsonl"))],
+                collection=COLLECTION,
+                graph=False,
+            )
+        ask(kb, "warm up the models?", collections=(COLLECTION,))
+        for item in items:
+            for mode, flag in (("two_hop", True), ("single", False)):
+                t = time.perf_counter()
+                a = ask(kb, item.question, collections=(COLLECTION,), two_hop=flag)
+                tally[mode].ms.append((time.perf_counter() - t) * 1000)
+                if a.abstained:
+                    continue
+                if not item.answerable:
+                    tally[mode].unans_answered += 1
+                    continue
+                tally[mode].ans_answered += 1
+                quotes = normalize_answer(" ".join(c.quote for c in a.citations))
+                if any(normalize_answer(g) in quotes for g, _ in item.answers):
+                    tally[mode].ans_held += 1
+    n_ans = sum(i.answerable for i in items)
+    n_un = len(items) - n_ans
+    out: dict[str, Any] = {"questions": len(items), "answerable": n_ans, "unanswerable": n_un}
+    for mode, c in tally.items():
+        given = c.ans_answered + c.unans_answered
+        out[mode] = {
+            "coverage_of_answerable": round(c.ans_answered / max(n_ans, 1), 3),
+            "answered_unanswerable": round(c.unans_answered / max(n_un, 1), 3),
+            "precision_of_answers_given": round(c.ans_held / max(given, 1), 3),
+            "p50_ms": round(statistics.median(c.ms)),
+        }
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
