@@ -215,6 +215,8 @@ def test_errors_are_one_line_and_change_nothing(
     assert out.exit_code == 2 and "is not writable" in out.output
     monkeypatch.undo()
 
+    with open_kb(empty) as kb:  # a document, so the missing extra is what stops it
+        kb.ingest([DEMO], graph=False)
     monkeypatch.setitem(sys.modules, "optax", None)
     out = runner.invoke(app, ["adapt", "--kb", str(empty)])
     assert out.exit_code == 2

@@ -59,8 +59,19 @@ class AdaptResult:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def check_ready(root: Path) -> None:
-    """Fail early, with one line, on what would stop a run: no train extra, nowhere to write."""
+def check_writable(root: Path) -> None:
+    """Fail early, with one line, when the adapted models would have nowhere to go."""
+    parent = root if root.is_dir() else root.parent
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(
+            "kb-read-only",
+            f"cannot store adapted models in {root}: {parent} is not writable "
+            "(adapting writes beside the knowledge base; nothing was changed)",
+        )
+
+
+def check_train_extra() -> None:
+    """Fail early, with one line, when the ``train`` extra is missing."""
     from cairn.eval.reader_train import _jax
 
     _jax()
@@ -71,13 +82,6 @@ def check_ready(root: Path) -> None:
         raise ConfigError(
             "no-train-extra", f"adapting needs {err.name}: pip install 'cairn[train]'"
         ) from err
-    parent = root if root.is_dir() else root.parent
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(
-            "kb-read-only",
-            f"cannot store adapted models in {root}: {parent} is not writable "
-            "(adapting writes beside the knowledge base; nothing was changed)",
-        )
 
 
 def _sha(path: Path) -> str:
@@ -108,13 +112,14 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
     budget_s = opts.budget_minutes * 60.0
     say = progress or (lambda stage, done, total: None)
     root = adapted_root(kb.store)
-    check_ready(root)
+    check_writable(root)
     docs = list(collection_texts(kb, opts.collection))
-    if not docs:
+    if not docs:  # said before the missing extra: there is nothing to adapt to yet
         where = f"collection {opts.collection!r}" if opts.collection else "knowledge base"
         raise ConfigError(
             "empty-kb", f"the {where} has no documents: add some with `cairn ingest PATH` first"
         )
+    check_train_extra()
     work = root / "work"
     work.mkdir(parents=True, exist_ok=True)
     fingerprint = _fingerprint(opts, docs)
