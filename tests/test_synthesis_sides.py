@@ -14,9 +14,9 @@ from cairn.answer.generate import Draft, check_sentence
 from cairn.answer.nli import Judgement, entailment
 from cairn.answer.synthesize import Label, synthesize
 from cairn.answer.types import Evidence
-from cairn.graph.extract import CapitalisedExtractor
 from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
+from helpers import fake_kb
 
 
 class KeywordChecker:
@@ -61,16 +61,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root = tmp_path_factory.mktemp("sides")
-    files = []
-    for name, text in DOCS.items():
-        (root / name).write_text(text, encoding="utf-8")
-        files.append(root / name)
-    base = cairn.open(
-        root / "kb.sqlite", embedder=HashingEmbedder(), extractor=CapitalisedExtractor()
-    )
-    base.ingest(files, collection="town", license="CC-BY-4.0")
-    return base
+    return fake_kb(tmp_path_factory.mktemp("sides"), DOCS)
 
 
 def test_sources_grouped_by_side(kb: KnowledgeBase) -> None:
