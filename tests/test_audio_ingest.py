@@ -20,10 +20,10 @@ from cairn.graph.extract import CapitalisedExtractor
 from cairn.ingest import audio_loader
 from cairn.ingest.audio_loader import set_transcriber, timestamps_for_span
 from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, discover, load
-from cairn.ingest.sentences import split_sentences
 from cairn.models import stt as stt_module
 from cairn.models.embed import HashingEmbedder
 from cairn.models.stt import FakeSTT, Segment, SpeechToText, Transcript
+from cairn.text.sentences import split_sentences
 
 LIBRISPEECH = Path(__file__).resolve().parents[2] / "shared/benchdata/librispeech-sample"
 

@@ -20,6 +20,7 @@ PACKAGE = SRC / "cairn"
 
 # Lowest first. A package may import its own layer and every layer below it.
 LAYERS: list[tuple[str, set[str]]] = [
+    ("text", {"text"}),
     ("foundation", {"errors", "config", "ports", "events"}),
     ("store", {"kb"}),
     ("models", {"models"}),
@@ -37,8 +38,6 @@ LAYER_OF = {pkg: n for n, (_, pkgs) in enumerate(LAYERS) for pkg in pkgs}
 
 # (importing module, imported module): why it is allowed for now, and the issue that ends it.
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("cairn.models.tts", "cairn.ingest.sentences"): "issue 16.4: one text module below both",
-    ("cairn.graph.extract", "cairn.ingest.sentences"): "issue 16.4: one text module",
     ("cairn.models.stt_context", "cairn.tools.registry"): (
         "issue 16.2: the composition root hands STT its tool names"
     ),
@@ -123,6 +122,20 @@ def test_imports_go_down_the_layers() -> None:
 def test_known_exceptions_still_exist() -> None:
     gone = set(KNOWN_EXCEPTIONS) - set(upward_imports())
     assert not gone, f"fixed: remove from KNOWN_EXCEPTIONS: {sorted(gone)}"
+
+
+def test_the_text_toolkit_imports_nothing_else_from_cairn() -> None:
+    """``cairn.text`` is the bottom layer: sentences, tokens, stemmers and spaCy loading that
+    every other layer may use, so it depends on no other ``cairn`` module."""
+    outside = {
+        (module, target)
+        for module, imported in all_imports().items()
+        if package_of(module) == "text"
+        for target in imported
+        if package_of(target) != "text"
+    }
+    assert LAYER_OF["text"] == 0
+    assert not outside, f"cairn.text must not import the rest of cairn: {sorted(outside)}"
 
 
 def test_the_store_has_no_import_cycle() -> None:

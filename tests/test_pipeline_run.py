@@ -275,24 +275,6 @@ def test_a_failing_callback_does_not_stop_the_run(kb: KnowledgeBase, speech: Pat
     assert any(e.type == EventType.warning for e in result.events)
 
 
-def test_call_api_without_tools(
-    kb: KnowledgeBase, speech: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from cairn.pipeline import stages
-
-    real = stages.importlib.import_module
-
-    def no_tools(name: str) -> Any:
-        if name == "cairn.tools":
-            raise ImportError(name)
-        return real(name)
-
-    monkeypatch.setattr(stages.importlib, "import_module", no_tools)
-    result = _run(kb, "call the weather api for Paris", speech)
-    assert result.ok and result.answer is not None
-    assert "not available yet" in result.answer
-
-
 def test_call_api_unknown_tool_is_an_answer(kb: KnowledgeBase, speech: Path) -> None:
     pytest.importorskip("cairn.tools")
     result = _run(kb, "call the weather api for Paris", speech)

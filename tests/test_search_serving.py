@@ -13,7 +13,6 @@ import cairn
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.kb.types import ChunkRecord
 from cairn.models.embed import HashingEmbedder, Vectors
-from cairn.search import engine
 from cairn.search.engine import SearchConfig, best_sentence, query_vectors
 from cairn.server.threads import blas_threads, limit_blas_threads
 
@@ -96,13 +95,14 @@ def _slow_best_sentence(rec: ChunkRecord, terms: list[str]) -> tuple[int, int]:
     """The highlight as first written (one stem call per word), for comparison."""
     from collections import Counter
 
-    from cairn.ingest.sentences import split_sentences
+    from cairn.text.sentences import split_sentences
+    from cairn.text.tokens import WORD
 
     spans = split_sentences(rec.text)
     wanted = Counter(t.lower()[:5] for t in terms)
     best, best_score = spans[0], 0
     for s in spans:
-        words = {w.lower()[:5] for w in engine._WORD.findall(rec.text[s.start : s.end])}
+        words = {w.lower()[:5] for w in WORD.findall(rec.text[s.start : s.end])}
         score = sum(1 for w in wanted if w in words)
         if score > best_score:
             best, best_score = s, score

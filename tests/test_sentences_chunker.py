@@ -2,7 +2,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cairn.ingest.chunker import ChunkerConfig, chunk_text
-from cairn.ingest.sentences import split_sentences
+from cairn.text.sentences import split_sentences
 
 
 def texts(t: str) -> list[str]:

@@ -266,9 +266,9 @@ def test_a_literal_private_address_named_at_add_is_approved_for_every_path(
     # the path voice, /api/voice and chat take (a command), with no flag
     cmd = Command(intent="call_api", api_operation="raw.series", api_params={})
     assert call_command(kb, cmd).rows == [{"year": 2001, "value": 3}]
-    from cairn.pipeline.stages import _call_api
+    from cairn.pipeline.intents.api import call_api as act_on_call_api
 
-    acted = _call_api(kb, cmd)
+    acted = act_on_call_api(kb, cmd)
     assert acted.kind == "records" and len(acted.records) == 1
 
 

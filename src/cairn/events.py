@@ -17,6 +17,19 @@ class EventType(StrEnum):
     error = "error"
 
 
+class Stage(StrEnum):
+    """The stages of one request, in the order they run (``cairn.pipeline.stages``). The web
+    UI's ``STAGE`` constant in ``server/static/app.js`` holds the same names (a test checks)."""
+
+    stt = "stt"
+    understand = "understand"
+    act = "act"
+    answer = "answer"
+    chart = "chart"
+    speak = "speak"
+    remember = "remember"
+
+
 @dataclass(frozen=True)
 class Event:
     type: EventType

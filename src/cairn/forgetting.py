@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.config import default_kb_path
 from cairn.errors import NotFoundError
+from cairn.events import Stage
 from cairn.kb.protocol import Store
 from cairn.kb.runs import run_needle
 from cairn.kb.types import Source
@@ -66,7 +67,11 @@ def _run_files(run: dict[str, Any]) -> list[Path]:
     out = [result.get("audio"), *(result.get("charts") or [])]
     for event in run.get("events") or []:
         data = event.get("data") if isinstance(event, dict) else None
-        if isinstance(data, dict) and event.get("stage") in ("remember", "speak", "chart"):
+        if isinstance(data, dict) and event.get("stage") in (
+            Stage.remember,
+            Stage.speak,
+            Stage.chart,
+        ):
             out.append(data.get("path"))
             out.extend(data.get("paths") or [])
     return [Path(p) for p in out if isinstance(p, str) and p]

@@ -20,7 +20,7 @@ from cairn.answer.question import QuestionInfo, stems
 from cairn.answer.reader import SentenceReader, pair_text
 from cairn.answer.types import Candidate, Evidence
 from cairn.answer.verify import SupportModel, features
-from cairn.ingest.sentences import split_sentences
+from cairn.text.sentences import split_sentences
 
 REREAD = 3  # candidates read again with their previous sentence
 

@@ -8,9 +8,9 @@ import numpy as np
 
 from cairn.answer.question import QuestionInfo, stems
 from cairn.answer.types import Evidence
-from cairn.ingest.sentences import split_sentences
 from cairn.models.embed import Embedder
 from cairn.search.types import SearchHit
+from cairn.text.sentences import split_sentences
 
 MAX_ENCODED = 6  # sentences per question sent to the encoder (latency bound)
 MIN_SENTENCE_CHARS = 12

@@ -20,7 +20,7 @@ from cairn.cli.common import (
     open_kb,
     print_json,
 )
-from cairn.events import Event, EventType
+from cairn.events import Event, EventType, Stage
 
 runs_app = typer.Typer(
     name="runs",
@@ -51,19 +51,19 @@ def _stage_line(ev: Event) -> str | None:
     if "skipped" in d:
         return f"[dim]- {ev.stage:<10} {seconds:6.2f} s  skipped: {escape(str(d['skipped']))}[/]"
     detail = ""
-    if ev.stage == "stt":
+    if ev.stage == Stage.stt:
         detail = f"\u201c{d.get('text', '')}\u201d"
-    elif ev.stage == "understand":
+    elif ev.stage == Stage.understand:
         detail = str(d.get("command", {}).get("intent", ""))
-    elif ev.stage == "act":
+    elif ev.stage == Stage.act:
         detail = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("seconds", "intent"))
-    elif ev.stage == "answer":
+    elif ev.stage == Stage.answer:
         detail = f"{len(d.get('citations', []))} citations"
-    elif ev.stage == "chart":
+    elif ev.stage == Stage.chart:
         detail = ", ".join(d.get("paths", []))
-    elif ev.stage == "speak":
+    elif ev.stage == Stage.speak:
         detail = str(d.get("path", ""))
-    elif ev.stage == "remember":
+    elif ev.stage == Stage.remember:
         detail = str(d.get("path") or d.get("stored", ""))
     return f"[green]\u2713 {ev.stage:<10}[/] {seconds:6.2f} s  {escape(detail)}"
 

@@ -39,7 +39,7 @@ import numpy as np
 from cairn.answer.reader import MAX_TOKENS, pair_text, reader_tokenizer
 from cairn.errors import ConfigError
 from cairn.eval.qa import DEFAULT_DATA
-from cairn.ingest.sentences import Span, split_sentences
+from cairn.text.sentences import Span, split_sentences
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 LAYERS, HEADS, DIM = 6, 12, 384

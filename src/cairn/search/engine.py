@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -13,15 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cairn.errors import SearchError
-from cairn.ingest.sentences import split_sentences
 from cairn.kb.protocol import Store
 from cairn.kb.types import ChunkRecord, ScoredChunk
 from cairn.models.embed import Embedder, Vectors
 from cairn.search.fusion import FusionConfig, fuse
 from cairn.search.query import query_terms, validate_query
 from cairn.search.types import Mode, SearchFilters, SearchHit
+from cairn.text.sentences import split_sentences
+from cairn.text.stem import prefix_stem
+from cairn.text.tokens import WORD
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cairn-search")
 QUERY_CACHE_SIZE = 512
 
@@ -195,20 +195,17 @@ def _hits(
     return hits
 
 
-def _stem(word: str) -> str:
-    return word.lower()[:5]
-
-
 def best_sentence(rec: ChunkRecord, terms: Sequence[str]) -> tuple[int, int] | None:
     """Document offsets of the chunk's sentence sharing most query terms (first on ties)."""
     spans = split_sentences(rec.text)
     if not spans:
         return None
-    wanted = {_stem(t) for t in terms}
+    wanted = {prefix_stem(t) for t in terms}
     text = rec.text
-    find = _WORD.findall
+    find = WORD.findall
     best, best_score = spans[0], 0
     for s in spans:
+        # prefix_stem, inlined: this loop runs per word of every hit
         score = len(wanted.intersection([w.lower()[:5] for w in find(text, s.start, s.end)]))
         if score > best_score:
             best, best_score = s, score

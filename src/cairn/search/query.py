@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from cairn.errors import SearchError
+from cairn.text.tokens import WORD
 
 MAX_QUERY_CHARS = 2000
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def validate_query(query: str) -> str:
@@ -22,14 +20,14 @@ def validate_query(query: str) -> str:
             f"the query is {len(q):,} characters; the limit is {MAX_QUERY_CHARS:,} "
             "(search for the key phrases instead)",
         )
-    if not _WORD.search(q):
+    if not WORD.search(q):
         raise SearchError("no-terms", f"the query {q[:40]!r} has no words or numbers to search for")
     return q
 
 
 def query_terms(query: str) -> list[str]:
     """Lower-cased words without stop words (all words when the query is only stop words)."""
-    words = [w.lower() for w in _WORD.findall(query)]
+    words = [w.lower() for w in WORD.findall(query)]
     content = [w for w in words if w not in STOP_WORDS and w != "_"]
     terms = content or words
     return list(dict.fromkeys(terms))

@@ -29,7 +29,7 @@ import cairn
 from cairn.answer.ask import ask
 from cairn.answer.types import Citation
 from cairn.errors import CairnError, LoadError
-from cairn.events import Event, EventType
+from cairn.events import Event, EventType, Stage
 from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, check_zip
 from cairn.ingest.pipeline import Status
 from cairn.ingest.provenance import make_provenance
@@ -403,10 +403,12 @@ def _voice_stream(
                     stt = svc.stt
                 except CairnError as err:
                     events.put(
-                        Event(EventType.error, "stt", {"code": err.code, "message": err.message})
+                        Event(
+                            EventType.error, Stage.stt, {"code": err.code, "message": err.message}
+                        )
                     )
                     holder["result"] = PipelineResult(
-                        error=PipelineError(err.code, err.message, stage="stt")
+                        error=PipelineError(err.code, err.message, stage=Stage.stt)
                     )
                     return
             if speak:
@@ -416,7 +418,7 @@ def _voice_stream(
                     events.put(
                         Event(
                             EventType.warning,
-                            "speak",
+                            Stage.speak,
                             {"message": f"no spoken answer: {err.message}"},
                         )
                     )
@@ -435,7 +437,9 @@ def _voice_stream(
         except Exception:
             log.exception("the voice pipeline failed")
             holder["result"] = PipelineResult(
-                error=PipelineError("internal-error", "internal server error (logged)", stage="act")
+                error=PipelineError(
+                    "internal-error", "internal server error (logged)", stage=Stage.act
+                )
             )
         finally:
             events.put(None)

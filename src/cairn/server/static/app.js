@@ -3,6 +3,16 @@
 "use strict";
 
 const KEY_STORE = "cairn-api-key";
+/* The pipeline's stages, in order: the same names as cairn.events.Stage (a test checks). */
+const STAGE = Object.freeze({
+  stt: "stt",
+  understand: "understand",
+  act: "act",
+  answer: "answer",
+  chart: "chart",
+  speak: "speak",
+  remember: "remember",
+});
 const MAX_RECORDING_MS = 30000;
 const $ = (id) => document.getElementById(id);
 
@@ -126,7 +136,7 @@ function showEvent(ev) {
       const secs = typeof data.seconds === "number" ? " in " + data.seconds.toFixed(2) + " s" : "";
       state.textContent = "done" + secs;
     }
-    if (ev.stage === "stt" && data.text) showTranscript(data.text);
+    if (ev.stage === STAGE.stt && data.text) showTranscript(data.text);
   } else if (ev.type === "error") {
     item.className = "failed";
     state.textContent = "failed: " + (data.message || data.code || "error");
