@@ -76,7 +76,9 @@ def test_load_stt_picks_moonshine_by_name(tmp_path: Path) -> None:
     if stt_module._installed("moonshine_cpp"):
         packaged = load_stt("moonshine")
         assert isinstance(packaged, MoonshineSTT) and packaged.model == "packaged"
-        assert packaged.with_context("James Watt") is packaged  # takes no prompt
+        primed = packaged.with_context("James Watt")  # biased decoding, the same model
+        assert primed is not packaged and primed.context == "James Watt"
+        assert load_stt("moonshine", context="James Watt").context == "James Watt"
 
 
 def test_whisper_only_options_are_refused() -> None:

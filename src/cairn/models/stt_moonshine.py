@@ -14,12 +14,14 @@ export of a Moonshine model (``encoder_model.onnx``, ``decoder_model_merged.onnx
 
 Long audio is cut at pauses by the Silero voice-activity detector bundled with faster-whisper
 (the ``speech`` extra) into pieces of at most :data:`MAX_CHUNK_SECONDS`; silence or noise gives
-an empty transcript. Moonshine takes no prompt, so :meth:`~SpeechToText.with_context` leaves
-it as it is, and it gives no word timestamps (segments carry the pieces' times).
+an empty transcript. Moonshine takes no prompt: :meth:`~SpeechToText.with_context` biases its
+greedy decoding towards the expected words instead (shallow fusion, :mod:`cairn.models.stt_bias`).
+It gives no word timestamps (segments carry the pieces' times).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 import threading
@@ -44,6 +46,7 @@ from cairn.models.stt import (
     _sha256,
     check_files,
 )
+from cairn.models.stt_bias import DEFAULT_BONUS, WordBias, bias_words
 
 __all__ = [
     "MAX_CHUNK_SECONDS",
@@ -130,6 +133,19 @@ class MoonshineTokenizer:
             "model-missing", f"{folder} has no tokenizer.bin or tokenizer.json for Moonshine"
         )
 
+    def token_texts(self) -> list[str]:
+        """What each token id reads as: a leading space where it starts a word, ``""`` for
+        special and raw-byte tokens (for :class:`~cairn.models.stt_bias.WordBias`)."""
+        if self.hf is not None:
+            size = int(self.hf.get_vocab_size())
+            texts = [str(self.hf.id_to_token(i) or "") for i in range(size)]
+        else:
+            texts = [p.decode("utf-8", "ignore") for p in self.pieces]
+        for i in (0, _BOS, _EOS, *_BYTE_TOKENS):
+            if i < len(texts):
+                texts[i] = ""
+        return [t.replace(_WORD_START, " ") for t in texts]
+
     def decode(self, ids: list[int]) -> str:
         if self.hf is not None:
             return str(self.hf.decode(ids, skip_special_tokens=True)).strip()
@@ -164,6 +180,16 @@ def _read_pieces(path: Path) -> list[bytes]:
 
 
 # --------------------------------------------------------------------------- model
+
+
+class _Loaded:
+    """What copies made by :meth:`MoonshineSTT.with_context` share: the sessions, the VAD."""
+
+    def __init__(self) -> None:
+        self.sessions: _Sessions | None = None
+        self.vad: Any = None
+        self.lock = threading.Lock()
+        self.token_texts: list[str] | None = None
 
 
 @dataclass
@@ -253,15 +279,16 @@ class MoonshineSTT(SpeechToText):
         cpu_threads: int = 0,
         vad_filter: bool = True,
         language: str | None = None,
+        bias_bonus: float = DEFAULT_BONUS,
     ) -> None:
         self.model = str(model)
+        self.bias_bonus = bias_bonus
         self.cpu_threads = cpu_threads
         self.vad_filter = vad_filter
         self.language = language
         self.name = "moonshine-base-en-packaged" if self.model == "packaged" else "moonshine"
-        self._sessions: _Sessions | None = None
-        self._lock = threading.Lock()
-        self._vad: Any = None
+        self._loaded = _Loaded()
+        self._bias: WordBias | None = None
 
     def _folder(self) -> Path:
         if self.model == "packaged":
@@ -271,9 +298,30 @@ class MoonshineSTT(SpeechToText):
             raise ModelError("model-missing", f"Moonshine model folder not found: {folder}")
         return folder
 
+    def with_context(self, words: str | None) -> MoonshineSTT:
+        """A copy sharing the loaded model whose decoding favours ``words``."""
+        twin = copy.copy(self)
+        twin.context = (words or "").strip() or None
+        twin._bias = None  # built on first use, once the tokenizer is loaded
+        return twin
+
+    def _word_bias(self) -> WordBias | None:
+        if self.context is None:
+            return None
+        if self._bias is None:
+            loaded = self._loaded
+            assert loaded.sessions is not None
+            if loaded.token_texts is None:
+                loaded.token_texts = loaded.sessions.tokenizer.token_texts()
+            self._bias = WordBias.build(
+                bias_words(self.context), loaded.token_texts, bonus=self.bias_bonus
+            )
+        return self._bias
+
     def warm_up(self) -> None:
-        with self._lock:
-            if self._sessions is not None:
+        loaded = self._loaded
+        with loaded.lock:
+            if loaded.sessions is not None:
                 return
             import onnxruntime as ort
 
@@ -317,12 +365,12 @@ class MoonshineSTT(SpeechToText):
                 raise ModelError(
                     "model-load", f"{folder}: the decoder's cache has no fixed head sizes"
                 )
-            self._sessions = _Sessions(encoder, decoder, tokenizer, heads, head_dim, cache)
+            loaded.sessions = _Sessions(encoder, decoder, tokenizer, heads, head_dim, cache)
             if self.vad_filter and _installed("faster_whisper"):
                 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
                 options_vad = VadOptions(max_speech_duration_s=MAX_CHUNK_SECONDS)
-                self._vad = lambda x: get_speech_timestamps(x, options_vad)
+                loaded.vad = lambda x: get_speech_timestamps(x, options_vad)
 
     def transcribe_array(
         self,
@@ -363,13 +411,14 @@ class MoonshineSTT(SpeechToText):
     def _chunks(self, samples: npt.NDArray[np.float32]) -> list[tuple[int, int]]:
         """Pieces to decode: speech found by the VAD, joined up to MAX_CHUNK_SECONDS."""
         limit = int(MAX_CHUNK_SECONDS * SAMPLE_RATE)
-        if self._vad is None:
+        vad = self._loaded.vad
+        if vad is None:
             if float(np.abs(samples).max()) < 1e-3:
                 return []
             return [(s, min(s + limit, samples.size)) for s in range(0, samples.size, limit)]
         pad = int(0.2 * SAMPLE_RATE)  # keep a little context around each speech region
         chunks: list[tuple[int, int]] = []
-        for region in self._vad(samples):
+        for region in vad(samples):
             start = max(int(region["start"]) - pad, 0)
             end = min(int(region["end"]) + pad, samples.size)
             if chunks and end - chunks[-1][0] <= limit:
@@ -380,8 +429,9 @@ class MoonshineSTT(SpeechToText):
 
     def _decode(self, piece: npt.NDArray[np.float32]) -> str:
         """Greedy decoding of one piece of audio with the merged decoder's key/value cache."""
-        s = self._sessions
+        s = self._loaded.sessions
         assert s is not None
+        bias = self._word_bias()
         if piece.size < SAMPLE_RATE // 10:  # under 0.1 s: the encoder needs more
             return ""
         max_tokens = int(piece.size / SAMPLE_RATE * TOKENS_PER_SECOND) + 8
@@ -398,7 +448,11 @@ class MoonshineSTT(SpeechToText):
             ids: list[int] = []
             for step in range(max_tokens):
                 outputs = s.decoder.run(None, feed)
-                token = int(outputs[0][0, -1].argmax())
+                logits = outputs[0][0, -1]
+                if bias is None:
+                    token = int(logits.argmax())
+                else:
+                    token = bias.choose(logits, s.tokenizer.decode(ids) if ids else "")
                 if token == _EOS:
                     break
                 ids.append(token)
@@ -419,13 +473,15 @@ def load_moonshine(model: str | Path = "packaged", **kwargs: Any) -> MoonshineST
         raise ModelError(
             "unsupported-option", "Moonshine decodes greedily: beam search is Whisper only"
         )
-    for name in ("compute_type", "temperature", "context", "device", "download_root"):
+    context = kwargs.pop("context", None)
+    for name in ("compute_type", "temperature", "device", "download_root"):
         kwargs.pop(name, None)
-    unknown = sorted(set(kwargs) - {"cpu_threads", "vad_filter", "language"})
+    unknown = sorted(set(kwargs) - {"cpu_threads", "vad_filter", "language", "bias_bonus"})
     if unknown:
         raise ModelError("unsupported-option", f"Moonshine takes no {', '.join(unknown)}")
     if model == "packaged" and not _installed(PACKAGE):
         raise ModelError(
             "missing-package", f"the packaged Moonshine model needs {PIP_NAME}: {SPEECH_EXTRA_HINT}"
         )
-    return MoonshineSTT(model, **kwargs)
+    stt = MoonshineSTT(model, **kwargs)
+    return stt.with_context(context) if context else stt
