@@ -25,7 +25,8 @@ from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
 from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.reader import SentenceReader, packaged_reader, pair_text
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
-from cairn.answer.span_check import checked_span, relabelled
+from cairn.answer.span_check import relabelled
+from cairn.answer.span_rank import shown_span
 from cairn.answer.two_hop import needs_second_hop, second_hop
 from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence, SentenceCheck
 from cairn.answer.verify import SupportModel, default_model, features
@@ -204,7 +205,7 @@ def _rank(
     out = []
     for ev, cands, logit in zip(top, found, logits, strict=True):
         span, fit = choose_span(info, ev.text, relabelled(info, ev.text, cands))
-        shown = checked_span(info, ev.text, cands)  # the short answer shown, if any
+        shown = shown_span(info, ev.text, cands)  # the short answer shown, if any
         feats = features(
             info,
             ev,
