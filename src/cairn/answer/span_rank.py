@@ -167,10 +167,12 @@ def rank_features(
     wh = _WH_HEAD.search(info.text)
     head = stem(wh.group(1)) if wh else None
     out = []
+    seen: set[tuple[int, int]] = set()
     for c, kind in expand(sentence, cands):
-        c = relabelled(info, sentence, [c])[0]
-        if not _fits_frame(info, fr, c):
+        c = relabelled(info, sentence, [c])[0]  # "50,000" + "dlrs" reads as money
+        if (c.start, c.end) in seen or not _fits_frame(info, fr, c):
             continue  # a share count never answers "how much did X pay?"
+        seen.add((c.start, c.end))
         words = [stem(w) for w in _TOKEN.findall(c.text)]
         words = [w for w in words if w not in {"the", "a", "an", "of"}] or ["_"]
         novel = sum(1 for w in words if w not in q_stems) / len(words)
