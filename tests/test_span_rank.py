@@ -220,3 +220,26 @@ def test_ask_shows_the_money_not_the_share_count(notes_kb: cairn.KnowledgeBase) 
 
 def test_weights_path_is_beside_the_code() -> None:
     assert WEIGHTS_PATH.parent == Path(cairn.answer.span_rank.__file__).parent
+
+
+@pytest.mark.integration
+def test_adapt_refits_the_ranker_on_synthetic_pairs() -> None:
+    from types import SimpleNamespace
+
+    from cairn.eval.span_fit import fit_adapted
+
+    def pair(q: str, s: str, a: str | None) -> SimpleNamespace:
+        return SimpleNamespace(question=q, sentence=s, answer=a, answerable=a is not None)
+
+    train = [
+        pair("When was the bridge opened?", "The bridge was opened in 1932 by the mayor.", "1932"),
+        pair("Who opened the bridge?", "The bridge was opened in 1932 by the mayor.", "the mayor"),
+        pair("Who was the bridge opened by?", "Ann Lee opened the bridge in 1932.", "Ann Lee"),
+        pair("What did the storm destroy?", "The storm destroyed the pier.", None),
+    ] * 3
+    held = [pair("When did the mill close?", "The mill closed in 1978.", "1978")]
+    ranker, metrics = fit_adapted({"train": train, "fit": held, "report": held})
+    assert ranker is not None and "cairn adapt" in ranker.note
+    assert metrics["train_questions"] == 9 and metrics["report_questions"] == 1
+    assert set(metrics) >= {"adapted", "packaged", "threshold"}
+    assert fit_adapted({"train": train[3:4]}) == (None, {"train_questions": 0})
