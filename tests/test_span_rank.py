@@ -243,3 +243,13 @@ def test_adapt_refits_the_ranker_on_synthetic_pairs() -> None:
     assert metrics["train_questions"] == 9 and metrics["report_questions"] == 1
     assert set(metrics) >= {"adapted", "packaged", "threshold"}
     assert fit_adapted({"train": train[3:4]}) == (None, {"train_questions": 0})
+
+
+@pytest.mark.parametrize(
+    "question", ["How tall is the tower?", "How far can its lamp be seen?", "How deep is it?"]
+)
+def test_a_measure_question_asks_for_a_number(question: str) -> None:
+    from cairn.answer.question import AnswerType
+
+    assert analyse(question).answer_type is AnswerType.number
+    assert analyse("How did the tower fall?").answer_type is AnswerType.reason
