@@ -176,6 +176,13 @@ def test_adaptation_is_stored_versioned_with_its_manifest(adapted_kb: Path) -> N
     assert not (folder.parent / "work").exists()  # the checkpoint goes once a version is stored
     support = json.loads((folder / "support.json").read_text(encoding="utf-8"))
     assert 0.0 < support["threshold"] < 1.0
+    # the short-answer ranker refitted on the synthetic pairs, and used by that version
+    assert "span_rank.json" in m["files"] and m["span_ranker"]["train_questions"] > 0
+    from cairn.answer.adapted import load_version
+
+    ranker = load_version(folder).ranker
+    assert ranker is not None and 0.0 <= ranker.threshold < 1.0
+    assert "cairn adapt" in ranker.note
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ For a SQLite knowledge base ``notes.sqlite`` they live in ``notes.sqlite.adapted
 
     v1/reader.onnx     the fine-tuned reader (same architecture as the packaged one)
     v1/support.json    the refitted support model and threshold
+    v1/span_rank.json  the refitted short-answer ranker (absent in older versions)
     v1/manifest.json   data sizes, seed, dates, sha256 of each file, held-out metrics
     active             "v1", or "packaged" (the default when the file is absent)
     work/              the synthetic dataset and training checkpoint of a run in progress
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.answer.reader import READER_SHA256, Reader, SentenceReader, packaged_reader
+from cairn.answer.span_rank import SpanRanker
 from cairn.answer.verify import SupportModel, default_model
 from cairn.errors import ConfigError
 
@@ -96,6 +98,7 @@ class Models:
     model: SupportModel
     name: str  # "packaged" or a version ("v2")
     description: str
+    ranker: SpanRanker | None = None  # the short-answer ranker; None: the packaged one
 
 
 def packaged_models() -> Models:
@@ -113,12 +116,16 @@ def _load(folder: Path, stamp: float) -> Models:
     sha = meta.get("files", {}).get("reader.onnx")
     reader = Reader(folder / "reader.onnx", expected_sha256=sha)
     model = SupportModel.from_json((folder / "support.json").read_text(encoding="utf-8"))
+    ranker = None
+    if (folder / "span_rank.json").is_file():  # versions made before it have none
+        ranker = SpanRanker.from_json((folder / "span_rank.json").read_text(encoding="utf-8"))
     return Models(
         reader,
         model,
         folder.name,
         f"adapted {folder.name} ({folder}, made {meta.get('finished', '?')}, "
         f"sha256 {str(sha)[:12]})",
+        ranker,
     )
 
 

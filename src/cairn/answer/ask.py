@@ -25,7 +25,8 @@ from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
 from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.reader import SentenceReader, packaged_reader, pair_text
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
-from cairn.answer.span_check import checked_span, relabelled
+from cairn.answer.span_check import relabelled
+from cairn.answer.span_rank import SpanRanker, shown_span
 from cairn.answer.two_hop import needs_second_hop, second_hop
 from cairn.answer.types import Answer, AnswerError, Candidate, Citation, Evidence, SentenceCheck
 from cairn.answer.verify import SupportModel, default_model, features
@@ -58,6 +59,8 @@ def ask(
     if model is not None or reader is not None:
         return answer_question(kb, question, model=model, reader=reader, **options)
     chosen = models_for(kb.store)
+    if chosen.ranker is not None:
+        options.setdefault("span_ranker", chosen.ranker)
     out = answer_question(kb, question, model=chosen.model, reader=chosen.reader, **options)
     return replace(out, decided_by=chosen.description)
 
@@ -76,6 +79,7 @@ def answer_question(
     llm: LLM | None = None,
     sentence_threshold: float = SENTENCE_COSINE,
     two_hop: bool = False,
+    span_ranker: SpanRanker | None = None,
 ) -> Answer:
     """Answer ``question`` from the knowledge base, citing exact spans, or abstain.
 
@@ -112,7 +116,9 @@ def answer_question(
     hits = kb.search(info.text, k=k, collections=collections)
     if not hits:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
-    candidates, evidence = _rank(info, hits, kb, spans=spans, model=model, reader=reader)
+    candidates, evidence = _rank(
+        info, hits, kb, spans=spans, model=model, reader=reader, span_ranker=span_ranker
+    )
     if not candidates:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
     best = candidates[0]
@@ -189,6 +195,7 @@ def _rank(
     spans: SpanSource | None = None,
     model: SupportModel | None = None,
     reader: SentenceReader | None = None,
+    span_ranker: SpanRanker | None = None,
 ) -> tuple[list[Candidate], list[Evidence]]:
     """Candidates (best first) and every selected evidence sentence (by evidence score)."""
     model = model or default_model()
@@ -204,7 +211,7 @@ def _rank(
     out = []
     for ev, cands, logit in zip(top, found, logits, strict=True):
         span, fit = choose_span(info, ev.text, relabelled(info, ev.text, cands))
-        shown = checked_span(info, ev.text, cands)  # the short answer shown, if any
+        shown = shown_span(info, ev.text, cands, span_ranker)  # the short answer, if any
         feats = features(
             info,
             ev,

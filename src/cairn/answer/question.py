@@ -135,6 +135,8 @@ def _answer_type(lower: list[str]) -> AnswerType:
         return AnswerType.percent if "percent" in text else AnswerType.number
     if re.search(r"\bhow (long|old)\b", text):
         return AnswerType.date if "ago" in text else AnswerType.number
+    if re.search(r"\bhow (tall|high|far|big|large|deep|wide|heavy|fast|hot|cold)\b", text):
+        return AnswerType.number  # a measure: "how tall is the tower?" -> "31 metres"
     if re.search(r"\bwhen\b", text):
         return AnswerType.date
     if re.search(r"\b(who|whom|whose)\b", text):

@@ -245,6 +245,12 @@ def qa_command(
         f"threshold {report['model']['threshold']}; ask latency p50 {lat.get('p50', 0):.0f} ms, "
         f"p95 {lat.get('p95', 0):.0f} ms" + (f"; plot: {plot}" if plot else "")
     )
+    for name, row in report.get("span_choice_report", {}).items():
+        console.print(
+            f"short answer, {name}: EM {row['span_exact_match']:.3f} / F1 {row['span_f1']:.3f}"
+            f" over {row['answered_answerable']} answered answerable; shown "
+            f"{row['span_shown']:.1%}, EM of shown {row['span_exact_match_of_shown']:.3f}"
+        )
 
 
 @eval_app.command("speech")

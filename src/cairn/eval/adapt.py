@@ -181,6 +181,13 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
     reader = Reader(tmp / "reader.onnx")
     asked = _support_and_report(kb, opts, parts, reader, say)
     (tmp / "support.json").write_text(asked["support"].to_json() + "\n", encoding="utf-8")
+    say("span ranker", 0, 1)
+    ranker, span_metrics = _span_ranker(parts, opts)
+    files = ["reader.onnx", "support.json", "synthetic.jsonl"]
+    if ranker is not None:
+        (tmp / "span_rank.json").write_text(ranker.to_json() + "\n", encoding="utf-8")
+        files.append("span_rank.json")
+    say("span ranker", 1, 1)
     shutil.copyfile(dataset, tmp / "synthetic.jsonl")
     manifest = {
         "version": version,
@@ -206,9 +213,10 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
             "last_loss": round(result.last_loss, 4),
         },
         "held_out": asked["metrics"],
+        "span_ranker": span_metrics,
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - t0),
-        "files": {n: _sha(tmp / n) for n in ("reader.onnx", "support.json", "synthetic.jsonl")},
+        "files": {n: _sha(tmp / n) for n in files},
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, folder)
@@ -239,6 +247,19 @@ def _squad_pairs(opts: AdaptOptions) -> list[Any]:
             "no-squad", f"--with-squad-fit needs SQuAD 2.0 dev at {path} (give --squad-data FILE)"
         )
     return build_pairs(path, list(SQUAD_FIT_ARTICLES))
+
+
+def _span_ranker(parts: dict[str, list[Any]], opts: AdaptOptions) -> tuple[Any, dict[str, Any]]:
+    """The short-answer ranker refitted on the synthetic pairs (and the SQuAD fit articles'
+    gold sentences with ``--with-squad-fit``); see ``cairn.eval.span_fit.fit_adapted``."""
+    from cairn.eval.qa import DEFAULT_DATA, load_squad
+    from cairn.eval.span_fit import fit_adapted, gold_sentences
+
+    extra: list[tuple[str, str, tuple[str, ...]]] = []
+    if opts.with_squad_fit:
+        squad = load_squad(opts.squad_data or DEFAULT_DATA)
+        extra = gold_sentences(squad, [squad.articles[i] for i in SQUAD_FIT_ARTICLES])
+    return fit_adapted(parts, extra)
 
 
 def _start_weights(opts: AdaptOptions) -> tuple[dict[str, Any], dict[str, Any] | None]:

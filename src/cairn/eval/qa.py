@@ -243,6 +243,49 @@ def score_at(model: SupportModel, outcomes: Sequence[Outcome], thr: float) -> di
     }
 
 
+def span_choices(
+    model: SupportModel, outcomes: Sequence[Outcome], thr: float
+) -> dict[str, dict[str, float]]:
+    """On the answered answerable questions, the short answer ``ask`` showed and, from the same
+    cited sentence in the same run, the learned choice and the one ``checked_span`` (the rule
+    before it) would show: exact match / F1 (no short answer counts as wrong), how often a
+    span is shown, and the exact match of those shown."""
+    from cairn.answer.ask import default_spans
+    from cairn.answer.question import analyse
+    from cairn.answer.span_check import checked_span
+    from cairn.answer.span_rank import shown_span
+
+    answered = []
+    for o in outcomes:
+        s, cand, _ = decide(model, o)
+        if o.item.answerable and cand is not None and s >= thr:
+            answered.append((o, cand))
+    texts = [c.evidence.text for _, c in answered]
+    found = default_spans().candidates(texts) if texts else []
+    picks: dict[str, list[str | None]] = {"ask": [], "learned": [], "checked_span (before)": []}
+    for (o, cand), text, cands in zip(answered, texts, found, strict=True):
+        info = analyse(o.item.question)
+        picks["ask"].append(cand.span)
+        new = shown_span(info, text, cands)
+        old = checked_span(info, text, cands)
+        picks["learned"].append(new.text if new else None)
+        picks["checked_span (before)"].append(old.text if old else None)
+    out = {}
+    for name, spans in picks.items():
+        golds = [[t for t, _ in o.item.answers] for o, _ in answered]
+        shown = [(p, g) for p, g in zip(spans, golds, strict=True) if p]
+        em = sum(exact_match(p, g) for p, g in shown)
+        n = len(answered)
+        out[name] = {
+            "answered_answerable": n,
+            "span_exact_match": _r(em / n if n else 0.0),
+            "span_f1": _r(sum(f1_score(p, g) for p, g in shown) / n if n else 0.0),
+            "span_shown": _r(len(shown) / n if n else 0.0),
+            "span_exact_match_of_shown": _r(em / len(shown) if shown else 0.0),
+        }
+    return out
+
+
 def _r(x: float) -> float:
     return round(float(x), 4)
 
@@ -377,6 +420,7 @@ def run_qa_eval(
         "risk_coverage_report": risk_coverage(model, rep_out),
         "without_reader": ablation,
         "latency_ms_report": latency,
+        "span_choice_report": span_choices(model, rep_out, model.threshold),
         "adapted": str(adapted) if adapted else None,
         "packaged_peer": peer,
     }
