@@ -32,7 +32,7 @@ from cairn.answer.span import SpanCandidate, SpanSource, choose_span
 from cairn.answer.span_check import checked_span, relabelled
 from cairn.answer.span_rank import FEATURES, WEIGHTS_PATH, Ranked, SpanRanker, rank_features
 from cairn.eval.qa import DEFAULT_DATA, Squad, exact_match, f1_score, load_squad, normalize_answer
-from cairn.ingest.sentences import split_sentences
+from cairn.text.sentences import split_sentences
 
 FIT_ARTICLES = 8
 
