@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import stat
-import time
 from pathlib import Path
 
 import docx
@@ -422,14 +421,12 @@ def test_jsonl_records_without_text_give_no_documents(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not SCIFACT.exists(), reason="SciFact corpus not present")
-def test_scifact_corpus_loads_quickly() -> None:
-    start = time.perf_counter()
+def test_scifact_corpus_loads_whole() -> None:
+    # Its speed is a benchmark matter (the machines are noisy), not a timed test.
     docs = load(SCIFACT)
-    elapsed = time.perf_counter() - start
     assert len(docs) == 5183
     assert docs[0].doc_key == "4983"
     assert docs[0].title is not None and docs[0].title.startswith("Microstructural development")
-    assert elapsed < 1.0
 
 
 # --------------------------------------------------------------------------- images
