@@ -4,14 +4,16 @@ and that it is closer to the real table than the first mst at the same budget.""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tests.test_synth import patients
-from tests.test_synth_kb import open_kb, wards
+from tests.test_synth_kb import open_kb, runner, wards
 
+from cairn.cli import app
 from cairn.synth.mst import fit_mst
 from cairn.synth.mst_consistent import fit_consistent_mst, nested_bins, systematic_counts
 from cairn.synth.report import compare, split
@@ -57,6 +59,22 @@ def test_service_offers_the_new_and_the_old_mst(tmp_path: Path) -> None:
         assert syn.n_rows == 50 and delta is not None and 0 < delta <= 1e-6
         with pytest.raises(SynthError, match="needs a privacy budget"):
             fit_and_sample(real, generator=generator, epsilon=None, rows=50)
+
+
+@pytest.mark.parametrize("generator", ["mst", "mst-v1"])
+def test_cli_runs_both_private_generators_with_the_default_epsilon(
+    tmp_path: Path, generator: str
+) -> None:
+    source = patients(tmp_path / "p.csv", n=200)
+    kb = str(tmp_path / "kb.sqlite")
+    args = ["synth", str(source), "--generator", generator, "--no-ingest", "--kb", kb, "--json"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    made = json.loads(r.stdout)
+    assert (made["generator"], made["epsilon"], made["rows"]) == (generator, 1.0, 200)
+    assert made["path"].endswith(f"p.synthetic-{generator}.csv")
+    r = runner.invoke(app, [*args[:-1], "--epsilon", "0"])
+    assert r.exit_code == 2 and "--epsilon 0.0: use a number in (0, 100]" in r.output
 
 
 def test_same_seed_same_table_other_seed_other_table(tmp_path: Path) -> None:
