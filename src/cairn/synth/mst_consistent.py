@@ -16,7 +16,7 @@ the generator ``mst-v1``):
    one row, which removes most of the sampling noise a second random sample would add.
 
 Coarse bins of numeric columns are read off the noisy fine histogram at equal-count shares,
-and their number is a divisor of the report's 10 equal-count bins (2, 5 or 10) so that the
+from 5 up their number is a divisor of the report's 10 equal-count bins (5 or 10) so that the
 generator's bins nest the evaluation's. Everything after the noisy measurements is
 post-processing, so the privacy guarantee is the measurements'; ``rho_spent`` adds them up.
 """
@@ -45,7 +45,7 @@ from cairn.synth.mst import (
 from cairn.synth.table import SynthError, Table
 
 BUDGET_SPLIT = (0.3, 0.05, 0.65)  # 1-way, choosing the tree, 2-way
-NESTED_BINS = (2, 5, 10)  # divisors of the report's 10 equal-count bins
+NESTED_BINS = (5, 10)  # divisors of the report's 10 equal-count bins
 IPF_ROUNDS = 50
 
 
@@ -81,8 +81,9 @@ def fit_margins(joint: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.nda
 
 
 def nested_bins(k: int) -> int:
-    """The largest of 2, 5, 10 not above ``k`` (at least 2)."""
-    return max([b for b in NESTED_BINS if b <= k] or [2])
+    """``k`` coarse bins, rounded down to 5 or 10 from 5 up so that they nest the report's 10
+    equal-count bins; below 5, kept (at least 2): fewer bins lose more than nesting gains."""
+    return max([b for b in NESTED_BINS if b <= k] or [2]) if k >= 5 else max(2, k)
 
 
 @dataclass
