@@ -55,6 +55,7 @@ def systematic_counts(p: np.ndarray, n: int, rng: np.random.Generator) -> np.nda
     if n <= 0:
         return np.zeros(len(p), dtype=np.int64)
     cdf = np.cumsum(p / p.sum()) * n
+    cdf[-1] = n  # no row lost to rounding: every point lies below n
     points = rng.random() + np.arange(n)
     return np.diff(np.concatenate([[0], np.searchsorted(points, cdf, side="left")])).astype(
         np.int64
