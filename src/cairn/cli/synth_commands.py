@@ -35,7 +35,11 @@ def synth(
         ),
     ],
     generator: Annotated[
-        str, typer.Option(help="mst (differentially private) or copula (not private).")
+        str,
+        typer.Option(
+            help="mst (differentially private), mst-v1 (the first, less faithful mst) or "
+            "copula (not private)."
+        ),
     ] = "mst",
     epsilon: Annotated[
         float | None,
@@ -84,7 +88,7 @@ def synth(
         return
     if len(args) != 1:
         fail(f"expected one SOURCE: {USAGE}")
-    if generator == "mst" and epsilon is None:
+    if generator in ("mst", "mst-v1") and epsilon is None:
         epsilon = 1.0
     _synth(
         args[0], generator, epsilon, delta, rows, out, report, target, seed, no_ingest, kb, json_out

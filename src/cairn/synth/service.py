@@ -15,6 +15,7 @@ from cairn.kb.types import Consent, Source
 from cairn.synth.copula import fit_copula
 from cairn.synth.figure import marginals_figure
 from cairn.synth.mst import fit_mst
+from cairn.synth.mst_consistent import fit_consistent_mst
 from cairn.synth.report import compare, split
 from cairn.synth.table import MAX_BYTES, SynthError, Table, read_like, read_table, write_csv
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from cairn.knowledge import KnowledgeBase
 
 Progress = Callable[[str, int, int], None]
-GENERATORS = ("mst", "copula")
+GENERATORS = ("mst", "mst-v1", "copula")
+PRIVATE_GENERATORS = ("mst", "mst-v1")  # mst-v1: the first MST (tree projection only)
 MAX_ROWS = 1_000_000
 
 
@@ -110,10 +112,13 @@ def fit_and_sample(
         raise SynthError("bad-generator", f"--generator {generator!r}: use one of {GENERATORS}")
     if not 1 <= rows <= MAX_ROWS:
         raise SynthError("bad-rows", f"--rows {rows}: use 1 to {MAX_ROWS:,}")
-    if generator == "mst":
+    if generator in PRIVATE_GENERATORS:
         if epsilon is None:
-            raise SynthError("bad-epsilon", "--epsilon: the mst generator needs a privacy budget")
-        model = fit_mst(table, epsilon=epsilon, delta=delta, seed=seed, progress=progress)
+            raise SynthError(
+                "bad-epsilon", f"--epsilon: the {generator} generator needs a privacy budget"
+            )
+        fit = fit_consistent_mst if generator == "mst" else fit_mst
+        model = fit(table, epsilon=epsilon, delta=delta, seed=seed, progress=progress)
         return model.sample(rows), model.delta
     if epsilon is not None:
         raise SynthError(
@@ -179,7 +184,7 @@ def synthesize(
         derived_from_id=source.id if source is not None else None,
         derived_from_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         generator=generator,
-        epsilon=epsilon if generator == "mst" else None,
+        epsilon=epsilon if generator in PRIVATE_GENERATORS else None,
         delta=used_delta,
         rows=n,
         columns=table.names,
