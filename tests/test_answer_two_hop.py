@@ -11,6 +11,7 @@ import pytest
 from cairn.answer import Answer, ask
 from cairn.answer.span import RuleSpans
 from cairn.answer.two_hop import comparison_sides
+from cairn.answer.verify import SupportModel
 from cairn.knowledge import KnowledgeBase
 from helpers import FIXED_SUPPORT, fake_kb
 
@@ -47,7 +48,8 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 def _ask(kb: KnowledgeBase, q: str, **kw: object) -> Answer:
     kw.setdefault("reader", KeywordReader())
     kw.setdefault("two_hop", True)
-    return ask(kb, q, spans=RuleSpans(), model=FIXED_SUPPORT, **kw)  # type: ignore[arg-type]
+    kw.setdefault("model", FIXED_SUPPORT)
+    return ask(kb, q, spans=RuleSpans(), **kw)  # type: ignore[arg-type]
 
 
 def _exact(kb: KnowledgeBase, a: Answer) -> None:
@@ -99,15 +101,27 @@ def test_abstains_when_the_second_hop_is_missing(kb: KnowledgeBase) -> None:
     assert any(c.evidence.doc_key == "ada_vell.txt" for c in a.candidates[:2])  # first hop
 
 
-def test_a_trusted_single_hop_answer_stays_unless_the_reader_prefers_the_second(
+def test_a_trusted_single_hop_answer_stays_unless_the_second_is_better_supported(
     kb: KnowledgeBase,
 ) -> None:
-    # The reader finds nothing better in the second hop than in the first: single hop stays.
+    """Both hops face the same support model and threshold: here support is the reader's
+    logit alone, and the reader reads the two hops together."""
+    by_reader = SupportModel({"reader": 4.0}, bias=0.0, threshold=0.5)
     q = "Who directed the film in which Nora Quill starred?"
-    a = _ask(kb, q, reader=KeywordReader("zzz"))
-    assert not a.chain
+    # The reader likes the first hop ("starred") as much as both hops: the single hop stays.
+    a = _ask(kb, q, reader=KeywordReader("starred"), model=by_reader)
+    assert not a.abstained and not a.chain
     assert len(a.citations) == 1 and a.citations[0].hop == 0
     assert "hop" not in a.to_dict()["citations"][0]  # single-hop JSON is unchanged
+    # Support from the reader and the question's words: the pair says "directed" and names
+    # Nora Quill, the director's sentence alone only the first: the two-hop answer wins.
+    worded = SupportModel({"reader": 4.0, "overlap": 2.0}, bias=-1.0, threshold=0.5)
+    b = _ask(kb, q, reader=KeywordReader("directed"), model=worded, explain=True)
+    assert b.short_answer == "Tomas Brenner" and [c.hop for c in b.citations] == [1, 2]
+    assert b.support > b.candidates[0].support >= worded.threshold == b.threshold
+    # Nothing the reader likes: no answer from either hop.
+    c = _ask(kb, q, reader=KeywordReader("zzz"), model=worded)
+    assert c.abstained and not c.chain
 
 
 def test_comparison_cites_each_side_with_its_value(kb: KnowledgeBase) -> None:

@@ -22,6 +22,7 @@ from cairn.answer.adapted import models_for
 from cairn.answer.context_read import reread
 from cairn.answer.evidence import select_evidence
 from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
+from cairn.answer.hop_support import MemoSpans
 from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.reader import SentenceReader, packaged_reader, pair_text
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
@@ -112,6 +113,8 @@ def answer_question(
     hits = kb.search(info.text, k=k, collections=collections)
     if not hits:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
+    if two_hop:  # the second hop reuses the first hop's parses
+        spans = MemoSpans(spans or default_spans())
     candidates, evidence = _rank(info, hits, kb, spans=spans, model=model, reader=reader)
     if not candidates:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
@@ -126,11 +129,10 @@ def answer_question(
             candidates = [best, *rest]
     shown = tuple(candidates) if explain else ()
     if two_hop and needs_second_hop(info):  # a bridge entity or a comparison: two_hop.py
-        reading = reader or packaged_reader()
-        sources = spans or default_spans()
         two = second_hop(
-            kb, info, candidates, collections=collections, spans=sources, reader=reading,
-            threshold=thr,
+            kb, info, candidates, collections=collections, spans=spans or default_spans(),
+            reader=reader or packaged_reader(), model=model, threshold=thr, hits=hits,
+            evidence=evidence,
         )  # fmt: skip
         if two is not None:
             return replace(two, candidates=shown)
