@@ -156,3 +156,6 @@ def test_halves_and_single_hop_peer(data: Path, tmp_path: Path) -> None:
     assert peer["answered"] == 0.5 and peer["answer_in_cited_all"] == 0.5
     assert peer["latency_ms"]["n"] == 2
     assert 0.0 <= even["two_hop_answers"] <= 1.0
+    # Every answer given is either a two-hop answer or a single-hop one given beside them.
+    given = even["two_hop_answers"] + even["single_hop_answers_given"]
+    assert even["answered"] == pytest.approx(given, abs=1e-4)

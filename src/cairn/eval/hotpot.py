@@ -158,6 +158,11 @@ def run_hotpot_eval(
                 " ".join(c.quote for c in one.citations), item.answer
             )
         counts["two_hop"] += bool(a.chain)
+        single_given = not a.abstained and not a.chain
+        counts["single_given"] += single_given
+        counts["single_given_hit"] += single_given and contains_answer(
+            " ".join(c.quote for c in a.citations), item.answer
+        )
         counts["two_hop_hit"] += bool(a.chain) and contains_answer(
             " ".join(c.quote for c in a.citations), item.answer
         )
@@ -223,6 +228,8 @@ def run_hotpot_eval(
         "half": half,
         "two_hop_answers": _share(counts["two_hop"], n),
         "two_hop_precision": _share(counts["two_hop_hit"], counts["two_hop"]),
+        "single_hop_answers_given": _share(counts["single_given"], n),  # two-hop on, one cited
+        "single_hop_answers_precision": _share(counts["single_given_hit"], counts["single_given"]),
         "single_hop_peer": {
             "answered": _share(counts["peer_answered"], n),
             "precision_answer_in_cited": _share(counts["peer_hit"], counts["peer_answered"]),
