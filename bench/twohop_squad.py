@@ -4,7 +4,8 @@ SQuAD 2.0 report articles (9-16 of the dev half; nothing was fitted on them), th
 questions, ``ask(two_hop=True)`` against ``ask(two_hop=False)`` in one run, interleaved:
 answered rate on answerable and on unanswerable questions, and how many answers quote a
 sentence that holds a gold answer. ``--articles fit`` asks the fit articles (1-8) instead:
-two-hop settings are tuned there, never on the report articles.
+two-hop settings are tuned there (``--bars-off --out rows.jsonl`` records every second hop's
+joint support), never on the report articles.
 
 Run: ``python bench/twohop_squad.py --kb /tmp/squad16.sqlite --limit 150`` (the KB is made
 by ``cairn eval qa --kb ...``; the corpus is ingested when the KB lacks it).
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cairn.answer import two_hop
 from cairn.answer.ask import ask
 from cairn.eval.qa import (
     COLLECTION,
@@ -47,7 +49,13 @@ def main() -> None:
     ap.add_argument("--fit-articles", type=int, default=8)
     ap.add_argument("--articles", choices=("report", "fit"), default="report")
     ap.add_argument("--out", type=Path, default=None, help="per-question rows (JSONL)")
+    ap.add_argument(
+        "--bars-off", action="store_true", help="tuning: every second hop, with its support"
+    )
     args = ap.parse_args()
+    if args.bars_off:
+        two_hop.bridge_bar = lambda first, threshold: 0.0  # type: ignore[assignment]
+        two_hop.comparison_bar = lambda threshold: 0.0  # type: ignore[assignment]
     squad = load_squad(DEFAULT_DATA)
     fit = set(squad.articles[: args.fit_articles])
     asked = [i for i in squad.items if (i.article in fit) == (args.articles == "fit")]
