@@ -81,13 +81,14 @@ def test_single_hop_switch_keeps_the_old_answer(kb: KnowledgeBase) -> None:
     assert all(c.hop == 0 for c in a.citations)
 
 
-def test_two_hop_is_opt_in(kb: KnowledgeBase) -> None:
-    """Off by default: on single-paragraph questions it answered far more unanswerable ones
-    (bench/twohop_squad.py); `cairn ask --two-hop` and ``ask(two_hop=True)`` turn it on."""
+def test_two_hop_is_the_default(kb: KnowledgeBase) -> None:
+    """On by default since the second hop faces the support check (bench/twohop_squad.py:
+    no rise in answered unanswerable questions); ``two_hop=False`` turns it off."""
     q = "Who directed the film in which Nora Quill starred?"
     plain = ask(kb, q, spans=RuleSpans(), model=FIXED_SUPPORT, reader=KeywordReader())  # type: ignore[arg-type]
-    assert not plain.chain and plain.short_answer != "Tomas Brenner"
-    assert _ask(kb, q).short_answer == "Tomas Brenner"
+    assert plain.short_answer == "Tomas Brenner" and [c.hop for c in plain.citations] == [1, 2]
+    off = _ask(kb, q, two_hop=False)
+    assert not off.chain and off.short_answer != "Tomas Brenner"
 
 
 def test_abstains_when_the_second_hop_is_missing(kb: KnowledgeBase) -> None:

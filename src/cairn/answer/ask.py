@@ -76,7 +76,7 @@ def answer_question(
     threshold: float | None = None,
     llm: LLM | None = None,
     sentence_threshold: float = SENTENCE_COSINE,
-    two_hop: bool = False,
+    two_hop: bool = True,
 ) -> Answer:
     """Answer ``question`` from the knowledge base, citing exact spans, or abstain.
 
@@ -92,9 +92,10 @@ def answer_question(
 
     With ``two_hop``, a question whose best sentence names a bridge entity but not the
     answer, or that compares two things, gets a second retrieval (``two_hop.py``); its answer
-    cites both sentences (extractive, also when ``llm`` is given). Off by default: on
-    single-paragraph questions (SQuAD 2.0 report articles) it answered 75% of the
-    unanswerable ones against 18% without it (``bench/twohop_squad.py``, BENCHMARKS.md).
+    cites both sentences (extractive, also when ``llm`` is given) when the two sentences,
+    read together, pass the support check. On by default (``two_hop=False`` turns it off): on
+    single-paragraph questions (SQuAD 2.0 report articles) it answered 19.2% of the
+    unanswerable ones against 17.8% without it (``bench/twohop_squad.py``, BENCHMARKS.md).
     """
     info = analyse(question)
     if not 1 <= k <= 50:
