@@ -5,16 +5,18 @@ Two kinds of question get a second retrieval (``second_hop``):
 * **bridge**: the best single-hop sentence names an entity the question does not (a *bridge*,
   "... professor at Moscow State University") but holds no span of the answer type the
   question asks for. Each bridge entity (spaCy entities of the first-hop sentences, and their
-  document titles) seeds one more search (the entity graph joins in through hybrid search when
-  the KB has entities); the second-hop sentence must name the bridge (in its text or its
-  document's title), come from another document, hold a span of the answer type that is not a
-  question word or the bridge, and, with the first hop, name most of the question's names; the
-  reader picks among those. The answer cites both sentences.
+  document titles) seeds one more keyword search; the second-hop sentence must name the
+  bridge (in its text or its document's title), come from another document with another title,
+  hold a span of the answer type that is not a question word or the bridge, and, with the
+  first hop, name most of the question's names. The pairs left are scored by the single-hop
+  support model read over both sentences (``hop_support.py``); the best one answers when it
+  reaches ``BRIDGE_SUPPORT``. The answer cites both sentences.
 * **comparison**: "which is older, X or Y", "were both X and Y ...". Each side is searched on
   its own; the best sentence naming that side with a value of the compared kind (a date for
   older/first, a number for more/larger) is cited, and the answer states each side's value
   (and which side wins, when the values can be compared). "Both" questions answer "yes" only
   when each side's sentence holds every compared term; otherwise there is no two-hop answer.
+  The two sides' sentences are scored the same way (``COMPARISON_SUPPORT``).
 
 No answer comes from a second hop that does not hold one: when nothing passes, ``second_hop``
 returns None and ``ask`` abstains as before. Nothing here knows about any one collection.
