@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from cairn.answer import Answer, ask
 from cairn.answer.span import RuleSpans
-from cairn.answer.two_hop import comparison_sides
+from cairn.answer.two_hop import BRIDGE_SUPPORT, comparison_sides
+from cairn.answer.verify import SupportModel
 from cairn.knowledge import KnowledgeBase
 from helpers import FIXED_SUPPORT, fake_kb
 
@@ -47,7 +49,8 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 def _ask(kb: KnowledgeBase, q: str, **kw: object) -> Answer:
     kw.setdefault("reader", KeywordReader())
     kw.setdefault("two_hop", True)
-    return ask(kb, q, spans=RuleSpans(), model=FIXED_SUPPORT, **kw)  # type: ignore[arg-type]
+    kw.setdefault("model", FIXED_SUPPORT)
+    return ask(kb, q, spans=RuleSpans(), **kw)  # type: ignore[arg-type]
 
 
 def _exact(kb: KnowledgeBase, a: Answer) -> None:
@@ -78,13 +81,14 @@ def test_single_hop_switch_keeps_the_old_answer(kb: KnowledgeBase) -> None:
     assert all(c.hop == 0 for c in a.citations)
 
 
-def test_two_hop_is_opt_in(kb: KnowledgeBase) -> None:
-    """Off by default: on single-paragraph questions it answered far more unanswerable ones
-    (bench/twohop_squad.py); `cairn ask --two-hop` and ``ask(two_hop=True)`` turn it on."""
+def test_two_hop_is_the_default(kb: KnowledgeBase) -> None:
+    """On by default since the second hop faces the support check (bench/twohop_squad.py:
+    no rise in answered unanswerable questions); ``two_hop=False`` turns it off."""
     q = "Who directed the film in which Nora Quill starred?"
     plain = ask(kb, q, spans=RuleSpans(), model=FIXED_SUPPORT, reader=KeywordReader())  # type: ignore[arg-type]
-    assert not plain.chain and plain.short_answer != "Tomas Brenner"
-    assert _ask(kb, q).short_answer == "Tomas Brenner"
+    assert plain.short_answer == "Tomas Brenner" and [c.hop for c in plain.citations] == [1, 2]
+    off = _ask(kb, q, two_hop=False)
+    assert not off.chain and off.short_answer != "Tomas Brenner"
 
 
 def test_abstains_when_the_second_hop_is_missing(kb: KnowledgeBase) -> None:
@@ -99,15 +103,46 @@ def test_abstains_when_the_second_hop_is_missing(kb: KnowledgeBase) -> None:
     assert any(c.evidence.doc_key == "ada_vell.txt" for c in a.candidates[:2])  # first hop
 
 
-def test_a_trusted_single_hop_answer_stays_unless_the_reader_prefers_the_second(
-    kb: KnowledgeBase,
-) -> None:
-    # The reader finds nothing better in the second hop than in the first: single hop stays.
+def test_a_two_hop_answer_needs_joint_support(kb: KnowledgeBase) -> None:
+    """The second hop faces the single-hop support model, read over both sentences: here
+    support comes from the reader (which reads the two hops together) and the question's
+    words; the pair needs ``BRIDGE_SUPPORT``."""
+    worded = SupportModel({"reader": 4.0, "overlap": 2.0}, bias=-2.0, threshold=0.5)
     q = "Who directed the film in which Nora Quill starred?"
-    a = _ask(kb, q, reader=KeywordReader("zzz"))
-    assert not a.chain
-    assert len(a.citations) == 1 and a.citations[0].hop == 0
-    assert "hop" not in a.to_dict()["citations"][0]  # single-hop JSON is unchanged
+    # The pair says "directed" and names Nora Quill; the director's sentence alone falls
+    # short of the threshold: the two-hop answer, at its joint support.
+    b = _ask(kb, q, reader=KeywordReader("directed"), model=worded, explain=True)
+    assert b.short_answer == "Tomas Brenner" and [c.hop for c in b.citations] == [1, 2]
+    assert b.support >= BRIDGE_SUPPORT and b.threshold == worded.threshold
+    assert b.candidates[0].support < worded.threshold
+    # The reader finds nothing in either hop: the same pair falls below the bar, no answer.
+    c = _ask(kb, q, reader=KeywordReader("zzz"), model=worded)
+    assert c.abstained and not c.chain
+
+
+def test_a_second_hop_leads_to_another_document_not_another_part(tmp_path: Path) -> None:
+    """Paragraphs that share a title are parts of one article: the sentence after the first
+    hop's is not a second hop (SQuAD's single-paragraph questions), another topic is."""
+    first = "In 1998 Nora Quill starred in Harbour Lights, a drama about a lighthouse keeper."
+    second = "Harbour Lights was directed by Tomas Brenner."
+    rows = [("nq-1", "Nora Quill", first), ("nq-2", "Nora Quill", second)]
+    (tmp_path / "same").mkdir()
+    (tmp_path / "other").mkdir()
+    same = fake_kb(tmp_path / "same", {"nq.jsonl": _jsonl(rows)})
+    other = fake_kb(
+        tmp_path / "other", {"nq.jsonl": _jsonl([rows[0], ("hl", "Harbour Lights", second)])}
+    )
+    q = "Who directed the film in which Nora Quill starred?"
+    try:
+        assert not _ask(same, q, reader=KeywordReader("zzz")).chain
+        assert _ask(other, q, reader=KeywordReader("zzz")).short_answer == "Tomas Brenner"
+    finally:
+        same.close()
+        other.close()
+
+
+def _jsonl(rows: Sequence[tuple[str, str, str]]) -> str:
+    return "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in rows)
 
 
 def test_comparison_cites_each_side_with_its_value(kb: KnowledgeBase) -> None:

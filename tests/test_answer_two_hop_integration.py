@@ -13,8 +13,11 @@ pytestmark = pytest.mark.integration
 
 DOCS = {
     "nora_quill.md": (
-        "# Nora Quill\n\nNora Quill is an Irish actress from Galway. In 1998 she starred in "
-        "Harbour Lights, a drama about a lighthouse keeper.\n"
+        # The support check counts the question's words in the sentences (not in titles),
+        # for a second hop as for a single one: with "she" for Nora Quill, the two hops read
+        # together score 0.13, under the bar (two_hop.BRIDGE_SUPPORT), and ask abstains.
+        "# Nora Quill\n\nNora Quill is an Irish actress from Galway. In 1998 Nora Quill starred "
+        "in Harbour Lights, a drama about a lighthouse keeper.\n"
     ),
     "harbour_lights.md": (
         "# Harbour Lights\n\nHarbour Lights is a 1998 Irish drama film directed by Tomas "

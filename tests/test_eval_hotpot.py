@@ -156,3 +156,17 @@ def test_halves_and_single_hop_peer(data: Path, tmp_path: Path) -> None:
     assert peer["answered"] == 0.5 and peer["answer_in_cited_all"] == 0.5
     assert peer["latency_ms"]["n"] == 2
     assert 0.0 <= even["two_hop_answers"] <= 1.0
+    # A shard: skip the first chosen question, one line of latencies per question asked.
+    rows = tmp_path / "rows.jsonl"
+    kb = cairn.open(tmp_path / "kb.sqlite", embedder=HashingEmbedder())
+    shard = run_hotpot_eval(
+        kb, data=data, corpus=tmp_path / "c.jsonl", half="even", offset=1, rows=rows,
+        progress=False,
+    )  # fmt: skip
+    kb.close()
+    lines = [json.loads(x) for x in rows.read_text().splitlines()]
+    assert shard["questions"] == 1 and len(lines) == 1
+    assert lines[0]["q"] == load_hotpot(data)[2].question and lines[0]["ms"] > 0
+    # Every answer given is either a two-hop answer or a single-hop one given beside them.
+    given = even["two_hop_answers"] + even["single_hop_answers_given"]
+    assert even["answered"] == pytest.approx(given, abs=1e-4)

@@ -22,6 +22,7 @@ from cairn.answer.adapted import models_for
 from cairn.answer.context_read import reread
 from cairn.answer.evidence import select_evidence
 from cairn.answer.generate import MAX_SOURCES, SENTENCE_COSINE, generate_checked
+from cairn.answer.hop_support import MemoSpans
 from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.reader import SentenceReader, packaged_reader, pair_text
 from cairn.answer.span import SpacySpans, SpanSource, choose_span
@@ -78,7 +79,7 @@ def answer_question(
     threshold: float | None = None,
     llm: LLM | None = None,
     sentence_threshold: float = SENTENCE_COSINE,
-    two_hop: bool = False,
+    two_hop: bool = True,
     span_ranker: SpanRanker | None = None,
 ) -> Answer:
     """Answer ``question`` from the knowledge base, citing exact spans, or abstain.
@@ -95,9 +96,10 @@ def answer_question(
 
     With ``two_hop``, a question whose best sentence names a bridge entity but not the
     answer, or that compares two things, gets a second retrieval (``two_hop.py``); its answer
-    cites both sentences (extractive, also when ``llm`` is given). Off by default: on
-    single-paragraph questions (SQuAD 2.0 report articles) it answered 75% of the
-    unanswerable ones against 18% without it (``bench/twohop_squad.py``, BENCHMARKS.md).
+    cites both sentences (extractive, also when ``llm`` is given) when the two sentences,
+    read together, pass the support check. On by default (``two_hop=False`` turns it off): on
+    single-paragraph questions (SQuAD 2.0 report articles) it answered 19.2% of the
+    unanswerable ones against 17.8% without it (``bench/twohop_squad.py``, BENCHMARKS.md).
     """
     info = analyse(question)
     if not 1 <= k <= 50:
@@ -116,6 +118,8 @@ def answer_question(
     hits = kb.search(info.text, k=k, collections=collections)
     if not hits:
         return _abstain(info, (), thr, "no-match", f"{NO_ANSWER} No passage matches it.")
+    if two_hop:  # the second hop reuses the first hop's parses
+        spans = MemoSpans(spans or default_spans())
     candidates, evidence = _rank(
         info, hits, kb, spans=spans, model=model, reader=reader, span_ranker=span_ranker
     )
@@ -132,11 +136,10 @@ def answer_question(
             candidates = [best, *rest]
     shown = tuple(candidates) if explain else ()
     if two_hop and needs_second_hop(info):  # a bridge entity or a comparison: two_hop.py
-        reading = reader or packaged_reader()
-        sources = spans or default_spans()
         two = second_hop(
-            kb, info, candidates, collections=collections, spans=sources, reader=reading,
-            threshold=thr,
+            kb, info, candidates, collections=collections, spans=spans or default_spans(),
+            reader=reader or packaged_reader(), model=model, threshold=thr, hits=hits,
+            evidence=evidence,
         )  # fmt: skip
         if two is not None:
             return replace(two, candidates=shown)

@@ -5,16 +5,18 @@ Two kinds of question get a second retrieval (``second_hop``):
 * **bridge**: the best single-hop sentence names an entity the question does not (a *bridge*,
   "... professor at Moscow State University") but holds no span of the answer type the
   question asks for. Each bridge entity (spaCy entities of the first-hop sentences, and their
-  document titles) seeds one more search (the entity graph joins in through hybrid search when
-  the KB has entities); the second-hop sentence must name the bridge (in its text or its
-  document's title), come from another document, hold a span of the answer type that is not a
-  question word or the bridge, and, with the first hop, name most of the question's names; the
-  reader picks among those. The answer cites both sentences.
+  document titles) seeds one more keyword search; the second-hop sentence must name the
+  bridge (in its text or its document's title), come from another document with another title,
+  hold a span of the answer type that is not a question word or the bridge, and, with the
+  first hop, name most of the question's names. The pairs left are scored by the single-hop
+  support model read over both sentences (``hop_support.py``); the best one answers when it
+  reaches ``BRIDGE_SUPPORT``. The answer cites both sentences.
 * **comparison**: "which is older, X or Y", "were both X and Y ...". Each side is searched on
   its own; the best sentence naming that side with a value of the compared kind (a date for
   older/first, a number for more/larger) is cited, and the answer states each side's value
   (and which side wins, when the values can be compared). "Both" questions answer "yes" only
   when each side's sentence holds every compared term; otherwise there is no two-hop answer.
+  The two sides' sentences are scored the same way (``COMPARISON_SUPPORT``).
 
 No answer comes from a second hop that does not hold one: when nothing passes, ``second_hop``
 returns None and ``ask`` abstains as before. Nothing here knows about any one collection.
@@ -28,22 +30,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cairn.answer.evidence import select_evidence
+from cairn.answer.hop_support import HopPair, hit_sentences, score_pairs
 from cairn.answer.question import AnswerType, QuestionInfo, analyse, stem, stems
-from cairn.answer.reader import SentenceReader, pair_text
-from cairn.answer.span import SpanCandidate, SpanSource
-from cairn.answer.span_check import checked_span
+from cairn.answer.reader import SentenceReader
+from cairn.answer.span import SpanCandidate, SpanSource, choose_span
+from cairn.answer.span_check import checked_span, relabelled
 from cairn.answer.types import Answer, Candidate, Citation, Evidence, HopLink
+from cairn.answer.verify import SupportModel
 from cairn.knowledge import KnowledgeBase
+from cairn.search.types import Mode, SearchHit
 
-# Chosen on the even-numbered HotpotQA questions only (BENCHMARKS.md, two-hop section):
-# a reader floor from -2 to 4 gained no precision there, so none is applied; the symbolic
-# checks decide (the bridge is named, the question's names are accounted for, a typed span).
-BRIDGE_LOGIT = -math.inf  # reader logit a second-hop sentence needs
+# Chosen on the even-numbered HotpotQA questions and SQuAD's fit articles only (BENCHMARKS.md,
+# two-hop section). A two-hop answer's support is the single-hop support model's, read over
+# both sentences (hop_support.py); the joint reading scores lower than a single sentence that
+# holds the whole answer, so its bar is fitted apart from the single-hop threshold.
+BRIDGE_SUPPORT = 0.15  # joint support a bridge answer needs
+COMPARISON_SUPPORT = 0.0  # joint support a comparison answer needs
+OVERRIDE_MORE = False  # a trusted single-hop answer yields only to more joint support
 ACCOUNTED = 2 / 3  # share of the question's names and numbers the two hops must name
 MAX_BRIDGES = 4  # bridge entities tried per question
 HOP1_SENTENCES = 2  # first-hop sentences whose entities may be bridges
 HOP2_HITS = 3  # search hits per bridge
-HOP2_READ = 8  # second-hop sentences read by the reader
+HOP2_READ = 8  # second-hop sentences parsed for a span; those with one are read jointly
+HOP2_MODE = Mode.keyword  # a bridge is a name: BM25 finds its document without the encoder
 _NOT_BRIDGES = frozenset(
     {"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY", "NP"}
 )
@@ -112,21 +121,45 @@ def second_hop(
     collections: Sequence[str],
     spans: SpanSource,
     reader: SentenceReader | None,
+    model: SupportModel,
     threshold: float,
+    hits: Sequence[SearchHit] = (),
+    evidence: Sequence[Evidence] = (),
 ) -> Answer | None:
-    """A two-hop answer citing both sentences, or None when no second hop holds one."""
+    """A two-hop answer citing both sentences, or None when no second hop holds one.
+
+    A bridge answer must reach ``threshold`` under ``model`` read over both sentences
+    (``hop_support.py``), the bar a single-hop answer meets, and beat a single-hop answer
+    that already meets it."""
+    chunks = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
     comp = comparison_sides(info.text)
     if comp is not None:
-        return _compare(kb, info, comp, collections=collections, spans=spans)
+        return _compare(
+            kb, info, comp, collections=collections, spans=spans, reader=reader, model=model,
+            threshold=threshold, chunks=chunks, evidence=evidence,
+        )  # fmt: skip
     if not first or info.answer_type is AnswerType.reason:
         return None
-    floor = BRIDGE_LOGIT
-    if first[0].span is not None and first[0].support >= threshold:
-        # A trusted single-hop answer gives way only to a second hop the reader prefers.
-        floor = max(floor, first[0].features.get("reader", -math.inf) + 1e-6)
+    bar = bridge_bar(first, threshold)
     return _bridge(
-        kb, info, first, collections=collections, spans=spans, reader=reader, floor=floor
-    )
+        kb, info, first, collections=collections, spans=spans, reader=reader, model=model,
+        bar=bar, threshold=threshold, chunks=chunks, evidence=evidence,
+    )  # fmt: skip
+
+
+def bridge_bar(first: Sequence[Candidate], threshold: float) -> float:
+    """The joint support a bridge answer needs (``BRIDGE_SUPPORT``, or the single-hop
+    ``threshold`` when that is lower). With ``OVERRIDE_MORE``, a trusted single-hop answer
+    gives way only to a two-hop answer with more support than its own."""
+    need = min(BRIDGE_SUPPORT, threshold)
+    if OVERRIDE_MORE and first and first[0].span is not None and first[0].support >= threshold:
+        return max(need, math.nextafter(first[0].support, math.inf))
+    return need
+
+
+def comparison_bar(threshold: float) -> float:
+    """The joint support a comparison answer needs."""
+    return min(COMPARISON_SUPPORT, threshold)
 
 
 def needs_second_hop(info: QuestionInfo) -> bool:
@@ -181,6 +214,13 @@ def _accounted(info: QuestionInfo, one: Evidence, two: Evidence) -> bool:
     return len(names & have) >= ACCOUNTED * len(names)
 
 
+def _same_topic(one: Evidence, two: Evidence) -> bool:
+    """Both sentences come from documents with the same title (parts of one article): a
+    second hop leads to another document, about something else."""
+    a, b = (" ".join((e.title or "").lower().split()) for e in (one, two))
+    return bool(a) and a == b
+
+
 def _titled(bridge: str, ev: Evidence) -> bool:
     """The sentence's document is about the bridge (its title holds the bridge's words)."""
     return stems(bridge) <= stems(ev.title or "")
@@ -201,49 +241,59 @@ def _bridge(
     collections: Sequence[str],
     spans: SpanSource,
     reader: SentenceReader | None,
-    floor: float,
+    model: SupportModel,
+    bar: float,
+    threshold: float,
+    chunks: dict[tuple[int, int], str],
+    evidence: Sequence[Evidence],
 ) -> Answer | None:
     hop1 = [c for c in first if _about(info, c.evidence)][:HOP1_SENTENCES]
     pairs = _bridges(info, hop1, spans.candidates([c.evidence.text for c in hop1]))
     reached: dict[tuple[int, int], tuple[Candidate, str, Evidence]] = {}
     for cand, bridge in pairs:
-        hits = kb.search(f"{bridge} {info.text}", k=HOP2_HITS, collections=collections)
+        hits = kb.search(
+            f"{bridge} {info.text}", k=HOP2_HITS, collections=collections, mode=HOP2_MODE
+        )
         hits = [h for h in hits if h.chunk.document_id != cand.evidence.document_id]
-        if not hits:
-            continue
-        for ev in select_evidence(info, hits, kb.embedder, limit=4):
+        chunks.update({(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits})
+        for ev in hit_sentences(info, hits):
             key = (ev.document_id, ev.start)
             if not _names(bridge, ev) or not _accounted(info, cand.evidence, ev):
+                continue
+            if _same_topic(cand.evidence, ev):  # another part of the first hop's document
                 continue
             # A sentence reached through several bridges keeps the one its document is about.
             if key not in reached or (_titled(bridge, ev) and not _titled(reached[key][1], ev)):
                 reached[key] = (cand, bridge, ev)
-    rows = list(reached.values())[:HOP2_READ]
+    rows = sorted(reached.values(), key=lambda r: -r[2].score)[:HOP2_READ]
     if not rows:
         return None
     found = spans.candidates([ev.text for _, _, ev in rows])
-    passages = [pair_text(ev.title or "", ev.text) for _, _, ev in rows]
-    logits = reader.logits(info.text, passages).tolist() if reader else [0.0] * len(rows)
-    best: tuple[float, Candidate, str, Evidence, SpanCandidate] | None = None
-    for (cand, bridge, ev), ents, logit in zip(rows, found, logits, strict=True):
+    typed: list[HopPair] = []
+    for (cand, bridge, ev), ents in zip(rows, found, strict=True):
         named = stems(bridge)  # the bridge itself is never the answer
-        span = checked_span(info, ev.text, [e for e in ents if not stems(e.text) <= named])
-        if span is None:
-            continue
-        if best is None or logit > best[0]:
-            best = (logit, cand, bridge, ev, span)
-    if best is None or best[0] < floor:
+        own = [e for e in ents if not stems(e.text) <= named]
+        span = checked_span(info, ev.text, own)
+        if span is not None:
+            fit = choose_span(info, ev.text, relabelled(info, ev.text, own))[1]
+            typed.append(HopPair(cand.evidence, bridge, ev, span, fit))
+    scored = score_pairs(
+        info, typed, reader=reader, model=model, chunk_texts=chunks, others=evidence
+    )
+    if not scored or scored[0].support < bar:
         return None
-    logit, cand, bridge, ev, span = best
+    best = scored[0]
+    span = best.pair.span
+    assert span is not None  # only typed pairs are scored
     return _two_cited(
         info,
-        cand.evidence,
-        ev,
-        bridge,
+        best.pair.first,
+        best.pair.second,
+        best.pair.bridge,
         short=span.text,
         lines=[f"{span.text} [2]"],
-        support=_sigmoid(logit),
-        threshold=_sigmoid(BRIDGE_LOGIT),
+        support=best.support,
+        threshold=threshold,
         reason="two-hop",
     )
 
@@ -314,7 +364,35 @@ def _compare(
     *,
     collections: Sequence[str],
     spans: SpanSource,
+    reader: SentenceReader | None,
+    model: SupportModel,
+    threshold: float,
+    chunks: dict[tuple[int, int], str],
+    evidence: Sequence[Evidence],
 ) -> Answer | None:
+    """The comparison answer when the two sides' sentences, read together, reach the
+    single-hop threshold (``comparison_bar``)."""
+    found = _comparison(kb, info, comp, collections=collections, spans=spans)
+    if found is None:
+        return None
+    answer, pair = found
+    scored = score_pairs(
+        info, [pair], reader=reader, model=model, chunk_texts=chunks, others=evidence
+    )[0]
+    if scored.support < comparison_bar(threshold):
+        return None
+    return replace(answer, support=scored.support, threshold=threshold)
+
+
+def _comparison(
+    kb: KnowledgeBase,
+    info: QuestionInfo,
+    comp: Comparison,
+    *,
+    collections: Sequence[str],
+    spans: SpanSource,
+) -> tuple[Answer, HopPair] | None:
+    """The comparison answer and the pair of sentences it rests on (unchecked)."""
     a, b = comp.sides
     got = [
         _side_evidence(kb, info, a, b, collections=collections, spans=spans),
@@ -323,29 +401,24 @@ def _compare(
     if got[0] is None or got[1] is None or got[0][0] == got[1][0]:
         return None
     (ev_a, val_a), (ev_b, val_b) = got[0], got[1]
+    kind = "two-hop-comparison"
     if comp.both:
         terms = stems(info.text) - stems(a) - stems(b) - {"both", "same", "are", "were", "the"}
         key = {t.stem for t in info.terms if t.stem in terms}
         if not key or not all(key <= stems(ev.text) | stems(ev.title or "") for ev in (ev_a, ev_b)):
             return None
-        return _two_cited(
-            info, ev_a, ev_b, None, short="yes", lines=["yes [1][2]"], support=1.0,
-            threshold=1.0, reason="two-hop-comparison",
-        )  # fmt: skip
+        yes = _two_cited(info, ev_a, ev_b, None, short="yes", lines=["yes [1][2]"], reason=kind)
+        return yes, HopPair(ev_a, None, ev_b, None, 1.0)
     if val_a is None or val_b is None:  # no value to compare: each side's sentence, no verdict
         lines = [f"{a} [1]; {b} [2]"]
-        return _two_cited(
-            info, ev_a, ev_b, None, short=None, lines=lines, support=0.5, threshold=0.5,
-            reason="two-hop-comparison",
-        )  # fmt: skip
+        some = _two_cited(info, ev_a, ev_b, None, short=None, lines=lines, reason=kind)
+        return some, HopPair(ev_a, None, ev_b, val_a or val_b, 0.0)
     win = _winner(info, (a, b), [val_a.text, val_b.text])
     lines = [f"{a}: {val_a.text} [1]; {b}: {val_b.text} [2]"]
     if win is not None:
         lines.insert(0, f"{win} [{1 if win == a else 2}]")
-    return _two_cited(
-        info, ev_a, ev_b, None, short=win, lines=lines, support=1.0, threshold=1.0,
-        reason="two-hop-comparison",
-    )  # fmt: skip
+    both = _two_cited(info, ev_a, ev_b, None, short=win, lines=lines, reason=kind)
+    return both, HopPair(ev_a, None, ev_b, val_b if win == b else val_a, 1.0)
 
 
 # -- building the answer ------------------------------------------------------------------
@@ -357,9 +430,9 @@ def _two_cited(
     *,
     short: str | None,
     lines: list[str],
-    support: float,
-    threshold: float,
     reason: str,
+    support: float = 0.0,
+    threshold: float = 0.0,
 ) -> Answer:
     cites = (_citation(1, one, hop=1), _citation(2, two, hop=2))
     text = "\n".join([*lines, *(f"\u201c{c.quote}\u201d [{c.n}]" for c in cites)])
@@ -386,7 +459,3 @@ def _without(text: str, part: str) -> str:
     out = re.sub(re.escape(part), " ", text, flags=re.IGNORECASE)
     out = " ".join(out.split())
     return out if any(stem(w) for w in re.findall(r"\w+", out)) else text
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))

@@ -70,11 +70,11 @@ def ask(
     two_hop: Annotated[
         bool,
         typer.Option(
-            "--two-hop",
+            "--two-hop/--no-two-hop",
             help="Follow a bridge entity or a comparison to a second sentence, citing both "
-            "(off by default: it answers more questions the sources cannot answer).",
+            "(on by default; --no-two-hop cites one sentence at most).",
         ),
-    ] = False,
+    ] = True,
     llm: LlmOption = None,
     kb: KbOption = None,
     json_out: JsonOption = False,

@@ -123,11 +123,14 @@ def run_hotpot_eval(
     graph: bool = False,
     progress: bool = True,
     half: str = "all",
+    offset: int = 0,
+    rows: Path | None = None,
 ) -> dict[str, Any]:
     everything = load_hotpot(data)
     if half not in HALVES:
         raise ConfigError("bad-half", f"half {half!r}: must be one of {', '.join(HALVES)}")
     chosen = [it for i, it in enumerate(everything) if half == "all" or i % 2 == HALVES[half]]
+    chosen = chosen[offset:]  # a shard: several processes share a slow machine's cores
     items = chosen[:limit] if limit is not None else chosen
     if not items:
         raise ConfigError("bad-data", f"{data} has no questions")
@@ -158,6 +161,11 @@ def run_hotpot_eval(
                 " ".join(c.quote for c in one.citations), item.answer
             )
         counts["two_hop"] += bool(a.chain)
+        single_given = not a.abstained and not a.chain
+        counts["single_given"] += single_given
+        counts["single_given_hit"] += single_given and contains_answer(
+            " ".join(c.quote for c in a.citations), item.answer
+        )
         counts["two_hop_hit"] += bool(a.chain) and contains_answer(
             " ".join(c.quote for c in a.citations), item.answer
         )
@@ -189,6 +197,10 @@ def run_hotpot_eval(
         counts[f"ceiling_{kind}"] += in_passages
         if len(examples) < 5 and not a.abstained and not hit and not item.yes_no:
             examples.append({"question": item.question, "gold": item.answer, "answer": a.text})
+        if rows is not None:  # one line per question, for merging shards
+            with rows.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"q": item.question, "ms": ms[-1], "peer_ms": peer_ms[-1]}))
+                f.write("\n")
         if progress and len(ms) % 100 == 0:
             sys.stderr.write(f"{len(ms)}/{len(items)} questions\n")
     n, spans = len(items), counts["span"]
@@ -223,6 +235,8 @@ def run_hotpot_eval(
         "half": half,
         "two_hop_answers": _share(counts["two_hop"], n),
         "two_hop_precision": _share(counts["two_hop_hit"], counts["two_hop"]),
+        "single_hop_answers_given": _share(counts["single_given"], n),  # two-hop on, one cited
+        "single_hop_answers_precision": _share(counts["single_given_hit"], counts["single_given"]),
         "single_hop_peer": {
             "answered": _share(counts["peer_answered"], n),
             "precision_answer_in_cited": _share(counts["peer_hit"], counts["peer_answered"]),
@@ -241,11 +255,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--half", choices=sorted(HALVES), default="all")
+    ap.add_argument("--offset", type=int, default=0, help="skip the first N chosen questions")
+    ap.add_argument("--rows", type=Path, default=None, help="append per-question latencies")
     args = ap.parse_args(argv)
     with open_kb(args.kb) as kb:
         report = run_hotpot_eval(
-            kb, data=args.data, corpus=args.corpus, limit=args.limit, half=args.half
-        )
+            kb, data=args.data, corpus=args.corpus, limit=args.limit, half=args.half,
+            offset=args.offset, rows=args.rows,
+        )  # fmt: skip
     text = json.dumps(report, indent=1)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
