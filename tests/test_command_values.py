@@ -112,3 +112,43 @@ def test_a_list_of_ids_leaves_the_number_its_own_parameter_names() -> None:
 def test_a_file_path_goes_to_a_path_parameter() -> None:
     op = _op({"path": {"type": "string", "description": "Path to the CSV file."}})
     assert fill(op, "load C:/data/sales.csv and sum it").values == {"path": "C:/data/sales.csv"}
+
+
+def test_an_optional_string_is_filled_only_after_its_own_name() -> None:
+    op = _op(
+        {
+            "genre": {"type": "string", "description": "Genre of the film."},
+            "directed_by": {"type": "string", "description": "Director, optional."},
+            "clip_id": {"type": "string", "description": "Identifier, optional."},
+        },
+        required=["genre"],
+    )
+    got = fill(op, "find Western films directed by Ann Vale")
+    assert got.values["directed_by"] == "Ann Vale" and "clip_id" not in got.values
+    assert fill(op, "play Western, the clip_id is zz_91").values["clip_id"] == "zz_91"
+
+
+def test_a_place_stops_at_the_end_of_its_sentence() -> None:
+    op = _op({"location": {"type": "string", "description": "The city and country."}})
+    got = fill(op, "What is it like in Lima, Peru. I am packing.")
+    assert got.values == {"location": "Lima, Peru"}
+
+
+def test_a_date_is_written_in_the_order_the_description_gives() -> None:
+    op = _op({"date": {"type": "string", "description": "The day, in MM-DD-YYYY format."}})
+    assert fill(op, "readings for 2021/03/09 please").values == {"date": "03-09-2021"}
+    dots = _op({"date": {"type": "string", "description": "Day as YYYY.MM.DD"}})
+    assert fill(dots, "readings for 2021-03-09").values == {"date": "2021.03.09"}
+
+
+def test_a_yes_no_parameter_is_stated_by_a_word_it_starts() -> None:
+    op = _op(
+        {
+            "ticket": {"type": "integer", "description": "Ticket number."},
+            "closed_status": {"type": "boolean", "description": "Whether it is closed."},
+            "verbose": {"type": "boolean", "description": "Long output."},
+        },
+        required=["ticket", "closed_status", "verbose"],
+    )
+    got = fill(op, "is ticket 88 closed yet?")
+    assert got.values == {"ticket": 88, "closed_status": True, "verbose": False}

@@ -241,10 +241,10 @@ def _format_date(p: ParamDoc, d: date, *, end: bool, grain: str) -> Any:
         return d.year if p.type == "integer" else str(d.year)
     if p.format == "date-time" or "date-time" in desc or "iso 8601 timestamp" in desc:
         return f"{d.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
-    if "mm/dd/yyyy" in desc:
-        return d.strftime("%m/%d/%Y")
-    if "dd/mm/yyyy" in desc:
-        return d.strftime("%d/%m/%Y")
+    written = re.search(r"\b(yyyy|mm|dd)([-/.])(yyyy|mm|dd)\2(yyyy|mm|dd)\b", desc)
+    if written:  # "MM-DD-YYYY", "dd/mm/yyyy", "YYYY.MM.DD": the order the description asks
+        codes = {"yyyy": "%Y", "mm": "%m", "dd": "%d"}
+        return d.strftime(written.group(2).join(codes[written.group(i)] for i in (1, 3, 4)))
     if re.search(r"yyyy-mm(?!-)", desc) and grain in ("month",):
         return d.strftime("%Y-%m")
     return d.isoformat()
@@ -412,15 +412,21 @@ def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, i
     return pos + taken[0].start(), pos + taken[-1].end()
 
 
-def _fill_string(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+def _fill_string(
+    p: ParamDoc, req: _Request, *, cued_only: bool = False
+) -> tuple[str, int, int] | None:
+    """A phrase for a string parameter; ``cued_only``: only one that follows the parameter's
+    own name ("the song_id is X", "directed by X"), as for an optional parameter."""
     name_words = [w for w in split_name(p.name).split() if w not in _STOP]
     if name_words:
-        cue = r"\b" + r"\s+".join(re.escape(w) for w in name_words) + r"s?\b"
-        cue += r"(?:\s+(?:is|of|named|called|=|:|as))?"
+        cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
+        cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
         for m in re.finditer(cue, req.low):
             span = _phrase_after(req, m.end())
             if span and req.free(*span):
                 return req.text[span[0] : span[1]].strip(" ,.?"), *span
+    if cued_only:
+        return None
     if _has(p.name, _LOCATION_WORDS) or any(
         w in p.description.lower() for w in ("city", "location")
     ):
@@ -430,7 +436,8 @@ def _fill_string(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
         for m in re.finditer(r"\b(?:in|at|near|for|from|to)\s+(?:the\s+)?", req.low):
             got = place.match(req.text, m.end())
             if got and req.free(got.start(), got.end()):
-                return got.group(0).strip(" ,.?"), got.start(), got.end()
+                where = re.split(r"\.\s", got.group(0))[0]  # not into the next sentence
+                return where.strip(" ,.?"), got.start(), got.start() + len(where)
     for m in re.finditer(
         r"(?<=[a-z,] )(?:[A-Z][\w'.&-]*)(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.&-]*)*", req.text
     ):
@@ -512,8 +519,8 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     for p in op.params:
         if p.name in out.values or p.enum:
             continue
-        if p.type == "string" and p.required and not is_date_param(p):
-            phrase = _fill_string(p, req)
+        if p.type == "string" and not is_date_param(p):
+            phrase = _fill_string(p, req, cued_only=not p.required)
             if phrase is not None:
                 req.used.append((phrase[1], phrase[2]))
                 out.values[p.name], out.evidence[p.name] = phrase[0], phrase[0]
@@ -533,9 +540,15 @@ def _put_found(found: values.Found, req: _Request, out: Filled) -> None:
 
 
 def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
-    """A yes/no parameter is stated when the request holds its own words (or all but "is")."""
-    words = [w for w in split_name(p.name).split() if w not in ("is", "include", "use", "with")]
+    """A yes/no parameter is stated when the request holds its own words, generic ones
+    ("is", "status", "enabled") aside, each as a word or a word it starts ("details" ->
+    "detailed", "closed" -> "closed")."""
+    generic = ("is", "include", "use", "with", "status", "flag", "enabled", "enable", "mode")
+    words = [w for w in split_name(p.name).split() if w not in generic]
     if not words:
         return False
-    stems = _word_set(req.low)
-    return all(_stem(w) in stems for w in words)
+    said = [w for w in re.findall(r"[a-z]+", req.low) if w not in _STOP]
+    return all(
+        any(w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) for w2 in said)
+        for w in words
+    )
