@@ -20,7 +20,8 @@ def test_halves_split_ids_by_parity() -> None:
 def test_a_clear_call_passes_the_bfcl_checker() -> None:
     item = next(i for i, _ in load_items("simple", "dev") if i["id"] == "simple_python_0")
     got = predict(item, HashingEmbedder(256), threshold=0.0)
-    assert got == [{"calculate_triangle_area": {"base": 10, "height": 5}}]
+    # "units" is the value the description names for the optional unit, and the request says it
+    assert got == [{"calculate_triangle_area": {"base": 10, "height": 5, "unit": "units"}}]
     score = score_category("simple", "dev", HashingEmbedder(256), threshold=0.0, limit=3)
     assert score.n == 3 and score.correct >= 1  # simple_python_0 at least
     assert len(score.errors) == score.n - score.correct

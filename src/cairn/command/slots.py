@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cairn.command import values
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.spoken import DateSpan, digits, find_dates
 
@@ -35,7 +36,6 @@ _NUMBER = re.compile(
 )
 _SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 _LIST = re.compile(r"\[[^\[\]]*\]")
-_QUOTED = re.compile(r"[\"“']([^\"”']{1,80})[\"”']")
 _STOP = frozenset(
     [
         "a",
@@ -213,11 +213,7 @@ def _word_set(text: str) -> set[str]:
     return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ies", "es", "s"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+_stem = values.stem
 
 
 def _has(name: str, words: tuple[str, ...]) -> bool:
@@ -245,10 +241,10 @@ def _format_date(p: ParamDoc, d: date, *, end: bool, grain: str) -> Any:
         return d.year if p.type == "integer" else str(d.year)
     if p.format == "date-time" or "date-time" in desc or "iso 8601 timestamp" in desc:
         return f"{d.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
-    if "mm/dd/yyyy" in desc:
-        return d.strftime("%m/%d/%Y")
-    if "dd/mm/yyyy" in desc:
-        return d.strftime("%d/%m/%Y")
+    written = re.search(r"\b(yyyy|mm|dd)([-/.])(yyyy|mm|dd)\2(yyyy|mm|dd)\b", desc)
+    if written:  # "MM-DD-YYYY", "dd/mm/yyyy", "YYYY.MM.DD": the order the description asks
+        codes = {"yyyy": "%Y", "mm": "%m", "dd": "%d"}
+        return d.strftime(written.group(2).join(codes[written.group(i)] for i in (1, 3, 4)))
     if re.search(r"yyyy-mm(?!-)", desc) and grain in ("month",):
         return d.strftime("%Y-%m")
     return d.isoformat()
@@ -318,22 +314,45 @@ def _cue_words(p: ParamDoc) -> set[str]:
 
 
 def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> float | None:
-    """How far the nearest of the parameter's own words is from number ``n`` (in words)."""
+    """How far the nearest of the parameter's own words is from number ``n`` (in words; a
+    word of its description counts one more), nudged by the number's unit: "$" to an amount,
+    "%" to a rate, "6 hours" to a parameter in hours (:func:`values.unit_affinity`)."""
     cues = _word_set(p.words)
     if p.type == "integer" and re.match(r"how many\b|number of\b", p.description, re.I):
         cues |= _word_set(re.split(r"[.,;(]", p.description, maxsplit=1)[0]) - {"many", "number"}
+    desc = values.description_cues(p) - cues
     before = re.findall(r"[a-z0-9]+", req.low[max(0, n[0] - 50) : n[0]])[-5:]
-    after = re.findall(r"[a-z]+", req.low[n[1] : n[1] + 30])[:3]
+    after = re.findall(r"[a-z]+|\d+", req.low[n[1] : n[1] + 30])[:3]
+    after = after[: next((i for i, w in enumerate(after) if w.isdigit()), 3)]  # not the next's
     best: float | None = None
     for dist, w in enumerate(reversed(before)):
-        if _stem(w) in cues:
-            best = float(dist)
+        if _stem(w) in cues or _stem(w) in desc:
+            best = float(dist) + (_stem(w) not in cues)
             break
     for dist, w in enumerate(after):
-        if _stem(w) in cues and (best is None or dist + 0.5 < best):
-            best = dist + 0.5
+        d = dist + 0.5 + (_stem(w) not in cues)
+        if (_stem(w) in cues or _stem(w) in desc) and (best is None or d < best):
+            best = d
             break
+    unit = values.unit_affinity(p, req.text, n[0], n[1])
+    if unit == 0.0:
+        best = min(best, 0.25) if best is not None else 0.25
+    elif unit is not None:
+        best = (best if best is not None else 2.0) + unit
     return best
+
+
+def _number_for(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> Any:
+    """The value number ``n`` gives ``p``, or None when its type does not take it (a percent
+    stays a whole number for an integer parameter: "50%" -> 50)."""
+    value = n[2]
+    if p.type == "integer" and not isinstance(value, int):
+        raw = req.text[n[0] : n[1]]
+        if "%" in raw or "percent" in raw:
+            whole = round(value * 100, 6)
+            return int(whole) if float(whole).is_integer() else None
+        return None
+    return float(value) if p.type == "number" and isinstance(value, int) else value
 
 
 def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
@@ -345,10 +364,10 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
     pairs = []
     for p in params:
         for i, n in enumerate(free):
-            if p.type == "integer" and not isinstance(n[2], int):
+            if _number_for(p, req, n) is None:
                 continue
             d = _cue_distance(p, req, n)
-            if d is not None:
+            if d is not None and d < 3:
                 pairs.append((d, i, p))
     taken: set[int] = set()
     for _d, i, p in sorted(pairs, key=lambda x: (x[0], x[1])):
@@ -360,7 +379,7 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
         if p.name in out.values or not p.required:
             continue
         for i, n in enumerate(free):
-            if i in taken or (p.type == "integer" and not isinstance(n[2], int)):
+            if i in taken or _number_for(p, req, n) is None:
                 continue
             _put_number(p, n, req, out)
             taken.add(i)
@@ -369,10 +388,7 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
 
 def _put_number(p: ParamDoc, n: tuple[int, int, float | int], req: _Request, out: Filled) -> None:
     req.used.append((n[0], n[1]))
-    value: Any = n[2]
-    if p.type == "number" and isinstance(value, int):
-        value = float(value)
-    out.values[p.name], out.evidence[p.name] = value, req.text[n[0] : n[1]]
+    out.values[p.name], out.evidence[p.name] = _number_for(p, req, n), req.text[n[0] : n[1]]
 
 
 def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, int] | None:
@@ -396,18 +412,21 @@ def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, i
     return pos + taken[0].start(), pos + taken[-1].end()
 
 
-def _fill_string(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
-    for m in _QUOTED.finditer(req.text):
-        if req.free(m.start(1), m.end(1)):
-            return m.group(1), m.start(1), m.end(1)
+def _fill_string(
+    p: ParamDoc, req: _Request, *, cued_only: bool = False
+) -> tuple[str, int, int] | None:
+    """A phrase for a string parameter; ``cued_only``: only one that follows the parameter's
+    own name ("the song_id is X", "directed by X"), as for an optional parameter."""
     name_words = [w for w in split_name(p.name).split() if w not in _STOP]
     if name_words:
-        cue = r"\b" + r"\s+".join(re.escape(w) for w in name_words) + r"s?\b"
-        cue += r"(?:\s+(?:is|of|named|called|=|:|as))?"
+        cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
+        cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
         for m in re.finditer(cue, req.low):
             span = _phrase_after(req, m.end())
             if span and req.free(*span):
                 return req.text[span[0] : span[1]].strip(" ,.?"), *span
+    if cued_only:
+        return None
     if _has(p.name, _LOCATION_WORDS) or any(
         w in p.description.lower() for w in ("city", "location")
     ):
@@ -417,7 +436,8 @@ def _fill_string(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
         for m in re.finditer(r"\b(?:in|at|near|for|from|to)\s+(?:the\s+)?", req.low):
             got = place.match(req.text, m.end())
             if got and req.free(got.start(), got.end()):
-                return got.group(0).strip(" ,.?"), got.start(), got.end()
+                where = re.split(r"\.\s", got.group(0))[0]  # not into the next sentence
+                return where.strip(" ,.?"), got.start(), got.start() + len(where)
     for m in re.finditer(
         r"(?<=[a-z,] )(?:[A-Z][\w'.&-]*)(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.&-]*)*", req.text
     ):
@@ -432,7 +452,9 @@ def _fill_string(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
     return None
 
 
-def _fill_list(p: ParamDoc, req: _Request) -> tuple[list[Any], str] | None:
+def _fill_list(
+    p: ParamDoc, req: _Request, *, brackets_only: bool = False
+) -> tuple[list[Any], str] | None:
     for m in _LIST.finditer(req.text):
         if not req.free(m.start(), m.end()):
             continue
@@ -444,6 +466,8 @@ def _fill_list(p: ParamDoc, req: _Request) -> tuple[list[Any], str] | None:
         if p.items == "number":
             value = [float(v) if isinstance(v, int) else v for v in value]
         return value, m.group(0)
+    if brackets_only:
+        return None
     if p.items in ("integer", "number", ""):
         free = [n for n in req.numbers if req.free(n[0], n[1])]
         if len(free) >= 2 or (free and p.items):
@@ -456,7 +480,7 @@ def _fill_list(p: ParamDoc, req: _Request) -> tuple[list[Any], str] | None:
         )
         if found:
             items = re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1))
-            tail = [i.strip() for i in items if i.strip()]
+            tail = [i.strip().strip("'\"") for i in items if i.strip()]
             if len(tail) >= 2:
                 first_words = tail[0].split()
                 tail[0] = first_words[-1] if first_words else tail[0]
@@ -477,15 +501,26 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     _fill_dates(op, req, out)
     for p in op.params:  # lists before single numbers: "[1, 2, 3]" is one value
         if p.type == "array" and p.required and p.name not in out.values:
+            lst = _fill_list(p, req, brackets_only=True)
+            if lst is not None:
+                out.values[p.name], out.evidence[p.name] = lst
+    lists = [p for p in op.params if p.type == "array" and p.items in ("integer", "number")]
+    _put_found(values.number_lists([p for p in lists if p.name not in out.values], req.text,
+                                   req.free), req, out)  # fmt: skip
+    _fill_numbers(op, req, out)
+    for p in op.params:  # what is left of the numbers and "x, y and z" to required lists
+        if p.type == "array" and p.required and p.name not in out.values:
             lst = _fill_list(p, req)
             if lst is not None:
                 out.values[p.name], out.evidence[p.name] = lst
-    _fill_numbers(op, req, out)
+    strings = [p for p in op.params if p.type == "string" and not p.enum and not is_date_param(p)]
+    strings = [p for p in strings if p.name not in out.values]
+    _put_found(values.string_values(strings, req.text, req.free), req, out)
     for p in op.params:
         if p.name in out.values or p.enum:
             continue
-        if p.type == "string" and p.required and not is_date_param(p):
-            phrase = _fill_string(p, req)
+        if p.type == "string" and not is_date_param(p):
+            phrase = _fill_string(p, req, cued_only=not p.required)
             if phrase is not None:
                 req.used.append((phrase[1], phrase[2]))
                 out.values[p.name], out.evidence[p.name] = phrase[0], phrase[0]
@@ -498,10 +533,22 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     return out
 
 
+def _put_found(found: values.Found, req: _Request, out: Filled) -> None:
+    for name, (value, start, end) in found.items():
+        req.used.append((start, end))
+        out.values[name], out.evidence[name] = value, req.text[start:end]
+
+
 def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
-    """A yes/no parameter is stated when the request holds its own words (or all but "is")."""
-    words = [w for w in split_name(p.name).split() if w not in ("is", "include", "use", "with")]
+    """A yes/no parameter is stated when the request holds its own words, generic ones
+    ("is", "status", "enabled") aside, each as a word or a word it starts ("details" ->
+    "detailed", "closed" -> "closed")."""
+    generic = ("is", "include", "use", "with", "status", "flag", "enabled", "enable", "mode")
+    words = [w for w in split_name(p.name).split() if w not in generic]
     if not words:
         return False
-    stems = _word_set(req.low)
-    return all(_stem(w) in stems for w in words)
+    said = [w for w in re.findall(r"[a-z]+", req.low) if w not in _STOP]
+    return all(
+        any(w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) for w2 in said)
+        for w in words
+    )

@@ -152,7 +152,7 @@ def _year_of(text: str | None, today: date) -> int | None:
 
 _YEAR = r"(?:1[0-9]|2[0-9])\d\d"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
-_ISO = r"(?P<iy>" + _YEAR + r")-(?P<im>0[1-9]|1[0-2])(?:-(?P<id>0[1-9]|[12]\d|3[01]))?"
+_ISO = r"(?P<iy>" + _YEAR + r")[-/](?P<im>0[1-9]|1[0-2])(?:[-/](?P<id>0[1-9]|[12]\d|3[01]))?"
 _MDY = (
     r"(?P<m1>" + _MONTH + r")\s+(?:the\s+)?(?P<d1>" + _DAY + r")(?:\s*,?\s*(?P<y1>" + _YEAR + r"))?"
 )

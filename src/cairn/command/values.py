@@ -1,0 +1,276 @@
+"""Value finders the slot extractors share, each read from the request and a parameter's schema.
+
+* :func:`quoted_phrases`: phrases in quotes, where an apostrophe inside a phrase ("it's")
+  does not end it;
+* :func:`cue_before`: how close a parameter's own words (name first, then its description)
+  stand before a position, so that "the subject 'X' and the message 'Y'" gives each phrase
+  to the parameter it follows;
+* :func:`unit_affinity`: what a number's unit says about the parameter it belongs to ("$5000"
+  to an amount, "7%" to a rate, "6 hours" to a parameter described in hours);
+* :func:`described_values`: the values a description lists for a free string parameter
+  ("such as 'bitter', 'sweet'", "'add' to add a new task"), read as a soft enum;
+* :func:`number_groups`: the numbers of a request in runs ("12, 24, 36"), and the bracketed
+  or parenthesised tuples ("(40.7, -74.0)"), for list parameters;
+* :func:`pattern_value`: e-mail addresses, URLs and file paths for parameters that ask for them.
+
+Nothing here names an API: every rule reads the parameter's name, type and description.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cairn.command.operations import ParamDoc, split_name
+
+# a quote opens after a space, a bracket or the start, and closes before a space, punctuation
+# or the end; "it's" inside a quoted phrase does not close it
+_SINGLE = re.compile(
+    r"(?:(?<=^)|(?<=[\s(\[:=,]))'(?P<q>[^'\n]+?(?:'[a-z][^'\n]*?)*)'(?=[\s.,;:!?)\]]|$)"
+)
+_DOUBLE = re.compile(r"[\"“](?P<q>[^\"”\n]{1,300})[\"”]")
+_NOISE = frozenset((
+    "the", "a", "an", "of", "for", "in", "on", "at", "to", "by", "with", "from", "and", "or",
+    "is", "are", "was", "be", "as", "that", "this", "it", "its", "which", "who", "what", "when",
+    "where", "how", "number", "value", "values", "name", "names", "given", "specified",
+    "specific", "list", "type", "string", "integer", "float", "the",
+))  # fmt: skip
+_MONEY = frozenset((
+    "amount", "price", "cost", "deposit", "investment", "principal", "dollar",
+    "dollars", "usd", "money", "salary", "budget", "income", "payment", "loan", "fee", "fees",
+    "balance", "capital", "revenue", "spend", "spending", "fund", "funds", "worth", "sum",
+))  # fmt: skip
+_RATE = frozenset((
+    "rate", "rates", "percent", "percentage", "ratio", "probability", "interest", "return",
+    "returns", "growth", "yield", "discount", "tax", "fraction", "proportion", "share",
+))  # fmt: skip
+_UNIT_AFTER = re.compile(r"\s*([a-zA-Z]+)")
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def name_cues(p: ParamDoc) -> set[str]:
+    return {stem(w) for w in split_name(p.name).split() if w not in _NOISE}
+
+
+def description_cues(p: ParamDoc) -> set[str]:
+    head = re.split(r"[.;(]|, (?:such as|e\.g\.|for example)", p.description, maxsplit=1)[0]
+    return {stem(w) for w in words_of(head) if w not in _NOISE and len(w) > 2} - name_cues(p)
+
+
+def quoted_phrases(text: str) -> list[tuple[str, int, int]]:
+    """Each quoted phrase with its character span (inside the quotes), in order."""
+    found = [(m.group("q"), m.start("q"), m.end("q")) for m in _DOUBLE.finditer(text)]
+    for m in _SINGLE.finditer(text):
+        if all(m.end("q") <= a or m.start("q") >= b for _, a, b in found):
+            found.append((m.group("q"), m.start("q"), m.end("q")))
+    return sorted(found, key=lambda f: f[1])
+
+
+def cue_before(p: ParamDoc, text: str, at: int, window: int = 6) -> float | None:
+    """Words between the nearest of ``p``'s own words and position ``at`` (name words count
+    as they are, description words one more), or None when none is within ``window``."""
+    before = [stem(w) for w in words_of(text[max(0, at - 80) : at])][-window:]
+    names, desc = name_cues(p), description_cues(p)
+    for dist, w in enumerate(reversed(before)):
+        if w in names:
+            return float(dist)
+        if w in desc:
+            return dist + 1.0
+    return None
+
+
+def unit_affinity(p: ParamDoc, text: str, start: int, end: int) -> float | None:
+    """How well the unit said with the number at ``text[start:end]`` fits ``p``: 0 for a fit
+    (a money sign to an amount, a percent to a rate, "hours" to a parameter in hours), 3 for
+    a clash (a percent to a count), None when the number carries no unit."""
+    said = text[start:end]
+    after = _UNIT_AFTER.match(text, end)
+    unit = stem(after.group(1).lower()) if after else ""
+    own = name_cues(p) | {stem(w) for w in words_of(p.description)}
+    money = "$" in said or unit in ("dollar", "usd", "euro", "buck")
+    pct = "%" in said or unit in ("percent", "percentage")
+    if money:
+        return 0.0 if own & _MONEY else 3.0
+    if pct:
+        return 0.0 if own & _RATE else 3.0
+    if unit and len(unit) > 2 and unit in own:
+        return 0.0
+    return None
+
+
+def described_values(p: ParamDoc) -> list[str]:
+    """Values a description names for a free string: quoted words ("such as 'bitter',
+    'sweet'", "'add' to add a task") and words after "e.g."/"such as"."""
+    out = [m.group(1) for m in re.finditer(r"['\"]([^'\"]{1,40})['\"]", p.description)]
+    for m in re.finditer(r"(?:such as|e\.g\.,?|for example,?)\s+([^.;()]+)", p.description):
+        for part in re.split(r",\s*|\s+or\s+|\s+and\s+", m.group(1)):
+            part = part.strip(" '\"")
+            if part and len(part.split()) <= 3:
+                out.append(part)
+    seen: dict[str, str] = {}
+    for v in out:
+        seen.setdefault(v.lower(), v)
+    return list(seen.values())
+
+
+def said_value(values: Sequence[str], low: str) -> tuple[str, int, int] | None:
+    """The longest of ``values`` the request says (as a word, or its stem: "completed" says
+    "complete"), with its span in ``low``."""
+    best: tuple[str, int, int] | None = None
+    for v in values:
+        w = v.lower().strip()
+        if not w or not re.search(r"[a-z]", w):
+            continue
+        root = re.escape(w if len(w) < 5 else stem(w))
+        m = re.search(r"(?<![\w])" + root + r"(?:s|es|d|ed|ing|'s)?(?![\w])", low)
+        if m and (best is None or len(v) > len(best[0])):
+            best = (v, m.start(), m.end())
+    return best
+
+
+@dataclass(frozen=True)
+class NumberGroup:
+    values: tuple[float | int, ...]
+    start: int
+    end: int
+    bracketed: bool
+
+
+_TUPLE = re.compile(r"[(\[]\s*-?\d[\d.,\s\-eE]*[)\]]")
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+_RUN = re.compile(
+    r"(?<![\w.\-])-?\d+(?:\.\d+)?(?:(?:\s*,\s*|\s*,?\s+and\s+|\s+)-?\d+(?:\.\d+)?)+(?![\w.])"
+)
+
+
+def _num(s: str) -> float | int:
+    return float(s) if "." in s else int(s)
+
+
+def number_groups(text: str) -> list[NumberGroup]:
+    """Bracketed tuples "(1.5, -2)" first; then runs of numbers joined only by commas, "and"
+    or spaces ("12, 24, 36 and 48")."""
+    groups: list[NumberGroup] = []
+    for m in _TUPLE.finditer(text):
+        nums = _NUM.findall(m.group(0))
+        if len(nums) >= 2:
+            groups.append(NumberGroup(tuple(_num(n) for n in nums), m.start(), m.end(), True))
+    for m in _RUN.finditer(text):
+        if any(g.start <= m.start() < g.end for g in groups):
+            continue
+        nums = _NUM.findall(m.group(0))
+        groups.append(NumberGroup(tuple(_num(n) for n in nums), m.start(), m.end(), False))
+    return sorted(groups, key=lambda g: g.start)
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"https?://[^\s'\"<>]+|www\.[^\s'\"<>]+")
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\w.\-~]*/)+[\w.\-]+|\b[\w\-]+\.(?:[a-z]{2,4})\b(?!\.)")
+
+
+def pattern_value(p: ParamDoc, text: str) -> tuple[str, int, int] | None:
+    """An e-mail address, URL or file path for a parameter whose name or description asks
+    for one."""
+    own = set(split_name(p.name).split()) | set(words_of(p.description))
+    for kind, pattern in (("email", _EMAIL), ("url", _URL), ("path", _PATH)):
+        wants = {
+            "email": own & {"email", "mail", "recipient"} or "to" in split_name(p.name).split(),
+            "url": own & {"url", "link", "website", "endpoint", "uri"},
+            "path": own & {"path", "file", "filename", "directory", "folder", "dataset", "image"},
+        }[kind]
+        if not wants:
+            continue
+        for m in pattern.finditer(text):
+            if kind == "path" and (_EMAIL.fullmatch(m.group(0)) or m.group(0)[-1].isdigit()):
+                continue
+            return m.group(0).rstrip(".,"), m.start(), m.end()
+    return None
+
+
+Free = Callable[[int, int], bool]
+Found = dict[str, tuple[Any, int, int]]
+
+
+def _greedy(
+    params: Sequence[ParamDoc], spans: Sequence[tuple[Any, int, int]], text: str
+) -> tuple[Found, set[int]]:
+    """Each span to the parameter whose own words stand nearest before it; required
+    parameters left over take the spans left, in order."""
+    pairs = []
+    for p in params:
+        for i, (_, start, _end) in enumerate(spans):
+            d = cue_before(p, text, max(0, start - 1))
+            if d is not None:
+                pairs.append((d, i, p))
+    found: Found = {}
+    taken: set[int] = set()
+    for _d, i, p in sorted(pairs, key=lambda x: (x[0], x[1])):
+        if i not in taken and p.name not in found:
+            found[p.name] = spans[i]
+            taken.add(i)
+    for p in params:
+        if p.required and p.name not in found:
+            left = [i for i in range(len(spans)) if i not in taken]
+            if left:
+                found[p.name] = spans[left[0]]
+                taken.add(left[0])
+    return found, taken
+
+
+def string_values(params: Sequence[ParamDoc], text: str, free: Free) -> Found:
+    """Values for free string parameters, in order of how specific the evidence is: an
+    address, link or path the parameter asks for; a value its description names; a quoted
+    phrase after the parameter's own words (required ones take the quotes left)."""
+    found: Found = {}
+    low = text.lower()
+    for p in params:
+        got = pattern_value(p, text)
+        if got and free(got[1], got[2]):
+            found[p.name] = got
+    for p in params:
+        if p.name in found:
+            continue
+        said = said_value(described_values(p), low)
+        if said and free(said[1], said[2]) and not _inside(said, found):
+            found[p.name] = said
+    quotes = [q for q in quoted_phrases(text) if free(q[1], q[2]) and not _inside(q, found)]
+    left = [p for p in params if p.name not in found]
+    by_quote, _ = _greedy(left, quotes, text)
+    found.update(by_quote)
+    return found
+
+
+def _inside(span: tuple[Any, int, int], found: Found) -> bool:
+    return any(not (span[2] <= a or span[1] >= b) for _, a, b in found.values())
+
+
+def number_lists(params: Sequence[ParamDoc], text: str, free: Free) -> Found:
+    """Lists of numbers: a bracketed tuple or a run of numbers, each to the list parameter
+    named nearest before it."""
+    groups = [g for g in number_groups(text) if free(g.start, g.end)]
+    spans: list[tuple[Any, int, int]] = []
+    for g in groups:
+        spans.append((list(g.values), g.start, g.end))
+    found, _ = _greedy(params, spans, text)
+    out: Found = {}
+    for p in params:
+        if p.name in found:
+            value, a, b = found[p.name]
+            if p.items == "integer" and not all(isinstance(v, int) for v in value):
+                continue
+            if p.items == "number":
+                value = [float(v) for v in value]
+            out[p.name] = (value, a, b)
+    return out
