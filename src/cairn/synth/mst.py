@@ -126,16 +126,9 @@ def fit_mst(
     seed: int = 0,
     progress: Progress = _no_progress,
 ) -> MstModel:
-    if not (0 < epsilon <= 100) or not math.isfinite(epsilon):
-        raise SynthError("bad-epsilon", f"--epsilon {epsilon}: use a number in (0, 100]")
     n = table.n_rows
-    delta = delta if delta is not None else min(1e-6, 1.0 / (n * n))
-    if not 0 < delta < 1:
-        raise SynthError("bad-delta", f"--delta {delta}: use a number in (0, 1)")
+    delta, columns = checked_budget(table, epsilon, delta)
     rng = np.random.default_rng(seed)
-    columns = modelled_columns(table)
-    if not columns:
-        raise SynthError("no-columns", f"{table.name}: no column to model (all identifiers)")
     d = len(columns)
     rho = cdp_rho(epsilon, delta)
     share1, share_select, share2 = BUDGET_SPLIT
@@ -171,32 +164,13 @@ def fit_mst(
         np.bincount(dec.group, weights=dec.fine_counts, minlength=k)
         for dec, k in zip(decoders, sizes, strict=True)
     ]
-    tables: dict[int, np.ndarray] = {}
     if d == 1:
-        tables[0] = _normalise(ones[0])[None, :]
-        return MstModel(table, decoders, [(0, -1)], tables, epsilon, delta, seed)
+        return MstModel(
+            table, decoders, [(0, -1)], {0: _normalise(ones[0])[None, :]}, epsilon, delta, seed
+        )
 
     # 2. a spanning tree of the pairs the 1-way model explains worst (exponential mechanism)
-    rho2 = rho * share_select
-    eps_round = math.sqrt(8 * rho2 / (d - 1))
-    score: dict[tuple[int, int], float] = {}
-    for i in range(d):
-        for j in range(i + 1, d):
-            joint = _joint(x[:, i], x[:, j], sizes[i], sizes[j])
-            guess = np.outer(ones[i], ones[j]) / n
-            score[(i, j)] = float(np.abs(joint - guess).sum())
-            tick("choosing pairs")
-    component = list(range(d))
-    edges: list[tuple[int, int]] = []
-    while len(edges) < d - 1:
-        cands = [e for e in score if component[e[0]] != component[e[1]]]
-        q = np.array([score[e] for e in cands])
-        logits = eps_round * (q - q.max()) / 2  # sensitivity 1
-        p = np.exp(logits)
-        i, j = cands[int(rng.choice(len(cands), p=p / p.sum()))]
-        edges.append((i, j))
-        old, new = component[j], component[i]
-        component = [new if c == old else c for c in component]
+    edges, _ = choose_tree(x, sizes, ones, rho * share_select, n, rng, tick)
 
     # 3. noisy 2-way marginals on the tree's edges (the last third)
     twos: dict[tuple[int, int], np.ndarray] = {}
@@ -206,13 +180,74 @@ def fit_mst(
         tick("2-way marginals")
 
     # post-processing: root at the column with most neighbours; children from their edge
+    order, tables = tree_tables(d, twos, ones, tick)
+    progress("done", steps, steps)
+    return MstModel(table, decoders, order, tables, epsilon, delta, seed)
+
+
+def checked_budget(table: Table, epsilon: float, delta: float | None) -> tuple[float, list[Column]]:
+    """``delta`` (its default for ``table``'s rows) and the columns to model, or a clear error
+    for an epsilon or delta out of range or a table with nothing to model."""
+    if not (0 < epsilon <= 100) or not math.isfinite(epsilon):
+        raise SynthError("bad-epsilon", f"--epsilon {epsilon}: use a number in (0, 100]")
+    n = table.n_rows
+    delta = delta if delta is not None else min(1e-6, 1.0 / (n * n))
+    if not 0 < delta < 1:
+        raise SynthError("bad-delta", f"--delta {delta}: use a number in (0, 1)")
+    columns = modelled_columns(table)
+    if not columns:
+        raise SynthError("no-columns", f"{table.name}: no column to model (all identifiers)")
+    return delta, columns
+
+
+def choose_tree(
+    x: np.ndarray,
+    sizes: list[int],
+    ones: list[np.ndarray],
+    rho: float,
+    n: int,
+    rng: np.random.Generator,
+    tick: Callable[[str], None],
+) -> tuple[list[tuple[int, int]], float]:
+    """A spanning tree of the pairs the 1-way model explains worst, one edge per round of
+    the exponential mechanism (``d - 1`` rounds sharing ``rho``), and the rho they used."""
+    d = x.shape[1]
+    eps_round = math.sqrt(8 * rho / (d - 1))
+    score: dict[tuple[int, int], float] = {}
+    for i in range(d):
+        for j in range(i + 1, d):
+            joint = _joint(x[:, i], x[:, j], sizes[i], sizes[j])
+            score[(i, j)] = float(np.abs(joint - np.outer(ones[i], ones[j]) / n).sum())
+            tick("choosing pairs")
+    component = list(range(d))
+    edges: list[tuple[int, int]] = []
+    while len(edges) < d - 1:
+        cands = [e for e in score if component[e[0]] != component[e[1]]]
+        q = np.array([score[e] for e in cands])
+        p = np.exp(eps_round * (q - q.max()) / 2)  # sensitivity 1
+        i, j = cands[int(rng.choice(len(cands), p=p / p.sum()))]
+        edges.append((i, j))
+        old, new = component[j], component[i]
+        component = [new if c == old else c for c in component]
+    return edges, (d - 1) * eps_round**2 / 8  # each round: eps_round-DP is eps^2/8-zCDP
+
+
+def tree_tables(
+    d: int,
+    pairs: dict[tuple[int, int], np.ndarray],
+    marginals: list[np.ndarray],
+    tick: Callable[[str], None],
+) -> tuple[list[tuple[int, int]], dict[int, np.ndarray]]:
+    """The sampling order (column, parent; root first: the column with most neighbours) and
+    each column's table, P(column | parent) read off the tree edge's 2-way counts in ``pairs``
+    (the root's: its marginal; a parent value with no count: the child's marginal)."""
     neighbours: dict[int, list[int]] = {k: [] for k in range(d)}
-    for i, j in edges:
+    for i, j in pairs:
         neighbours[i].append(j)
         neighbours[j].append(i)
     root = max(range(d), key=lambda k: len(neighbours[k]))
     order = [(root, -1)]
-    tables[root] = _normalise(ones[root])[None, :]
+    tables = {root: _normalise(marginals[root])[None, :]}
     seen, queue = {root}, deque([root])
     while queue:
         parent = queue.popleft()
@@ -221,15 +256,13 @@ def fit_mst(
                 continue
             seen.add(child)
             queue.append(child)
-            joint = twos[(parent, child)] if (parent, child) in twos else twos[(child, parent)].T
-            fallback = _normalise(ones[child])
+            joint = pairs[(parent, child)] if (parent, child) in pairs else pairs[(child, parent)].T
+            fallback = _normalise(marginals[child])
             rows = joint.sum(axis=1, keepdims=True)
-            cond = np.where(rows > 0, joint / np.maximum(rows, 1e-12), fallback[None, :])
-            tables[child] = cond
+            tables[child] = np.where(rows > 0, joint / np.maximum(rows, 1e-12), fallback[None, :])
             order.append((child, parent))
             tick("tree")
-    progress("done", steps, steps)
-    return MstModel(table, decoders, order, tables, epsilon, delta, seed)
+    return order, tables
 
 
 def _joint(a: np.ndarray, b: np.ndarray, ka: int, kb: int) -> np.ndarray:

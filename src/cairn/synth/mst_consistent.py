@@ -24,13 +24,11 @@ post-processing, so the privacy guarantee is the measurements'; ``rho_spent`` ad
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from cairn.synth.bins import assemble, binning, modelled_columns
+from cairn.synth.bins import assemble, binning
 from cairn.synth.mst import (
     FINE_BINS,
     Progress,
@@ -40,9 +38,12 @@ from cairn.synth.mst import (
     _no_progress,
     _normalise,
     cdp_rho,
+    checked_budget,
+    choose_tree,
     project_counts,
+    tree_tables,
 )
-from cairn.synth.table import SynthError, Table
+from cairn.synth.table import Table
 
 BUDGET_SPLIT = (0.3, 0.05, 0.65)  # 1-way, choosing the tree, 2-way
 NESTED_BINS = (5, 10)  # divisors of the report's 10 equal-count bins
@@ -137,15 +138,8 @@ def fit_consistent_mst(
     split: tuple[float, float, float] = BUDGET_SPLIT,
     progress: Progress = _no_progress,
 ) -> ConsistentMstModel:
-    if not (0 < epsilon <= 100) or not math.isfinite(epsilon):
-        raise SynthError("bad-epsilon", f"--epsilon {epsilon}: use a number in (0, 100]")
     n = table.n_rows
-    delta = delta if delta is not None else min(1e-6, 1.0 / (n * n))
-    if not 0 < delta < 1:
-        raise SynthError("bad-delta", f"--delta {delta}: use a number in (0, 1)")
-    columns = modelled_columns(table)
-    if not columns:
-        raise SynthError("no-columns", f"{table.name}: no column to model (all identifiers)")
+    delta, columns = checked_budget(table, epsilon, delta)
     rng = np.random.default_rng(seed)
     d = len(columns)
     rho = cdp_rho(epsilon, delta)
@@ -186,16 +180,15 @@ def fit_consistent_mst(
         np.bincount(dec.group, minlength=k) * sigma1**2
         for dec, k in zip(decoders, sizes, strict=True)
     ]
-    tables: dict[int, np.ndarray] = {}
     if d == 1:
-        tables[0] = _normalise(project_counts(ones[0], n))[None, :]
+        only = {0: _normalise(project_counts(ones[0], n))[None, :]}
         return ConsistentMstModel(
-            table, decoders, [(0, -1)], tables, epsilon, delta, seed, rho, spent
+            table, decoders, [(0, -1)], only, epsilon, delta, seed, rho, spent
         )
 
     # 2. a spanning tree of the pairs the 1-way model explains worst
     fitted_ones = [project_counts(o, n) for o in ones]
-    edges, rho_select = _choose_tree(x, sizes, fitted_ones, rho * share_select, n, rng, tick)
+    edges, rho_select = choose_tree(x, sizes, fitted_ones, rho * share_select, n, rng, tick)
     spent += rho_select
 
     # 3. noisy 2-way marginals on the tree's edges
@@ -219,60 +212,6 @@ def fit_consistent_mst(
     fitted = {
         (i, j): fit_margins(project_counts(t, n), est[i], est[j]) for (i, j), t in twos.items()
     }
-    neighbours: dict[int, list[int]] = {k: [] for k in range(d)}
-    for i, j in edges:
-        neighbours[i].append(j)
-        neighbours[j].append(i)
-    root = max(range(d), key=lambda k: len(neighbours[k]))
-    order = [(root, -1)]
-    tables[root] = _normalise(est[root])[None, :]
-    seen, queue = {root}, deque([root])
-    while queue:
-        parent = queue.popleft()
-        for child in neighbours[parent]:
-            if child in seen:
-                continue
-            seen.add(child)
-            queue.append(child)
-            pair = (
-                fitted[(parent, child)] if (parent, child) in fitted else fitted[(child, parent)].T
-            )
-            rows = pair.sum(axis=1, keepdims=True)
-            fallback = _normalise(est[child])[None, :]
-            tables[child] = np.where(rows > 0, pair / np.maximum(rows, 1e-12), fallback)
-            order.append((child, parent))
-            tick("tree")
+    order, tables = tree_tables(d, fitted, est, tick)
     progress("done", steps, steps)
     return ConsistentMstModel(table, decoders, order, tables, epsilon, delta, seed, rho, spent)
-
-
-def _choose_tree(
-    x: np.ndarray,
-    sizes: list[int],
-    ones: list[np.ndarray],
-    rho: float,
-    n: int,
-    rng: np.random.Generator,
-    tick: Callable[[str], None],
-) -> tuple[list[tuple[int, int]], float]:
-    """A spanning tree of the pairs the 1-way model explains worst, one edge per round of
-    the exponential mechanism (``d - 1`` rounds sharing ``rho``), and the rho they used."""
-    d = x.shape[1]
-    eps_round = math.sqrt(8 * rho / (d - 1))
-    score: dict[tuple[int, int], float] = {}
-    for i in range(d):
-        for j in range(i + 1, d):
-            joint = _joint(x[:, i], x[:, j], sizes[i], sizes[j])
-            score[(i, j)] = float(np.abs(joint - np.outer(ones[i], ones[j]) / n).sum())
-            tick("choosing pairs")
-    component = list(range(d))
-    edges: list[tuple[int, int]] = []
-    while len(edges) < d - 1:
-        cands = [e for e in score if component[e[0]] != component[e[1]]]
-        q = np.array([score[e] for e in cands])
-        p = np.exp(eps_round * (q - q.max()) / 2)  # sensitivity 1
-        i, j = cands[int(rng.choice(len(cands), p=p / p.sum()))]
-        edges.append((i, j))
-        old, new = component[j], component[i]
-        component = [new if c == old else c for c in component]
-    return edges, (d - 1) * eps_round**2 / 8  # each round: eps_round-DP is eps^2/8-zCDP
