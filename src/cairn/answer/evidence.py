@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -24,6 +25,41 @@ def coverage(info: QuestionInfo, text_stems: set[str]) -> float:
     return sum(t.weight for t in info.terms if t.stem in text_stems) / total
 
 
+def hit_sentences(info: QuestionInfo, hits: Iterable[SearchHit]) -> list[Evidence]:
+    """Every sentence of the hits as evidence, scored by term overlap alone (no encoder):
+    ``score`` = overlap + half the chunk's overlap - 0.05 per hit rank (``cosine`` 0)."""
+    out: list[Evidence] = []
+    for hit in hits:
+        c = hit.chunk
+        chunk_cov = coverage(info, stems(c.text))
+        for s in split_sentences(c.text):
+            text = c.text[s.start : s.end]
+            if len(text) < MIN_SENTENCE_CHARS:
+                continue
+            ov = coverage(info, stems(text))
+            out.append(
+                Evidence(
+                    document_id=c.document_id,
+                    doc_key=c.doc_key,
+                    title=c.title,
+                    source=c.source_uri,
+                    license=c.license,
+                    start=c.start + s.start,
+                    end=c.start + s.end,
+                    text=text,
+                    hit_rank=hit.rank,
+                    hit_score=hit.score,
+                    cosine=0.0,
+                    overlap=ov,
+                    context_overlap=chunk_cov,
+                    score=ov + 0.5 * chunk_cov - 0.05 * hit.rank,
+                    chunk_start=c.start,
+                    chunk_end=c.end,
+                )
+            )
+    return out
+
+
 def select_evidence(
     info: QuestionInfo,
     hits: Sequence[SearchHit],
@@ -32,57 +68,22 @@ def select_evidence(
     limit: int = 8,
 ) -> list[Evidence]:
     """The best ``limit`` sentences of the hits, by encoder cosine + term overlap + rank."""
-    rows: list[tuple[SearchHit, int, int, str, float, float]] = []
-    for hit in hits:
-        c = hit.chunk
-        chunk_cov = coverage(info, stems(c.text))
-        for s in split_sentences(c.text):
-            text = c.text[s.start : s.end]
-            if len(text) < MIN_SENTENCE_CHARS:
-                continue
-            rows.append(
-                (
-                    hit,
-                    c.start + s.start,
-                    c.start + s.end,
-                    text,
-                    coverage(info, stems(text)),
-                    chunk_cov,
-                )
-            )
-    if not rows:
-        return []
     # Cheap pre-ranking by overlap and hit rank; only the best go through the encoder.
-    pre = sorted(
-        range(len(rows)), key=lambda i: -(rows[i][4] + 0.5 * rows[i][5] - 0.05 * rows[i][0].rank)
-    )
-    keep = pre[:MAX_ENCODED]
-    vecs = embedder.embed_batch([info.text] + [rows[i][3] for i in keep])
+    keep = sorted(hit_sentences(info, hits), key=lambda e: -e.score)[:MAX_ENCODED]
+    if not keep:
+        return []
+    vecs = embedder.embed_batch([info.text] + [e.text for e in keep])
     cos = (vecs[1:] @ vecs[0]).astype(np.float64)
-    out: list[Evidence] = []
-    for j, i in enumerate(keep):
-        hit, start, end, text, ov, cov = rows[i]
-        c = hit.chunk
-        score = 0.45 * float(cos[j]) + 0.4 * ov + 0.15 * cov - 0.02 * (hit.rank - 1)
-        out.append(
-            Evidence(
-                document_id=c.document_id,
-                doc_key=c.doc_key,
-                title=c.title,
-                source=c.source_uri,
-                license=c.license,
-                start=start,
-                end=end,
-                text=text,
-                hit_rank=hit.rank,
-                hit_score=hit.score,
-                cosine=float(cos[j]),
-                overlap=ov,
-                context_overlap=cov,
-                score=score,
-                chunk_start=c.start,
-                chunk_end=c.end,
-            )
+    out = [
+        replace(
+            e,
+            cosine=float(cos[j]),
+            score=0.45 * float(cos[j])
+            + 0.4 * e.overlap
+            + 0.15 * e.context_overlap
+            - 0.02 * (e.hit_rank - 1),
         )
+        for j, e in enumerate(keep)
+    ]
     out.sort(key=lambda e: -e.score)
     return out[:limit]

@@ -17,17 +17,15 @@ and then only the reader decides. Span candidates (spaCy) are memoised per ``ask
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from cairn.answer.evidence import MIN_SENTENCE_CHARS, coverage
+from cairn.answer.evidence import coverage
 from cairn.answer.question import QuestionInfo, stems
 from cairn.answer.reader import SentenceReader, pair_text
 from cairn.answer.span import SpanCandidate, SpanSource
 from cairn.answer.types import Evidence
 from cairn.answer.verify import SupportModel, features
-from cairn.search.types import SearchHit
-from cairn.text.sentences import split_sentences
 
 
 class MemoSpans(SpanSource):
@@ -43,41 +41,6 @@ class MemoSpans(SpanSource):
         if new:
             self._memo.update(zip(new, self.inner.candidates(new), strict=True))
         return [self._memo[s] for s in sentences]
-
-
-def hit_sentences(info: QuestionInfo, hits: Iterable[SearchHit]) -> list[Evidence]:
-    """Every sentence of the hits as evidence, scored by term overlap alone (no encoder):
-    ``score`` = overlap + half the chunk's, as ``select_evidence`` pre-ranks."""
-    out: list[Evidence] = []
-    for hit in hits:
-        c = hit.chunk
-        chunk_cov = coverage(info, stems(c.text))
-        for s in split_sentences(c.text):
-            text = c.text[s.start : s.end]
-            if len(text) < MIN_SENTENCE_CHARS:
-                continue
-            ov = coverage(info, stems(text))
-            out.append(
-                Evidence(
-                    document_id=c.document_id,
-                    doc_key=c.doc_key,
-                    title=c.title,
-                    source=c.source_uri,
-                    license=c.license,
-                    start=c.start + s.start,
-                    end=c.start + s.end,
-                    text=text,
-                    hit_rank=hit.rank,
-                    hit_score=hit.score,
-                    cosine=0.0,
-                    overlap=ov,
-                    context_overlap=chunk_cov,
-                    score=ov + 0.5 * chunk_cov - 0.05 * hit.rank,
-                    chunk_start=c.start,
-                    chunk_end=c.end,
-                )
-            )
-    return out
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from cairn.answer.evidence import select_evidence
-from cairn.answer.hop_support import HopPair, hit_sentences, score_pairs
+from cairn.answer.evidence import hit_sentences, select_evidence
+from cairn.answer.hop_support import HopPair, score_pairs
 from cairn.answer.question import AnswerType, QuestionInfo, analyse, stem, stems
 from cairn.answer.reader import SentenceReader
 from cairn.answer.span import SpanCandidate, SpanSource, choose_span
