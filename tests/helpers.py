@@ -41,6 +41,17 @@ TOWN_DOCS = {
 }
 
 
+def notes_kb(root: Path, docs: Mapping[str, str]) -> KnowledgeBase:
+    """Write ``docs`` under ``root`` and ingest them with the packaged models (no graph)."""
+    files = []
+    for name, text in docs.items():
+        (root / name).write_text(text, encoding="utf-8")
+        files.append(root / name)
+    kb = cairn.open(root / "kb.sqlite")
+    kb.ingest(files, graph=False)
+    return kb
+
+
 def fake_kb(root: Path, docs: Mapping[str, str]) -> KnowledgeBase:
     """Write ``docs`` under ``root`` and ingest them (collection "town", CC-BY-4.0)."""
     files = []

@@ -17,6 +17,7 @@ from cairn.answer.chat import ChatSession, rewrite
 from cairn.answer.question import analyse, stem
 from cairn.answer.span import SpacySpans, SpanCandidate, choose_span
 from cairn.answer.span_check import checked_span, frame
+from helpers import notes_kb as make_notes_kb
 
 SEDIO = (
     "Sedio Corp said it acquired 200,000 shares of Bayfield Inc common stock from a private "
@@ -188,14 +189,7 @@ NOTES = {
 
 @pytest.fixture(scope="module")
 def notes_kb(tmp_path_factory: pytest.TempPathFactory) -> cairn.KnowledgeBase:
-    root = tmp_path_factory.mktemp("notes")
-    files = []
-    for name, text in NOTES.items():
-        (root / name).write_text(text, encoding="utf-8")
-        files.append(root / name)
-    kb = cairn.open(root / "kb.sqlite")
-    kb.ingest(files, graph=False)
-    return kb
+    return make_notes_kb(tmp_path_factory.mktemp("notes"), NOTES)
 
 
 @pytest.mark.integration

@@ -32,6 +32,7 @@ from cairn.eval.span_fit import (
     fit_ranker,
     gold_sentences,
 )
+from helpers import notes_kb as make_notes_kb
 
 SEDIO = "Sedio Corp said it acquired 200,000 shares of Bayfield Inc common stock for 50,000 dlrs."
 
@@ -165,14 +166,7 @@ NOTES = {
 
 @pytest.fixture(scope="module")
 def notes_kb(tmp_path_factory: pytest.TempPathFactory) -> cairn.KnowledgeBase:
-    root = tmp_path_factory.mktemp("span-notes")
-    files = []
-    for name, text in NOTES.items():
-        (root / name).write_text(text, encoding="utf-8")
-        files.append(root / name)
-    kb = cairn.open(root / "kb.sqlite")
-    kb.ingest(files, graph=False)
-    return kb
+    return make_notes_kb(tmp_path_factory.mktemp("span-notes"), NOTES)
 
 
 @pytest.mark.integration
