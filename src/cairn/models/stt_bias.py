@@ -100,13 +100,13 @@ class WordBias:
             return best
         k = min(self.top_k, logits.size)
         top = np.argpartition(logits, -k)[-k:]
+        # The bonus is in log-probability; the candidates of one step share its normaliser,
+        # so comparing logits + bonus picks the same token without computing it.
         shifted = logits[top].astype(np.float64) - float(logits[best])
-        log_norm = float(np.log(np.exp(logits.astype(np.float64) - float(logits[best])).sum()))
         word = _TAIL.search(text.lower())
         current = word.group(0) if word else ""
         best_score = -np.inf
-        for token, raw in zip(top.tolist(), shifted.tolist(), strict=True):
-            score = raw - log_norm
+        for token, score in zip(top.tolist(), shifted.tolist(), strict=True):
             if self._continues(current, token):
                 score += self.bonus
             if score > best_score:
