@@ -54,7 +54,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.bars_off:
-        two_hop.bridge_bar = lambda first, threshold: 0.0  # type: ignore[assignment]
+        two_hop.bridge_bar = lambda threshold: 0.0  # type: ignore[assignment]
         two_hop.comparison_bar = lambda threshold: 0.0  # type: ignore[assignment]
     squad = load_squad(DEFAULT_DATA)
     fit = set(squad.articles[: args.fit_articles])

@@ -31,7 +31,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/twohop-tune.jsonl"))
     args = ap.parse_args()
     items = [it for i, it in enumerate(load_hotpot(DEFAULT_DATA)) if i % 2 == 0][: args.limit]
-    two_hop.bridge_bar = lambda first, threshold: 0.0  # type: ignore[assignment]
+    two_hop.bridge_bar = lambda threshold: 0.0  # type: ignore[assignment]
     two_hop.comparison_bar = lambda threshold: 0.0  # type: ignore[assignment]
     rows = []
     with open_kb(args.kb) as kb:

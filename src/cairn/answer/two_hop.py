@@ -46,7 +46,6 @@ from cairn.search.types import Mode, SearchHit
 # holds the whole answer, so its bar is fitted apart from the single-hop threshold.
 BRIDGE_SUPPORT = 0.15  # joint support a bridge answer needs
 COMPARISON_SUPPORT = 0.0  # joint support a comparison answer needs
-OVERRIDE_MORE = False  # a trusted single-hop answer yields only to more joint support
 ACCOUNTED = 2 / 3  # share of the question's names and numbers the two hops must name
 MAX_BRIDGES = 4  # bridge entities tried per question
 HOP1_SENTENCES = 2  # first-hop sentences whose entities may be bridges
@@ -128,9 +127,8 @@ def second_hop(
 ) -> Answer | None:
     """A two-hop answer citing both sentences, or None when no second hop holds one.
 
-    A bridge answer must reach ``threshold`` under ``model`` read over both sentences
-    (``hop_support.py``), the bar a single-hop answer meets, and beat a single-hop answer
-    that already meets it."""
+    A bridge answer must reach ``bridge_bar(threshold)`` under ``model`` read over both
+    sentences (``hop_support.py``); one that does replaces the single-hop answer."""
     chunks = {(h.chunk.document_id, h.chunk.start): h.chunk.text for h in hits}
     comp = comparison_sides(info.text)
     if comp is not None:
@@ -140,21 +138,17 @@ def second_hop(
         )  # fmt: skip
     if not first or info.answer_type is AnswerType.reason:
         return None
-    bar = bridge_bar(first, threshold)
+    bar = bridge_bar(threshold)
     return _bridge(
         kb, info, first, collections=collections, spans=spans, reader=reader, model=model,
         bar=bar, threshold=threshold, chunks=chunks, evidence=evidence,
     )  # fmt: skip
 
 
-def bridge_bar(first: Sequence[Candidate], threshold: float) -> float:
+def bridge_bar(threshold: float) -> float:
     """The joint support a bridge answer needs (``BRIDGE_SUPPORT``, or the single-hop
-    ``threshold`` when that is lower). With ``OVERRIDE_MORE``, a trusted single-hop answer
-    gives way only to a two-hop answer with more support than its own."""
-    need = min(BRIDGE_SUPPORT, threshold)
-    if OVERRIDE_MORE and first and first[0].span is not None and first[0].support >= threshold:
-        return max(need, math.nextafter(first[0].support, math.inf))
-    return need
+    ``threshold`` when that is lower)."""
+    return min(BRIDGE_SUPPORT, threshold)
 
 
 def comparison_bar(threshold: float) -> float:
