@@ -66,7 +66,7 @@ def test_help_imports_no_heavy_module() -> None:
 def test_cairn_open_still_works_lazily() -> None:
     import cairn
 
-    assert cairn.open.__name__ == "open_kb"
+    assert (cairn.open.__module__, cairn.open.__name__) == ("cairn.compose", "open")
     assert cairn.KnowledgeBase.__name__ == "KnowledgeBase"
 
 

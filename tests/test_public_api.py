@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_exported_names() -> None:
     assert sorted(cairn.__all__) == ["CairnError", "KnowledgeBase", "__version__", "open"]
-    assert cairn.open is cairn.knowledge.open_kb
+    assert cairn.open is cairn.compose.open  # the composition root's KnowledgeBase
 
 
 def test_readme_starts_with_exactly_two_commands() -> None:

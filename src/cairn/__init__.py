@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from cairn.errors import CairnError
 
 if TYPE_CHECKING:
+    from cairn.compose import open
     from cairn.knowledge import KnowledgeBase
-    from cairn.knowledge import open_kb as open
 
 __version__ = "0.1.0"
 __all__ = ["CairnError", "KnowledgeBase", "__version__", "open"]
@@ -25,9 +25,9 @@ __all__ = ["CairnError", "KnowledgeBase", "__version__", "open"]
 
 def __getattr__(name: str) -> Any:
     if name == "open":
-        from cairn.knowledge import open_kb
+        from cairn.compose import open
 
-        return open_kb  # the public name is cairn.open()
+        return open  # a KnowledgeBase that also answers (cairn.compose.Cairn)
     if name == "KnowledgeBase":
         from cairn.knowledge import KnowledgeBase
 

@@ -51,3 +51,15 @@ class ModelError(CairnError):
 
 class NotFoundError(CairnError):
     """A named thing (source, document, run) does not exist."""
+
+
+class PipelineError(CairnError):
+    """A stage of a request failed: ``code`` is stable, ``message`` is for people, ``stage``
+    says where (a :class:`cairn.events.Stage` name)."""
+
+    def __init__(self, code: str, message: str, *, stage: str) -> None:
+        super().__init__(code, message)
+        self.stage = stage
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "stage": self.stage}

@@ -102,8 +102,7 @@ def voice(
 ) -> None:
     """Carry out a spoken (or typed) request: transcribe, understand, act, answer with
     citations, chart and speak; each stage shows as it ends, and the run is logged."""
-    from cairn.models.stt import load_stt
-    from cairn.models.tts import load_tts
+    from cairn.compose import speech_to_text, text_to_speech
     from cairn.pipeline import run_pipeline
 
     if (audio is None) == (text is None):
@@ -115,13 +114,13 @@ def voice(
             err_console.print(line, highlight=False)
 
     with errors_as_messages(), open_kb(kb) as base:
-        stt = load_stt(None if stt_model in (None, "base") else stt_model) if audio else None
+        stt = speech_to_text(stt_model) if audio else None
         if stt is not None:  # the first Moonshine load prepares its cache (~20 s)
             from cairn.cli.progress import step
 
             with step("loading the speech model", quiet=json_out):
                 stt.warm_up()
-        tts = load_tts(tts_engine) if speak else None
+        tts = text_to_speech(tts_engine) if speak else None
         result = run_pipeline(
             base,
             audio=audio,

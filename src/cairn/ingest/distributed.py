@@ -138,21 +138,9 @@ def _models(
     key = repr((spec, extractor, graph, threads))
     if key not in _MODELS:
         if isinstance(spec, str):
-            from cairn.models.embed import (
-                HashingEmbedder,
-                from_local_folder,
-                load_embedder,
-                packaged_minilm,
-            )
+            from cairn.models.embed import load_embedder
 
-            if spec in ("", "default", "minilm"):
-                embedder: Embedder = packaged_minilm(threads=threads)
-            elif spec == "hashing":
-                embedder = HashingEmbedder()
-            elif Path(spec).expanduser().is_dir():
-                embedder = from_local_folder(spec, threads=threads)
-            else:
-                embedder = load_embedder(spec)
+            embedder = load_embedder(spec, threads=threads)
         else:
             embedder = spec(threads)
         ext: EntityExtractor | None = None

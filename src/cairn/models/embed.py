@@ -13,7 +13,7 @@ import hashlib
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -244,12 +244,38 @@ class HashingEmbedder(Embedder):
         return out
 
 
-def load_embedder(spec: str | None = None) -> Embedder:
-    """``None``/``"default"``: packaged MiniLM; ``"hashing"``: the fake; a folder; a hub id."""
-    if spec in (None, "", "default", "minilm"):
-        return packaged_minilm()
-    if spec == "hashing":
-        return HashingEmbedder()
+# The embedders known by name: the name a knowledge base records (``Embedder.name``) and the
+# short specs people type map to a factory that takes the thread count (``None``: the default).
+EmbedderFactory = Callable[[int | None], Embedder]
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2-int8"
+_EMBEDDERS: dict[str, EmbedderFactory] = {}
+_DEFAULT_SPECS = (None, "", "default", "minilm")
+
+
+def register_embedder(name: str, factory: EmbedderFactory, *aliases: str) -> None:
+    """Make ``factory`` the embedder for ``name`` (the model name it records in a knowledge
+    base) and for each of ``aliases`` (short specs for :func:`load_embedder`)."""
+    for key in (name, *aliases):
+        _EMBEDDERS[key] = factory
+
+
+def registered_embedder(name: str | None) -> EmbedderFactory | None:
+    """The factory registered for ``name`` (a recorded model name or an alias), if any."""
+    return _EMBEDDERS.get(name) if name else None
+
+
+register_embedder(DEFAULT_EMBEDDER, lambda threads: packaged_minilm(threads=threads), "minilm")
+register_embedder("hashing-64", lambda threads: HashingEmbedder(), "hashing")
+
+
+def load_embedder(spec: str | None = None, *, threads: int | None = None) -> Embedder:
+    """``None``/``"default"``: packaged MiniLM; ``"hashing"``: the fake; any name given to
+    :func:`register_embedder`; a folder; a hub id. ``threads``: onnxruntime's thread count
+    (``None``: ``$CAIRN_THREADS``, else onnxruntime's own)."""
+    factory = registered_embedder(DEFAULT_EMBEDDER if spec in _DEFAULT_SPECS else spec)
+    if factory is not None:
+        return factory(threads)
+    assert spec is not None
     if Path(spec).expanduser().is_dir():
-        return from_local_folder(spec)
-    return from_hub(spec)
+        return from_local_folder(spec, threads=threads)
+    return from_hub(spec, threads=threads)

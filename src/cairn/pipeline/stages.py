@@ -24,13 +24,14 @@ from cairn.command.model import Command
 from cairn.command.schema_match import OperationIndex
 from cairn.command.understand import CompletionModel
 from cairn.command.understand import understand as understand_text
-from cairn.errors import CairnError
+from cairn.compose import ready_speech_to_text, ready_text_to_speech, tool_operations
+from cairn.errors import CairnError, PipelineError
 from cairn.events import Event, EventCallback, EventType, Stage
 from cairn.forgetting import notes_dir as store_notes_dir
 from cairn.kb.types import Consent
 from cairn.knowledge import KnowledgeBase
-from cairn.models.stt import SpeechToText, Transcript, load_stt
-from cairn.models.tts import TextToSpeech, load_tts, speakable
+from cairn.models.stt import SpeechToText, Transcript
+from cairn.models.tts import TextToSpeech, speakable
 from cairn.pipeline.intents import ActContext, ActResult, AskOptions, Reply, handler_for
 from cairn.pipeline.intents.base import source_name
 
@@ -67,17 +68,6 @@ NO_SPEECH = (
     "No speech was heard in the audio (silence or noise). Speak closer to the microphone, "
     "or type the request with --text."
 )
-
-
-class PipelineError(CairnError):
-    """A stage failed: ``code`` is stable, ``message`` is for people, ``stage`` says where."""
-
-    def __init__(self, code: str, message: str, *, stage: str) -> None:
-        super().__init__(code, message)
-        self.stage = stage
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "stage": self.stage}
 
 
 # --------------------------------------------------------------------------- stage plumbing
@@ -121,13 +111,7 @@ def skip(name: str, reason: str, on_event: EventCallback) -> None:
 
 def prepare_stt(model: SpeechToText | None = None, *, warm: bool = True) -> SpeechToText:
     """The speech-to-text model (default: packaged Whisper base), loaded when ``warm``."""
-    try:
-        stt_model = model if model is not None else load_stt()
-        if warm:
-            stt_model.warm_up()
-    except CairnError as err:
-        raise PipelineError(err.code, f"speech-to-text: {err.message}", stage=Stage.stt) from err
-    return stt_model
+    return ready_speech_to_text(model, warm=warm)
 
 
 def prime_stt(model: SpeechToText, kb: KnowledgeBase, on_event: EventCallback) -> SpeechToText:
@@ -179,13 +163,7 @@ def _original_case(query: str | None, text: str) -> str | None:
 
 def prepare_tools(kb: KnowledgeBase) -> OperationIndex | None:
     """The operations of the API tools registered in ``kb`` (``None`` when there are none)."""
-    from cairn.command.schema_match import tool_index
-
-    try:
-        index = tool_index(kb.store)
-    except CairnError as err:
-        raise PipelineError(err.code, err.message, stage=Stage.understand) from err
-    return index if index.ops else None
+    return tool_operations(kb)
 
 
 def understand(
@@ -298,12 +276,7 @@ def _numeric(rows: Sequence[dict[str, Any]]) -> bool:
 
 def prepare_speak(model: TextToSpeech | None = None) -> TextToSpeech:
     """The speech engine (default: the best installed); fails up front when there is none."""
-    try:
-        tts_model = model if model is not None else load_tts()
-        tts_model.warm_up()
-    except CairnError as err:
-        raise PipelineError(err.code, f"text-to-speech: {err.message}", stage=Stage.speak) from err
-    return tts_model
+    return ready_text_to_speech(model)
 
 
 def speak(

@@ -17,11 +17,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import cairn
+from cairn import compose
 from cairn.answer.span import SpanSource
 from cairn.answer.verify import SupportModel
-from cairn.errors import CairnError, ModelError
-from cairn.knowledge import KnowledgeBase, open_kb
-from cairn.models.embed import Embedder, packaged_minilm
+from cairn.errors import CairnError
+from cairn.knowledge import KnowledgeBase
 from cairn.models.stt import SpeechToText
 from cairn.models.tts import TextToSpeech
 from cairn.search.engine import SearchConfig
@@ -77,9 +77,9 @@ def create_app(
     base = (
         kb
         if kb is not None
-        else open_kb(
+        else compose.open(
             settings.kb,
-            embedder=_embedder(settings),
+            threads=settings.model_threads,
             search_config=SearchConfig(cache_query_vectors=True),
         )
     )
@@ -146,15 +146,6 @@ def _mount_mcp(
     from cairn.mcp.http import mount_mcp
 
     return mount_mcp(app, services)
-
-
-def _embedder(settings: ServerSettings) -> Embedder | None:
-    """The packaged query encoder with the server's thread count; None (the knowledge base's
-    default, which reports the problem on first use) when it is not installed."""
-    try:
-        return packaged_minilm(threads=settings.model_threads)
-    except ModelError:
-        return None
 
 
 class WebUI:

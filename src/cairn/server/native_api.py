@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 import cairn
 from cairn.answer.ask import ask
 from cairn.answer.types import Citation
+from cairn.compose import stage_error
 from cairn.errors import CairnError, LoadError
 from cairn.events import Event, EventType, Stage
 from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, check_zip
@@ -402,14 +403,10 @@ def _voice_stream(
                 try:
                     stt = svc.stt
                 except CairnError as err:
-                    events.put(
-                        Event(
-                            EventType.error, Stage.stt, {"code": err.code, "message": err.message}
-                        )
-                    )
-                    holder["result"] = PipelineResult(
-                        error=PipelineError(err.code, err.message, stage=Stage.stt)
-                    )
+                    failure = stage_error(err, Stage.stt)
+                    data = {"code": failure.code, "message": failure.message}
+                    events.put(Event(EventType.error, Stage.stt, data))
+                    holder["result"] = PipelineResult(error=failure)
                     return
             if speak:
                 try:

@@ -188,9 +188,9 @@ class Services:
         """The speech-to-text model, behind the transcription gate (see ``gate.py``)."""
         with self._lock:
             if self._stt is None:
-                from cairn.models.stt import load_stt
+                from cairn.compose import speech_to_text
 
-                inner = load_stt(self.settings.stt, cpu_threads=self.settings.model_threads)
+                inner = speech_to_text(self.settings.stt, cpu_threads=self.settings.model_threads)
                 self._stt = GatedSTT(
                     inner, self.transcriptions, nice=self.settings.transcription_nice
                 )
@@ -200,9 +200,9 @@ class Services:
     def tts(self) -> TextToSpeech:
         with self._lock:
             if self._tts is None:
-                from cairn.models.tts import load_tts
+                from cairn.compose import text_to_speech
 
-                self._tts = load_tts(self.settings.tts)
+                self._tts = text_to_speech(self.settings.tts)
             return self._tts
 
     @property
