@@ -12,6 +12,7 @@ import pytest
 
 from cairn.errors import ModelError
 from cairn.models import tts as tts_module
+from cairn.models.speakable import speakable
 from cairn.models.tts import (
     EspeakTTS,
     FakeTTS,
@@ -20,7 +21,6 @@ from cairn.models.tts import (
     TextToSpeech,
     load_tts,
     read_wav,
-    speakable,
     wav_bytes,
     write_wav,
 )

@@ -10,7 +10,8 @@ import pytest
 
 from cairn.errors import ModelError
 from cairn.models.neural_voice import NeuralVoiceTTS, neural_voice_ready
-from cairn.models.tts import FakeTTS, Samples, TextToSpeech, load_tts, read_wav, speech_pieces
+from cairn.models.speakable import speech_pieces
+from cairn.models.tts import FakeTTS, Samples, TextToSpeech, load_tts, read_wav
 
 ANSWER = (
     "James Watt patented a steam engine that produced continuous rotary motion, according to "

@@ -30,8 +30,9 @@ from cairn.events import Event, EventCallback, EventType, Stage
 from cairn.forgetting import notes_dir as store_notes_dir
 from cairn.kb.types import Consent
 from cairn.knowledge import KnowledgeBase
+from cairn.models.speakable import speakable
 from cairn.models.stt import SpeechToText, Transcript
-from cairn.models.tts import TextToSpeech, speakable
+from cairn.models.tts import TextToSpeech
 from cairn.pipeline.intents import ActContext, ActResult, AskOptions, Reply, handler_for
 from cairn.pipeline.intents.base import source_name
 
