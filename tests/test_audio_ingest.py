@@ -19,7 +19,8 @@ from cairn.errors import LoadError, ModelError
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.ingest import audio_loader
 from cairn.ingest.audio_loader import set_transcriber, timestamps_for_span
-from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, discover, load
+from cairn.ingest.file_reading import SUPPORTED_EXTENSIONS
+from cairn.ingest.loaders import discover, load
 from cairn.models import stt as stt_module
 from cairn.models.embed import HashingEmbedder
 from cairn.models.stt import FakeSTT, Segment, SpeechToText, Transcript

@@ -14,13 +14,8 @@ from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
 from cairn.errors import ConfigError, LoadError
-from cairn.ingest.loaders import (
-    SUPPORTED_EXTENSIONS,
-    LoadedDocument,
-    LoadOptions,
-    discover,
-    load,
-)
+from cairn.ingest.file_reading import SUPPORTED_EXTENSIONS, LoadedDocument, LoadOptions
+from cairn.ingest.loaders import discover, load
 
 SCIFACT = Path(__file__).resolve().parents[2] / "shared/benchdata/scifact/corpus.jsonl"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

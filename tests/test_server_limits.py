@@ -21,7 +21,9 @@ import pytest
 
 from cairn.answer.span import RuleSpans
 from cairn.errors import LoadError
-from cairn.ingest.loaders import ZIP_MAX_EXPANDED, LoadOptions, load
+from cairn.ingest.document_loaders import ZIP_MAX_EXPANDED
+from cairn.ingest.file_reading import LoadOptions
+from cairn.ingest.loaders import load
 from cairn.knowledge import KnowledgeBase
 from cairn.models.audio import SAMPLE_RATE
 from cairn.models.stt import Progress, Segment, SpeechToText, Transcript

@@ -14,7 +14,7 @@ from cairn.errors import NotFoundError
 from cairn.events import EventCallback, ignore
 from cairn.graph.extract import EntityExtractor, SpacyExtractor
 from cairn.ingest.chunker import ChunkerConfig
-from cairn.ingest.loaders import LoadOptions
+from cairn.ingest.file_reading import LoadOptions
 from cairn.ingest.pipeline import IngestOptions, IngestReport, ingest_paths
 from cairn.ingest.provenance import make_provenance, normalise_license
 from cairn.kb.factory import open_store

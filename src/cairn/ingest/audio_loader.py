@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.errors import LoadError, ModelError
-from cairn.ingest.loaders import AUDIO_EXTENSIONS, LoadedDocument, LoadOptions, _show
+from cairn.ingest.file_reading import AUDIO_EXTENSIONS, LoadedDocument, LoadOptions, _show
 
 if TYPE_CHECKING:
     from cairn.models.stt import SpeechToText

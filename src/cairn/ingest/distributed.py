@@ -42,7 +42,8 @@ from cairn.errors import CairnError, IngestError, LoadError
 from cairn.events import Event, EventCallback, EventType, ignore
 from cairn.graph.extract import EntityExtractor
 from cairn.ingest.chunker import chunk_text
-from cairn.ingest.loaders import LoadedDocument, discover, load
+from cairn.ingest.file_reading import LoadedDocument
+from cairn.ingest.loaders import discover, load
 from cairn.ingest.pipeline import (
     STAGE,
     FileOutcome,
@@ -510,7 +511,7 @@ def ingest_on_ray(
 ) -> IngestReport:
     """What :meth:`cairn.knowledge.KnowledgeBase.ingest` does, on the Ray cluster at
     ``address``, with the packaged models (the CLI's ``cairn ingest --ray``)."""
-    from cairn.ingest.loaders import LoadOptions
+    from cairn.ingest.file_reading import LoadOptions
     from cairn.ingest.provenance import make_provenance
 
     provenance = make_provenance(

@@ -23,7 +23,8 @@ from cairn.errors import CairnError, LoadError, StoreError
 from cairn.events import Event, EventCallback, EventType, ignore
 from cairn.graph.extract import EntityExtractor, cooccurrence_relations
 from cairn.ingest.chunker import ChunkerConfig, chunk_text
-from cairn.ingest.loaders import LoadedDocument, LoadOptions, discover, load
+from cairn.ingest.file_reading import LoadedDocument, LoadOptions
+from cairn.ingest.loaders import discover, load
 from cairn.kb.protocol import Store
 from cairn.kb.types import ChunkIn, DocumentIn, EntityMention, Provenance
 from cairn.models.embed import Embedder

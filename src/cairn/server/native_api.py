@@ -31,7 +31,8 @@ from cairn.answer.types import Citation
 from cairn.compose import stage_error
 from cairn.errors import CairnError, LoadError
 from cairn.events import Event, EventType, Stage
-from cairn.ingest.loaders import SUPPORTED_EXTENSIONS, check_zip
+from cairn.ingest.document_loaders import check_zip
+from cairn.ingest.file_reading import SUPPORTED_EXTENSIONS
 from cairn.ingest.pipeline import Status
 from cairn.ingest.provenance import make_provenance
 from cairn.pipeline.stages import PipelineError
