@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from cairn.command.grammar import RULES, extract_filters, looks_non_english, normalise, parse
+from cairn.command.grammar import looks_non_english, normalise, parse
+from cairn.command.grammar_rules import RULES
 from cairn.command.model import INTENTS, Command
+from cairn.command.request_filters import extract_filters
 from cairn.ingest.provenance import normalise_license
 
 CC_BY = ["CC-BY-1.0", "CC-BY-2.0", "CC-BY-2.5", "CC-BY-3.0", "CC-BY-4.0"]
