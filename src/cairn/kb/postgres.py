@@ -48,17 +48,21 @@ from cairn.kb.postgres_search import PostgresSearch, change_lexeme_counts, sourc
 from cairn.kb.records import (
     RecordBatch,
 )
-from cairn.kb.runs import run_needle, run_row
+from cairn.kb.runs import run_row
 from cairn.kb.sql_base import (
     RECORDS_INSERT,
     RUNS_INSERT,
+    SOURCE_COLUMNS,
+    SOURCE_INSERT_COLUMNS,
     Query,
+    SourceWrite,
     SQLStoreBase,
     provenance_row,
     record_rows,
+    source_from_row,
+    unknown_source,
 )
 from cairn.kb.types import (
-    Consent,
     DocumentIn,
     Provenance,
     Source,
@@ -68,10 +72,8 @@ from cairn.kb.types import (
 
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
-_SOURCE_COLUMNS = (
-    "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
-    "s.ingested_at, s.size_bytes, s.n_documents, s.n_chunks"
-)
+# The columns both backends read, then the counts PostgreSQL keeps on the source's row.
+_SOURCE_COLUMNS = SOURCE_COLUMNS + ", s.n_documents, s.n_chunks"
 
 
 class PostgresStore(PostgresSearch, SQLStoreBase):
@@ -173,6 +175,7 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
 
     # -- the dialect (see cairn.kb.sql_base) ----------------------------------------------------
     _CHUNK_SOURCE = "c.source_id"
+    _POSITION = "strpos"
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[Query]:
@@ -241,31 +244,10 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
             raise NotFoundError("unknown-source", f"no source with id {source_id}")
         return _source_from_row(row)
 
-    def write_source(
-        self,
-        uri: str,
-        *,
-        content_hash: str,
-        size_bytes: int,
-        provenance: Provenance,
-        documents: Sequence[DocumentIn],
-        embedding_model: str,
-        keep_same: bool = False,
-    ) -> Source:
-        vectors = _vectors(uri, documents)
+    def _write_source(self, new: SourceWrite, *, keep_same: bool) -> Source:
+        vectors = _vectors(new.uri, new.documents)
         return self._write_retrying(
-            uri,
-            lambda conn: self._write(
-                conn,
-                uri,
-                content_hash,
-                size_bytes,
-                provenance,
-                documents,
-                vectors,
-                model=embedding_model,
-                keep_same=keep_same,
-            ),
+            new.uri, lambda conn: self._write(conn, new, vectors, keep_same=keep_same)
         )
 
     def _write_retrying(self, uri: str, write: Callable[[Conn], int]) -> Source:
@@ -289,23 +271,19 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
     def _write(
         self,
         conn: Conn,
-        uri: str,
-        content_hash: str,
-        size_bytes: int,
-        provenance: Provenance,
-        documents: Sequence[DocumentIn],
+        new: SourceWrite,
         vectors: dict[tuple[int, int], npt.NDArray[np.float32]],
         *,
-        model: str,
         keep_same: bool = False,
     ) -> int:
+        uri, documents, model = new.uri, new.documents, new.embedding_model
         # Writers of the same source queue here; writers of other sources go on in parallel.
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("cairn:" + uri,))
         if keep_same:
             same_content(
                 conn.execute("SELECT content_hash FROM sources WHERE uri = %s", (uri,)).fetchone(),
                 uri,
-                content_hash,
+                new.content_hash,
             )
         if vectors:
             check_embedding_model(conn, model, len(next(iter(vectors.values()))))
@@ -314,15 +292,9 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
         if old:
             replaced = self._delete_source(conn, int(old[0]))
         row = conn.execute(
-            "INSERT INTO sources (uri, collection, license, source_url, owner, consent, "
-            "content_hash, size_bytes, ingested_at) "
+            f"INSERT INTO sources ({SOURCE_INSERT_COLUMNS}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now()) RETURNING id",
-            (
-                uri,
-                *provenance_row(provenance),
-                content_hash,
-                size_bytes,
-            ),
+            new.row(),
         ).fetchone()
         assert row is not None
         source_id = int(row[0])
@@ -456,9 +428,7 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
         with self._conn() as conn, conn.transaction():
             src = self._get_source(conn, ref)
             if src is None:
-                raise NotFoundError(
-                    "unknown-source", f"no source matches {ref!r} (see `cairn sources`)"
-                )
+                raise unknown_source(ref)
             conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("cairn:" + src.uri,)
             )
@@ -467,37 +437,22 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
                 raise NotFoundError("unknown-source", f"no source matches {ref!r}")
             removed = self._delete_source(conn, src.id)
             change_lexeme_counts(conn, Counter({x: -n for x, n in removed.items()}))
-            # Runs that quoted or cited the source go too: they hold its text.
-            needle = run_needle(src.uri)
-            conn.execute(
-                "DELETE FROM runs WHERE strpos(result, %s) > 0 OR strpos(events, %s) > 0",
-                (needle, needle),
-            )
+            runs_sql, runs_params = self._runs_quoting(src.uri)
+            conn.execute(_pg(runs_sql), runs_params)
         return src
 
     # -- records and tools ----------------------------------------------------------------------
-    def _write_records(
-        self, uri: str, provenance: Provenance, operation: str, batch: RecordBatch, model: str
-    ) -> Source:
-        vectors = _vectors(uri, batch.documents)
+    def _write_records(self, new: SourceWrite, operation: str, batch: RecordBatch) -> Source:
+        vectors = _vectors(new.uri, new.documents)
 
         def write(conn: Conn) -> int:
-            source_id = self._write(
-                conn,
-                uri,
-                batch.content_hash,
-                batch.size,
-                provenance,
-                batch.documents,
-                vectors,
-                model=model,
-            )
+            source_id = self._write(conn, new, vectors)
             if batch.data:
                 with conn.cursor() as cur:
                     cur.executemany(_pg(RECORDS_INSERT), record_rows(source_id, operation, batch))
             return source_id
 
-        return self._write_retrying(uri, write)
+        return self._write_retrying(new.uri, write)
 
     # -- run log -------------------------------------------------------------------------------
     def save_run(self, run: dict[str, Any]) -> int:
@@ -514,22 +469,8 @@ class PostgresStore(PostgresSearch, SQLStoreBase):
 
 def _source_from_row(row: Sequence[Any]) -> Source:
     ingested: datetime = row[8]
-    return Source(
-        id=int(row[0]),
-        uri=str(row[1]),
-        content_hash=str(row[2]),
-        provenance=Provenance(
-            collection=str(row[3]),
-            license=row[4],
-            source_url=row[5],
-            owner=row[6],
-            consent=Consent(row[7]),
-        ),
-        ingested_at=ingested.astimezone(UTC).isoformat(timespec="seconds"),
-        n_documents=int(row[10]),
-        n_chunks=int(row[11]),
-        size_bytes=int(row[9]),
-    )
+    at = ingested.astimezone(UTC).isoformat(timespec="seconds")
+    return source_from_row(row, int(row[10]), int(row[11]), at)
 
 
 def _vectors(

@@ -1,11 +1,13 @@
 """What the SQL store backends (SQLite, PostgreSQL) share, below both of them.
 
 :class:`SQLStoreBase` holds every store method whose logic does not depend on the database:
-reads of chunks, entities, records, tools and runs, the export of a source, and the small
-writes (a tool, forgetting a run). A backend subclasses it and provides only its dialect and
-its connection handling: :meth:`~SQLStoreBase._reading` (queries written with ``?``
+reads of chunks, entities, records, tools and runs, the export of a source, the small writes
+(a tool, forgetting a run), the entry points of source and record writes (:class:`SourceWrite`),
+the columns of a source and how a row becomes one. A backend subclasses it and provides only
+its dialect and its connection handling: :meth:`~SQLStoreBase._reading` (queries written with ``?``
 placeholders), :meth:`~SQLStoreBase._change` (one write statement), :meth:`~SQLStoreBase._any`
-(a column matching any of a list) and :attr:`~SQLStoreBase._CHUNK_SOURCE`. Source writes,
+(a column matching any of a list) and :attr:`~SQLStoreBase._CHUNK_SOURCE`. The body of a
+source write (:meth:`~SQLStoreBase._write_source`, :meth:`~SQLStoreBase._write_records`),
 forgetting, search and the run log's insert stay in the backends: their SQL is the dialect.
 """
 
@@ -15,6 +17,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -29,10 +32,11 @@ from cairn.kb.records import (
     records_limit,
     tool_from_row,
 )
-from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row
+from cairn.kb.runs import RUN_COLUMNS, check_limit, run_from_row, run_needle
 from cairn.kb.types import (
     ChunkIn,
     ChunkRecord,
+    Consent,
     DocumentIn,
     EntityMention,
     Provenance,
@@ -97,6 +101,64 @@ def provenance_row(provenance: Provenance) -> tuple[str, str | None, str | None,
     )
 
 
+# The columns of a source both backends read (``sources s``), in the order of
+# :func:`source_from_row`; PostgreSQL adds its stored counts after them.
+SOURCE_COLUMNS = (
+    "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
+    "s.ingested_at, s.size_bytes"
+)
+# The columns a new source is inserted with, in the order of :meth:`SourceWrite.row` and then
+# the time it was ingested.
+SOURCE_INSERT_COLUMNS = (
+    "uri, collection, license, source_url, owner, consent, content_hash, size_bytes, ingested_at"
+)
+# Runs that quoted or cited a source hold its text: forgetting the source deletes them too
+# (``{position}``: the dialect's substring search; see :meth:`SQLStoreBase._runs_quoting`).
+_RUNS_QUOTING = "DELETE FROM runs WHERE {position}(result, ?) > 0 OR {position}(events, ?) > 0"
+
+
+@dataclass(frozen=True)
+class SourceWrite:
+    """One source to write, replacing any at ``uri``: what ``write_source`` and
+    ``add_records`` hand a backend."""
+
+    uri: str
+    content_hash: str
+    size_bytes: int
+    provenance: Provenance
+    documents: Sequence[DocumentIn]
+    embedding_model: str
+
+    def row(self) -> tuple[object, ...]:
+        """The values of :data:`SOURCE_INSERT_COLUMNS` but the last (the time)."""
+        return (self.uri, *provenance_row(self.provenance), self.content_hash, self.size_bytes)
+
+
+def source_from_row(row: Sequence[object], n_docs: int, n_chunks: int, ingested_at: str) -> Source:
+    """A :class:`Source` from the values of :data:`SOURCE_COLUMNS` (the time as text)."""
+    return Source(
+        id=int(str(row[0])),
+        uri=str(row[1]),
+        content_hash=str(row[2]),
+        provenance=Provenance(
+            collection=str(row[3]),
+            license=None if row[4] is None else str(row[4]),
+            source_url=None if row[5] is None else str(row[5]),
+            owner=None if row[6] is None else str(row[6]),
+            consent=Consent(str(row[7])),
+        ),
+        ingested_at=ingested_at,
+        n_documents=n_docs,
+        n_chunks=n_chunks,
+        size_bytes=int(str(row[9])),
+    )
+
+
+def unknown_source(ref: str | int) -> NotFoundError:
+    """The error for a source to forget that is not there."""
+    return NotFoundError("unknown-source", f"no source matches {ref!r} (see `cairn sources`)")
+
+
 def record_rows(source_id: int, operation: str, batch: RecordBatch) -> list[Row]:
     """The rows of :data:`RECORDS_INSERT` for a batch of records of one source."""
     return [(source_id, operation, batch.requested_at, batch.request_json, d) for d in batch.data]
@@ -122,11 +184,23 @@ class SQLStoreBase(ABC):
         """SQL for ``column`` equal to any of ``values`` (not empty), and its parameters."""
 
     @abstractmethod
-    def _write_records(
-        self, uri: str, provenance: Provenance, operation: str, batch: RecordBatch, model: str
-    ) -> Source:
-        """Write ``batch`` as the source at ``uri`` (replacing one), with its searchable
-        documents (embedded by ``model``) and its records, in one transaction."""
+    def _write_source(self, new: SourceWrite, *, keep_same: bool) -> Source:
+        """Write ``new`` (replacing the source at its uri) in one transaction; ``keep_same``:
+        only if the stored one has the same content hash (else ``SourceChanged``)."""
+
+    @abstractmethod
+    def _write_records(self, new: SourceWrite, operation: str, batch: RecordBatch) -> Source:
+        """Write ``new`` (its searchable documents) with the records of ``batch``, in one
+        transaction."""
+
+    # Substring search in this dialect's SQL, for :meth:`_runs_quoting`.
+    _POSITION: ClassVar[str]
+
+    def _runs_quoting(self, uri: str) -> tuple[str, tuple[str, str]]:
+        """The statement (``?`` placeholders) deleting the runs that quoted or cited the
+        source at ``uri``, and its parameters."""
+        needle = run_needle(uri)
+        return _RUNS_QUOTING.format(position=self._POSITION), (needle, needle)
 
     @staticmethod
     def _vector_bytes(value: Any) -> bytes:
@@ -234,6 +308,21 @@ class SQLStoreBase(ABC):
         chunks = [(*r[:5], None if r[5] is None else self._vector_bytes(r[5])) for r in rows]
         return documents_from_rows(docs, chunks, mentions, relations)
 
+    # -- writing sources ------------------------------------------------------------------------
+    def write_source(
+        self,
+        uri: str,
+        *,
+        content_hash: str,
+        size_bytes: int,
+        provenance: Provenance,
+        documents: Sequence[DocumentIn],
+        embedding_model: str,
+        keep_same: bool = False,
+    ) -> Source:
+        new = SourceWrite(uri, content_hash, size_bytes, provenance, documents, embedding_model)
+        return self._write_source(new, keep_same=keep_same)
+
     # -- records and tools ----------------------------------------------------------------------
     def add_records(
         self,
@@ -248,7 +337,10 @@ class SQLStoreBase(ABC):
         requested_at: str | None = None,
     ) -> Source:
         batch = prepare_records(operation, request, rows, documents, requested_at)
-        return self._write_records(source_uri, provenance, operation, batch, embedding_model)
+        new = SourceWrite(
+            source_uri, batch.content_hash, batch.size, provenance, batch.documents, embedding_model
+        )
+        return self._write_records(new, operation, batch)
 
     def list_records(self, operation: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         sql = f"SELECT {', '.join(RECORD_KEYS)} FROM records"

@@ -26,17 +26,21 @@ from cairn.kb.migrations import apply_migrations
 from cairn.kb.records import (
     RecordBatch,
 )
-from cairn.kb.runs import run_needle, run_row
+from cairn.kb.runs import run_row
 from cairn.kb.sql_base import (
     RECORDS_INSERT,
     RUNS_INSERT,
+    SOURCE_COLUMNS,
+    SOURCE_INSERT_COLUMNS,
     Query,
+    SourceWrite,
     provenance_row,
     record_rows,
+    source_from_row,
+    unknown_source,
 )
 from cairn.kb.sqlite_search import MAX_QUERY_POSTINGS, MAX_TERM_DF, SQLiteSearch
 from cairn.kb.types import (
-    Consent,
     DocumentIn,
     Provenance,
     SearchFilters,
@@ -46,10 +50,6 @@ from cairn.kb.types import (
 )
 from cairn.kb.vectors import VectorIndex
 
-_SOURCE_COLUMNS = (
-    "s.id, s.uri, s.content_hash, s.collection, s.license, s.source_url, s.owner, s.consent, "
-    "s.ingested_at, s.size_bytes"
-)
 BUSY_TIMEOUT_MS = 30_000
 # How long a forget waits for other readers before it reports the text as pending.
 PURGE_WAIT_MS = 3_000
@@ -122,6 +122,7 @@ class SQLiteStore(SQLiteSearch):
 
     # -- the dialect (see cairn.kb.sql_base) ----------------------------------------------------
     _CHUNK_SOURCE = "d.source_id"
+    _POSITION = "instr"
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[Query]:
@@ -171,12 +172,12 @@ class SQLiteStore(SQLiteSearch):
             sid = source_id_of(ref)
             if sid is not None:
                 row = self._conn.execute(
-                    f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = ?", (sid,)
+                    f"SELECT {SOURCE_COLUMNS} FROM sources s WHERE s.id = ?", (sid,)
                 ).fetchone()
                 if row:
                     return self._source_with_counts(row)
             row = self._conn.execute(
-                f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.uri = ? OR s.source_url = ? "
+                f"SELECT {SOURCE_COLUMNS} FROM sources s WHERE s.uri = ? OR s.source_url = ? "
                 "ORDER BY s.uri = ? DESC LIMIT 1",
                 (str(ref), str(ref), str(ref)),
             ).fetchone()
@@ -193,7 +194,7 @@ class SQLiteStore(SQLiteSearch):
 
     def list_sources(self, collection: str | None = None) -> list[Source]:
         sql = (
-            f"SELECT {_SOURCE_COLUMNS}, "
+            f"SELECT {SOURCE_COLUMNS}, "
             "(SELECT COUNT(*) FROM documents d WHERE d.source_id = s.id), "
             "(SELECT COUNT(*) FROM chunks c JOIN documents d ON c.document_id = d.id "
             " WHERE d.source_id = s.id) FROM sources s"
@@ -222,60 +223,33 @@ class SQLiteStore(SQLiteSearch):
         assert src is not None
         return src
 
-    def write_source(
-        self,
-        uri: str,
-        *,
-        content_hash: str,
-        size_bytes: int,
-        provenance: Provenance,
-        documents: Sequence[DocumentIn],
-        embedding_model: str,
-        keep_same: bool = False,
-    ) -> Source:
+    def _write_source(self, new: SourceWrite, *, keep_same: bool) -> Source:
         with self._write() as conn:
             if keep_same:
                 same_content(
                     conn.execute(
-                        "SELECT content_hash FROM sources WHERE uri = ?", (uri,)
+                        "SELECT content_hash FROM sources WHERE uri = ?", (new.uri,)
                     ).fetchone(),
-                    uri,
-                    content_hash,
+                    new.uri,
+                    new.content_hash,
                 )
-            source_id = self._insert_source(
-                conn, uri, content_hash, size_bytes, provenance, documents, embedding_model
-            )
+            source_id = self._insert_source(conn, new)
         self._vectors.invalidate()
         src = self.get_source(source_id)
         assert src is not None
         return src
 
-    def _insert_source(
-        self,
-        conn: sqlite3.Connection,
-        uri: str,
-        content_hash: str,
-        size_bytes: int,
-        provenance: Provenance,
-        documents: Sequence[DocumentIn],
-        embedding_model: str,
-    ) -> int:
-        """Write a source inside the caller's transaction (replacing one at ``uri``)."""
+    def _insert_source(self, conn: sqlite3.Connection, new: SourceWrite) -> int:
+        """Write a source inside the caller's transaction (replacing one at its uri)."""
+        uri, documents, embedding_model = new.uri, new.documents, new.embedding_model
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self._check_model(conn, embedding_model, documents)
         old = conn.execute("SELECT id FROM sources WHERE uri = ?", (uri,)).fetchone()
         if old:
             self._delete_source(conn, int(old[0]))
         cur = conn.execute(
-            "INSERT INTO sources(uri, collection, license, source_url, owner, consent, "
-            "content_hash, size_bytes, ingested_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                uri,
-                *provenance_row(provenance),
-                content_hash,
-                size_bytes,
-                now,
-            ),
+            f"INSERT INTO sources({SOURCE_INSERT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+            (*new.row(), now),
         )
         source_id = int(cur.lastrowid or 0)
         entity_ids: dict[str, int] = {}
@@ -374,17 +348,10 @@ class SQLiteStore(SQLiteSearch):
     def forget_source(self, ref: str | int) -> Source:
         src = self.get_source(ref)
         if src is None:
-            raise NotFoundError(
-                "unknown-source", f"no source matches {ref!r} (see `cairn sources`)"
-            )
+            raise unknown_source(ref)
         with self._write() as conn:
             self._delete_source(conn, src.id)
-            # Runs that quoted or cited the source go too: they hold its text.
-            needle = run_needle(src.uri)
-            conn.execute(
-                "DELETE FROM runs WHERE instr(result, ?) > 0 OR instr(events, ?) > 0",
-                (needle, needle),
-            )
+            conn.execute(*self._runs_quoting(src.uri))
             # Merge FTS segments so the forgotten tokens leave the index, not only its live view.
             conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
         self._vectors.invalidate()
@@ -438,13 +405,9 @@ class SQLiteStore(SQLiteSearch):
         )
 
     # -- records and tools ----------------------------------------------------------------------
-    def _write_records(
-        self, uri: str, provenance: Provenance, operation: str, batch: RecordBatch, model: str
-    ) -> Source:
+    def _write_records(self, new: SourceWrite, operation: str, batch: RecordBatch) -> Source:
         with self._write() as conn:
-            source_id = self._insert_source(
-                conn, uri, batch.content_hash, batch.size, provenance, batch.documents, model
-            )
+            source_id = self._insert_source(conn, new)
             conn.executemany(RECORDS_INSERT, record_rows(source_id, operation, batch))
         self._vectors.invalidate()
         src = self.get_source(source_id)
@@ -479,22 +442,7 @@ def _read_only(path: Path) -> str | None:
 
 
 def _source_from_row(row: Sequence[object], n_docs: int, n_chunks: int) -> Source:
-    return Source(
-        id=int(str(row[0])),
-        uri=str(row[1]),
-        content_hash=str(row[2]),
-        provenance=Provenance(
-            collection=str(row[3]),
-            license=None if row[4] is None else str(row[4]),
-            source_url=None if row[5] is None else str(row[5]),
-            owner=None if row[6] is None else str(row[6]),
-            consent=Consent(str(row[7])),
-        ),
-        ingested_at=str(row[8]),
-        n_documents=n_docs,
-        n_chunks=n_chunks,
-        size_bytes=int(str(row[9])),
-    )
+    return source_from_row(row, n_docs, n_chunks, str(row[8]))
 
 
 __all__ = ["MAX_QUERY_POSTINGS", "MAX_TERM_DF", "SQLiteStore"]
