@@ -82,6 +82,7 @@ def test_two_registered_embedders_that_differ_fail_on_open(tmp_path: Path) -> No
 def test_a_registered_embedder_is_found_by_its_recorded_name(tmp_path: Path) -> None:
     class Constant(Embedder):
         name = "constant-3"
+        dim = 3
 
         def embed_batch(self, texts: Sequence[str]) -> Vectors:
             return np.tile(np.array([1.0, 0.0, 0.0], dtype=np.float32), (len(texts), 1))

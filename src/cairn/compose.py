@@ -16,6 +16,8 @@ instead of loading it themselves:
   a failure raised as the stage's :class:`~cairn.errors.PipelineError`
   (:func:`stage_error`).
 - :func:`tool_operations`: the operations of the API tools registered in a knowledge base.
+- :func:`register_embedder` (from :mod:`cairn.models.embed`): make an embedder known by the
+  model name it records, so that a knowledge base it filled opens with it.
 
 It sits above the capabilities (``answer/``, ``command/``, ``tools/``) and below the pipeline
 (``tests/test_import_layers.py``); the heavy modules are imported on first use.
@@ -31,7 +33,7 @@ from cairn.events import Stage
 from cairn.kb.factory import open_store
 from cairn.kb.protocol import Store
 from cairn.knowledge import KnowledgeBase
-from cairn.models.embed import Embedder, load_embedder, registered_embedder
+from cairn.models.embed import Embedder, load_embedder, register_embedder, registered_embedder
 
 if TYPE_CHECKING:
     from cairn.answer.chat import ChatSession
@@ -52,6 +54,7 @@ __all__ = [
     "open",
     "ready_speech_to_text",
     "ready_text_to_speech",
+    "register_embedder",
     "speech_to_text",
     "stage_error",
     "text_to_speech",

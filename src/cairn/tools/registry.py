@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -142,6 +142,38 @@ def is_mcp_tool(stored: StoredTool) -> bool:
     return MCP_KEY in stored.spec_json[:64]
 
 
+# -- tool types ---------------------------------------------------------------------------------
+# A tool that is not an OpenAPI document is stored in the same catalogue with a marker near the
+# start of its ``spec_json`` (a JSON object whose first key is the marker, like MCP_KEY), and is
+# called through the function registered for that marker: (knowledge base, tool name, operation
+# name or "", parameters, the options of call_command) -> ApiResult.
+ToolCall = Callable[..., "ApiResult"]
+_TOOL_TYPES: dict[str, ToolCall] = {}
+
+
+def register_tool_type(marker: str, call: ToolCall) -> None:
+    """Call the stored tools whose ``spec_json`` starts with ``{"<marker>": ...`` through
+    ``call`` (instead of as OpenAPI operations); see docs/architecture.md."""
+    _TOOL_TYPES[marker] = call
+
+
+def tool_type(stored: StoredTool) -> str | None:
+    """The registered marker of ``stored``, or None for an OpenAPI tool."""
+    head = stored.spec_json[:64]
+    return next((marker for marker in _TOOL_TYPES if marker in head), None)
+
+
+def _call_mcp(
+    kb: KnowledgeBase, name: str, operation: str, params: dict[str, Any], **options: Any
+) -> ApiResult:
+    from cairn.tools.mcp_client import call_mcp_command
+
+    return call_mcp_command(kb, name, operation, params, **options)
+
+
+register_tool_type(MCP_KEY, _call_mcp)
+
+
 def _tool(stored: StoredTool) -> ApiTool:
     spec = parse_spec(json.loads(stored.spec_json), base_url=stored.base_url)
     return ApiTool(stored.name, spec, stored.allowed_hosts, stored.saved_at, stored.private_hosts)
@@ -149,7 +181,7 @@ def _tool(stored: StoredTool) -> ApiTool:
 
 def get_api_tool(store: Store, name: str) -> ApiTool:
     stored = store.get_tool(name)
-    if stored is None or is_mcp_tool(stored):
+    if stored is None or tool_type(stored) is not None:
         known = ", ".join(t.name for t in store.list_tools()) or "none yet"
         raise NotFoundError(
             "unknown-tool",
@@ -159,7 +191,7 @@ def get_api_tool(store: Store, name: str) -> ApiTool:
 
 
 def list_api_tools(store: Store) -> list[ApiTool]:
-    return [_tool(t) for t in store.list_tools() if not is_mcp_tool(t)]
+    return [_tool(t) for t in store.list_tools() if tool_type(t) is None]
 
 
 # -- results -> rows --------------------------------------------------------------------------
@@ -298,10 +330,10 @@ def call_command(kb: KnowledgeBase, command: Command, **options: Any) -> ApiResu
     if command.intent != "call_api" or not command.api_operation:
         raise ToolError("api-bad-params", "not a call_api command with an api_operation")
     tool_name, _, op_name = command.api_operation.partition(".")
-    if _mcp_server(kb, tool_name):
-        from cairn.tools.mcp_client import call_mcp_command
-
-        return call_mcp_command(kb, tool_name, op_name, dict(command.api_params), **options)
+    stored = kb.store.get_tool(tool_name)
+    marker = tool_type(stored) if stored is not None else None
+    if marker is not None:
+        return _TOOL_TYPES[marker](kb, tool_name, op_name, dict(command.api_params), **options)
     api = get_api_tool(kb.store, tool_name)
     if not op_name:
         if len(api.spec.operations) != 1:
