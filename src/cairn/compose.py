@@ -99,17 +99,7 @@ class Cairn(KnowledgeBase):
     ``chat`` (what ``cairn.open(...)`` returns). Its embedder, when none is given, is chosen
     from the model the knowledge base recorded (:func:`embedder_for`), on first use."""
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        embedder: Embedder | None = None,
-        extractor: EntityExtractor | None = None,
-        search_config: SearchConfig | None = None,
-        threads: int | None = None,
-    ) -> None:
-        super().__init__(store, embedder=embedder, extractor=extractor, search_config=search_config)
-        self.threads = threads
+    threads: int | None = None  # onnxruntime's threads for the embedder it chooses
 
     @property
     def embedder(self) -> Embedder:
@@ -159,13 +149,9 @@ def open(
     except CairnError:
         store.close()
         raise
-    return Cairn(
-        store,
-        embedder=embedder,
-        extractor=extractor,
-        search_config=search_config,
-        threads=threads,
-    )
+    kb = Cairn(store, embedder=embedder, extractor=extractor, search_config=search_config)
+    kb.threads = threads
+    return kb
 
 
 # --------------------------------------------------------------------------- models
