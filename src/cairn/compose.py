@@ -33,7 +33,12 @@ from cairn.events import Stage
 from cairn.kb.factory import open_store
 from cairn.kb.protocol import Store
 from cairn.knowledge import KnowledgeBase
-from cairn.models.embed import Embedder, load_embedder, register_embedder, registered_embedder
+from cairn.models.embed import (
+    Embedder,
+    recorded_embedder,
+    register_embedder,
+    registered_embedder,
+)
 
 if TYPE_CHECKING:
     from cairn.answer.chat import ChatSession
@@ -68,9 +73,7 @@ __all__ = [
 def embedder_for(store: Store, *, threads: int | None = None) -> Embedder:
     """The embedder for ``store``: the one it recorded when that name is registered, else the
     default (packaged MiniLM). ``threads``: onnxruntime's thread count."""
-    recorded = store.embedding_model()
-    spec = recorded if registered_embedder(recorded) is not None else None
-    return load_embedder(spec, threads=threads)
+    return recorded_embedder(store.embedding_model(), threads=threads)
 
 
 def check_embedder(store: Store, embedder: Embedder | None) -> None:

@@ -20,7 +20,7 @@ from cairn.ingest.provenance import make_provenance, normalise_license
 from cairn.kb.factory import open_store
 from cairn.kb.protocol import Store
 from cairn.kb.types import Consent, Source, StoreStats
-from cairn.models.embed import Embedder, load_embedder
+from cairn.models.embed import Embedder, recorded_embedder
 from cairn.search.engine import SearchConfig, search
 from cairn.search.types import Mode, SearchFilters, SearchHit
 
@@ -48,8 +48,8 @@ class KnowledgeBase:
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder()
+        if self._embedder is None:  # the one this knowledge base's vectors came from
+            self._embedder = recorded_embedder(self.store.embedding_model())
         return self._embedder
 
     @property

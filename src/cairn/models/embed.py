@@ -268,6 +268,12 @@ register_embedder(DEFAULT_EMBEDDER, lambda threads: packaged_minilm(threads=thre
 register_embedder("hashing-64", lambda threads: HashingEmbedder(), "hashing")
 
 
+def recorded_embedder(recorded: str | None, *, threads: int | None = None) -> Embedder:
+    """The embedder for a knowledge base that recorded ``recorded`` (``Store.embedding_model``):
+    the one registered under that name, else the default (packaged MiniLM)."""
+    return load_embedder(recorded if registered_embedder(recorded) else None, threads=threads)
+
+
 def load_embedder(spec: str | None = None, *, threads: int | None = None) -> Embedder:
     """``None``/``"default"``: packaged MiniLM; ``"hashing"``: the fake; any name given to
     :func:`register_embedder`; a folder; a hub id. ``threads``: onnxruntime's thread count
