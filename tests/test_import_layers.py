@@ -42,7 +42,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("cairn.models.stt_context", "cairn.tools.registry"): (
         "issue 16.2: the composition root hands STT its tool names"
     ),
-    ("cairn.tools.mcp_client", "cairn.mcp"): "issue 16.2: the MCP extra check moves below tools",
 }
 
 

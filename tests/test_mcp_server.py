@@ -174,7 +174,7 @@ def test_without_the_sdk_a_one_line_hint(monkeypatch: pytest.MonkeyPatch) -> Non
 
     from cairn.cli import app
     from cairn.errors import ModelError
-    from cairn.mcp import require_mcp
+    from cairn.tools.mcp_extra import require_mcp
 
     monkeypatch.setitem(sys.modules, "mcp", None)  # import mcp -> ImportError
     with pytest.raises(ModelError) as caught:

@@ -29,7 +29,7 @@ def mcp_command(kb: KbOption = None) -> None:
     """Serve the knowledge base to an MCP client (a desktop assistant, an IDE) over
     stdin/stdout: tools search, ask, synthesize, sources, forget; sources and documents as
     resources. See docs/mcp.md for a client configuration."""
-    from cairn.mcp import require_mcp
+    from cairn.tools.mcp_extra import require_mcp
 
     with errors_as_messages():
         require_mcp()

@@ -5,19 +5,6 @@
   streamable HTTP (mounted at ``/mcp`` in ``cairn serve``).
 - :mod:`cairn.tools.mcp_client`: MCP servers as tools for Cairn (``cairn tools add-mcp``).
 
-See ``docs/mcp.md``.
+Whether the SDK is installed is checked by :func:`cairn.tools.mcp_extra.require_mcp`. See
+``docs/mcp.md``.
 """
-
-from __future__ import annotations
-
-from cairn.errors import ModelError
-
-INSTALL_HINT = "MCP needs the official SDK (Cairn's mcp extra): pip install 'mcp>=2.3,<3'"
-
-
-def require_mcp() -> None:
-    """Raise a one-line :class:`~cairn.errors.ModelError` when the ``mcp`` SDK is missing."""
-    try:
-        import mcp  # noqa: F401
-    except ImportError as err:
-        raise ModelError("mcp-missing", INSTALL_HINT) from err

@@ -295,7 +295,7 @@ def _run(
     """Open a session with ``srv``, run ``action(client, srv)`` within ``timeout`` seconds."""
     import anyio
 
-    from cairn.mcp import require_mcp
+    from cairn.tools.mcp_extra import require_mcp
 
     require_mcp()
     from cairn.tools.mcp_transports import Failure
