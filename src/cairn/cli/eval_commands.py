@@ -368,6 +368,9 @@ def voice_command(
         str | None,
         typer.Option("--question", help="The question to speak (default: the demo question)."),
     ] = None,
+    beam_size: Annotated[
+        int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
+    ] = 1,
     json_out: JsonOption = False,
 ) -> None:
     """Spoken question -> spoken answer on the demo collection: p50 time, time to first
@@ -379,7 +382,7 @@ def voice_command(
     from cairn.models.tts import load_tts
 
     with errors_as_messages():
-        stt = load_stt(model)
+        stt = load_stt(model, beam_size=beam_size) if beam_size != 1 else load_stt(model)
         stt.warm_up()
         tts = load_tts(tts_spec)
         report = run_voice_eval(

@@ -1,0 +1,54 @@
+"""Whisper on a window cut to the clip instead of 30 seconds.
+
+Whisper's encoder was trained on 30 s windows, and faster-whisper pads every clip to one
+(3000 mel frames), so a 4 s question costs the encoder as much as 30 s of speech: on 2 CPU
+cores that pass is most of Whisper base's time to a transcript. CTranslate2 (4.x) also runs the
+encoder on fewer frames. :func:`short_window_model` builds a ``faster_whisper.WhisperModel``
+whose encoder sees only the frames that hold audio plus ``pad_seconds`` of the padding (the
+decoder then attends to fewer positions too); whisper.cpp calls the same idea ``audio_ctx``.
+The model never saw such windows in training, so whether it hears as well is measured, not
+assumed (BENCHMARKS.md). Clips of 30 s or more are encoded as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["FRAMES_PER_SECOND", "content_frames", "short_window_model", "window_frames"]
+
+#: Whisper's mel frames per second of audio (hop 160 at 16 kHz).
+FRAMES_PER_SECOND = 100
+#: Whisper's full window, in mel frames.
+FULL_WINDOW = 3000
+
+
+def content_frames(features: npt.NDArray[np.floating]) -> int:
+    """How many leading frames of ``features`` (``(mels, frames)`` or ``(1, mels, frames)``)
+    hold audio: faster-whisper pads a window with frames of exact zeros."""
+    columns = np.abs(features).reshape(-1, features.shape[-1]).max(axis=0)
+    used = np.flatnonzero(columns > 0)
+    return int(used[-1]) + 1 if used.size else 0
+
+
+def window_frames(content: int, pad_seconds: float, full: int = FULL_WINDOW) -> int:
+    """The window to encode: the content plus the padding, an even number of frames (the
+    encoder's convolution halves it), never more than ``full``."""
+    frames = content + round(pad_seconds * FRAMES_PER_SECOND)
+    frames += frames % 2
+    return max(2, min(frames, full))
+
+
+def short_window_model(pad_seconds: float, *args: Any, **kwargs: Any) -> Any:
+    """A ``faster_whisper.WhisperModel`` (built with ``args``/``kwargs``) that encodes each
+    window cut to its audio plus ``pad_seconds``."""
+    from faster_whisper import WhisperModel
+
+    class ShortWindowWhisper(WhisperModel):  # type: ignore[misc]
+        def encode(self, features: npt.NDArray[np.floating]) -> Any:
+            frames = window_frames(content_frames(features), pad_seconds, features.shape[-1])
+            return super().encode(features[..., :frames])
+
+    return ShortWindowWhisper(*args, **kwargs)
