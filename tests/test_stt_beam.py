@@ -4,6 +4,7 @@ repetition guard, and Moonshine's beam options (no model needed)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,3 +167,24 @@ def test_moonshine_takes_beam_options() -> None:
     assert MoonshineSTT("/nowhere").beam_size == 1  # greedy stays the default
     with pytest.raises(ModelError, match="at least 1"):
         MoonshineSTT("/nowhere", beam_size=0)
+
+
+# --------------------------------------------------------------------------- real model
+
+
+@pytest.mark.integration
+def test_moonshine_beam_search_on_the_real_clips_within_a_wer_bound() -> None:
+    from cairn.eval.speech import DEFAULT_POCKETSPHINX, default_sets, evaluate_stt
+    from cairn.models import stt as stt_module
+    from cairn.models.stt_moonshine import MoonshineSTT
+
+    if not (stt_module._installed("moonshine_cpp") and stt_module._installed("faster_whisper")):
+        pytest.skip("needs the speech extra: pip install 'cairn[speech]'")
+    librispeech = Path(__file__).resolve().parents[2] / "shared/benchdata/librispeech-sample"
+    sets = default_sets(librispeech, DEFAULT_POCKETSPHINX)
+    if not sets:
+        pytest.skip("no real recordings here (../shared/benchdata, pocketsphinx-testdata)")
+    results = evaluate_stt(MoonshineSTT(beam_size=4), sets, bias=True)
+    errors, words = sum(r.errors for r in results), sum(r.words for r in results)
+    # measured 2026-12-03 on the 15 clips: see BENCHMARKS.md (Moonshine beam search)
+    assert errors / words <= 0.08, [r.hypothesis for r in results]
