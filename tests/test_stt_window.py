@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from cairn.models.stt_window import FULL_WINDOW, content_frames, window_frames
+from cairn.models.stt_window import (
+    FULL_WINDOW,
+    content_frames,
+    drop_repeats,
+    max_new_tokens,
+    window_frames,
+)
 
 
 def test_content_frames_finds_where_the_zero_padding_starts() -> None:
@@ -31,3 +37,21 @@ def test_whisper_keeps_its_30_s_window_by_default() -> None:
     assert WhisperSTT("/nowhere").window_pad_seconds is None
     short = WhisperSTT("/nowhere", window_pad_seconds=1.0)
     assert short.with_context("clubs").window_pad_seconds == 1.0
+
+
+def test_drop_repeats_keeps_one_copy_of_a_looping_phrase() -> None:
+    loop = "Who invented the telephone? " * 5 + "Who invented"
+    assert drop_repeats(loop) == "Who invented the telephone?"
+    said_twice = "Summarize what my sources say. Summarize what my sources say."
+    assert drop_repeats(said_twice) == "Summarize what my sources say."
+    # short repeats are speech ("five, five"), and so is anything not one phrase over and over
+    assert drop_repeats("Five, five.") == "Five, five."
+    assert drop_repeats("go go go go") == "go go go go"
+    plain = "He could wait no longer. For a full hour he could wait no longer."
+    assert drop_repeats(plain) == plain
+
+
+def test_max_new_tokens_grows_with_the_clip_and_stops_at_the_window() -> None:
+    assert max_new_tokens(0.0) == 8
+    assert max_new_tokens(4.0) == 34
+    assert max_new_tokens(60.0) == max_new_tokens(30.0) == 203

@@ -42,6 +42,7 @@ from cairn.models.audio import (
     decode_audio,
     to_mono,
 )
+from cairn.models.stt_window import drop_repeats, max_new_tokens
 from cairn.models.wer import normalize_transcript, word_error_rate, word_errors
 
 __all__ = [
@@ -509,9 +510,13 @@ class WhisperSTT(SpeechToText):
                 on_progress(1.0)
             return _empty(language or self.language, 0.0)
         self.warm_up()
+        guards: dict[str, Any] = {}
+        if self.window_pad_seconds is not None:  # short windows can loop: cap the tokens
+            guards["max_new_tokens"] = max_new_tokens(duration)
         try:
             raw_segments, info = self._loaded.model.transcribe(
                 samples,
+                **guards,
                 language=language or self.language,
                 beam_size=self.beam_size,
                 temperature=list(self.temperature),
@@ -522,6 +527,8 @@ class WhisperSTT(SpeechToText):
             segments: list[Segment] = []
             for seg in raw_segments:  # lazy: each step decodes the next 30 s window
                 text = seg.text.strip()
+                if guards:
+                    text = drop_repeats(text)
                 if text:
                     words = [
                         Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))

@@ -8,6 +8,12 @@ whose encoder sees only the frames that hold audio plus ``pad_seconds`` of the p
 decoder then attends to fewer positions too); whisper.cpp calls the same idea ``audio_ctx``.
 The model never saw such windows in training, so whether it hears as well is measured, not
 assumed (BENCHMARKS.md). Clips of 30 s or more are encoded as before.
+
+On short windows Whisper sometimes says the clip twice ("Who invented the telephone? Who
+invented the telephone? ..."), a loop its temperature fallback does not catch when the repeats
+compress poorly. Two guards apply with the short window: at most :func:`max_new_tokens` tokens
+per window (speech runs at 3-4 tokens a second), and :func:`drop_repeats` keeps one copy of a
+segment that is one phrase said over and over.
 """
 
 from __future__ import annotations
@@ -17,12 +23,39 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FRAMES_PER_SECOND", "content_frames", "short_window_model", "window_frames"]
+__all__ = [
+    "FRAMES_PER_SECOND",
+    "content_frames",
+    "drop_repeats",
+    "max_new_tokens",
+    "short_window_model",
+    "window_frames",
+]
 
 #: Whisper's mel frames per second of audio (hop 160 at 16 kHz).
 FRAMES_PER_SECOND = 100
 #: Whisper's full window, in mel frames.
 FULL_WINDOW = 3000
+#: Tokens allowed per second of audio (plus :data:`EXTRA_TOKENS`), timestamps included.
+TOKENS_PER_SECOND = 6.5
+EXTRA_TOKENS = 8
+#: Shortest phrase (in words) whose back-to-back repeats :func:`drop_repeats` removes.
+MIN_REPEAT_WORDS = 3
+
+
+def max_new_tokens(seconds: float) -> int:
+    """How many tokens a window of ``seconds`` of speech may produce."""
+    return int(min(seconds, FULL_WINDOW / FRAMES_PER_SECOND) * TOKENS_PER_SECOND) + EXTRA_TOKENS
+
+
+def drop_repeats(text: str) -> str:
+    """``text`` once, if it is one phrase of :data:`MIN_REPEAT_WORDS` words or more said twice
+    or more back to back (the last copy may be cut short); else ``text`` unchanged."""
+    words = text.split()
+    for n in range(MIN_REPEAT_WORDS, len(words) // 2 + 1):
+        if all(words[i] == words[i % n] for i in range(n, len(words))):
+            return " ".join(words[:n])
+    return text
 
 
 def content_frames(features: npt.NDArray[np.floating]) -> int:
