@@ -42,8 +42,8 @@ def test_whisper_keeps_its_30_s_window_by_default() -> None:
 def test_drop_repeats_keeps_one_copy_of_a_looping_phrase() -> None:
     loop = "Who invented the telephone? " * 5 + "Who invented"
     assert drop_repeats(loop) == "Who invented the telephone?"
-    said_twice = "Summarize what my sources say. Summarize what my sources say."
-    assert drop_repeats(said_twice) == "Summarize what my sources say."
+    said_twice = "Summarize what my source to say. Summarize what my Source to say"
+    assert drop_repeats(said_twice) == "Summarize what my source to say."
     # short repeats are speech ("five, five"), and so is anything not one phrase over and over
     assert drop_repeats("Five, five.") == "Five, five."
     assert drop_repeats("go go go go") == "go go go go"

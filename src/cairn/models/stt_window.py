@@ -41,6 +41,7 @@ TOKENS_PER_SECOND = 6.5
 EXTRA_TOKENS = 8
 #: Shortest phrase (in words) whose back-to-back repeats :func:`drop_repeats` removes.
 MIN_REPEAT_WORDS = 3
+_PUNCTUATION = ".,;:!?\"'()-\u2013\u2014"
 
 
 def max_new_tokens(seconds: float) -> int:
@@ -52,8 +53,9 @@ def drop_repeats(text: str) -> str:
     """``text`` once, if it is one phrase of :data:`MIN_REPEAT_WORDS` words or more said twice
     or more back to back (the last copy may be cut short); else ``text`` unchanged."""
     words = text.split()
+    plain = [w.strip(_PUNCTUATION).lower() for w in words]  # "switching." = "switching"
     for n in range(MIN_REPEAT_WORDS, len(words) // 2 + 1):
-        if all(words[i] == words[i % n] for i in range(n, len(words))):
+        if all(plain[i] == plain[i % n] for i in range(n, len(words))):
             return " ".join(words[:n])
     return text
 
