@@ -8,7 +8,8 @@
 
 A setting is an engine (``base``, ``tiny``, ``moonshine``) and options after colons:
 ``beamN`` (beam width), ``padS`` (Whisper's encoder window cut to the clip plus S seconds,
-:mod:`cairn.models.stt_window`). Prints a Markdown table and the load average before and after.
+:mod:`cairn.models.stt_window`), ``threadsN`` (CPU threads), ``novad`` (no voice-activity
+trimming). Prints a Markdown table and the load average before and after.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ def build(setting: str) -> SpeechToText:
             kwargs["beam_size"] = int(option[4:])
         elif option.startswith("pad"):
             kwargs["window_pad_seconds"] = float(option[3:])
+        elif option.startswith("threads"):
+            kwargs["cpu_threads"] = int(option[7:])
+        elif option == "novad":
+            kwargs["vad_filter"] = False
         else:
             raise SystemExit(f"unknown option {option!r} in setting {setting!r}")
     return load_stt(engine, **kwargs)
