@@ -253,6 +253,31 @@ def qa_command(
         )
 
 
+BeamSizeOption = Annotated[
+    int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
+]
+WindowPadOption = Annotated[
+    float | None,
+    typer.Option(
+        "--window-pad",
+        min=0.0,
+        max=30.0,
+        help="Whisper only: encode the clip plus this many seconds instead of a 30 s window.",
+        show_default=False,
+    ),
+]
+
+
+def stt_options(beam_size: int, window_pad: float | None) -> dict[str, Any]:
+    """``load_stt`` options for the flags given (none for defaults: Moonshine refuses some)."""
+    options: dict[str, Any] = {}
+    if beam_size != 1:
+        options["beam_size"] = beam_size
+    if window_pad is not None:
+        options["window_pad_seconds"] = window_pad
+    return options
+
+
 @eval_app.command("speech")
 def speech_command(
     data: Annotated[
@@ -286,19 +311,8 @@ def speech_command(
         str,
         typer.Option("--tts", help="Voice for the round trip: espeak-ng or neural."),
     ] = "espeak-ng",
-    beam_size: Annotated[
-        int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
-    ] = 1,
-    window_pad: Annotated[
-        float | None,
-        typer.Option(
-            "--window-pad",
-            min=0.0,
-            max=30.0,
-            help="Whisper only: encode the clip plus this many seconds instead of a 30 s window.",
-            show_default=False,
-        ),
-    ] = None,
+    beam_size: BeamSizeOption = 1,
+    window_pad: WindowPadOption = None,
     show_clips: Annotated[bool, typer.Option("--clips", help="List every clip.")] = False,
     bias: Annotated[
         bool,
@@ -356,16 +370,6 @@ def speech_command(
             )
 
 
-def stt_options(beam_size: int, window_pad: float | None) -> dict[str, Any]:
-    """``load_stt`` options for the flags given (none for defaults: Moonshine refuses some)."""
-    options: dict[str, Any] = {}
-    if beam_size != 1:
-        options["beam_size"] = beam_size
-    if window_pad is not None:
-        options["window_pad_seconds"] = window_pad
-    return options
-
-
 @eval_app.command("voice")
 def voice_command(
     runs: Annotated[int, typer.Option(help="Timed runs (after one warm-up run).")] = 5,
@@ -388,19 +392,8 @@ def voice_command(
         str | None,
         typer.Option("--question", help="The question to speak (default: the demo question)."),
     ] = None,
-    beam_size: Annotated[
-        int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
-    ] = 1,
-    window_pad: Annotated[
-        float | None,
-        typer.Option(
-            "--window-pad",
-            min=0.0,
-            max=30.0,
-            help="Whisper only: encode the clip plus this many seconds instead of a 30 s window.",
-            show_default=False,
-        ),
-    ] = None,
+    beam_size: BeamSizeOption = 1,
+    window_pad: WindowPadOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Spoken question -> spoken answer on the demo collection: p50 time, time to first
