@@ -1,6 +1,8 @@
-"""Choose Moonshine's biasing bonus on synthetic speech only, never on the real clips.
+"""Choose Moonshine's biasing bonus and beam width on synthetic speech only, never on the real
+clips.
 
     PYTHONPATH=src python bench/moonshine_bias.py --bonus 0,1,2,3,4 --voices espeak-ng,neural
+    PYTHONPATH=src python bench/moonshine_bias.py --bonus 0,2 --beam 1,2,3,4 --length-penalty 1
 
 Design material: the spoken API requests of the design documents (`markets`, `nyair`) with the
 three documents' tool words as context (what `cairn voice` biases with when they are
@@ -14,6 +16,7 @@ to exactly the right call.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import time
@@ -57,8 +60,15 @@ def main() -> None:
     parser.add_argument("--voices", default="espeak-ng,neural")
     parser.add_argument("--docs", default="markets,nyair", help="history is the report set")
     parser.add_argument("--no-round-trip", action="store_true")
+    parser.add_argument("--beam", default="1", help="beam widths (1: greedy)")
+    parser.add_argument("--length-penalty", default="1", help="beam search length penalties")
     args = parser.parse_args()
     bonuses = [float(b) for b in args.bonus.split(",")]
+    searches = [
+        (int(w), float(lp))
+        for w in args.beam.split(",")
+        for lp in (args.length_penalty.split(",") if int(w) > 1 else ["1"])
+    ]
     tools = _tools()
     words = tool_terms(tools)
     api_context = context_text([*words[: 2 * len(tools)], *words])
@@ -78,39 +88,45 @@ def main() -> None:
             audio[(voice, i)] = tts.synthesize(text)
     base = MoonshineSTT()
     base.warm_up()
-    print("| bonus | voice | group | word errors | WER | exact calls | s/clip |")
-    print("|---|---|---|---|---|---|---|")
-    for bonus in bonuses:
-        for voice in args.voices.split(","):
-            rows: dict[str, list[tuple[int, int, int, float]]] = {}
-            for i, (group, text, request, context) in enumerate(items):
-                stt = base.with_context(context) if bonus > 0 else base
-                stt.bias_bonus = bonus
-                t0 = time.perf_counter()
-                samples, rate = audio[(voice, i)]
-                heard = stt.transcribe_array(samples, rate).text
-                took = time.perf_counter() - t0
-                errors, n = word_errors(text, heard)
-                ok = 0
-                if isinstance(request, SpokenRequest):
-                    doc = request.id.rsplit("-", 1)[0]
-                    command = index.match(heard).command
-                    ok = int(
-                        command is not None
-                        and command.intent == "call_api"
-                        and command.api_operation == f"{doc}.{request.operation}"
-                        and params_match(command.api_params or {}, request.params)
-                    )
-                rows.setdefault(group, []).append((errors, n, ok, took))
-            for group, got in rows.items():
-                e, n = sum(r[0] for r in got), sum(r[1] for r in got)
-                calls = f"{sum(r[2] for r in got)}/{len(got)}" if group != "round-trip" else ""
-                med = statistics.median(r[3] for r in got)
-                print(
-                    f"| {bonus:g} | {voice} | {group} | {e}/{n} | {100 * e / n:.1f}% "
-                    f"| {calls} | {med:.2f} |",
-                    flush=True,
+    print(
+        "| bonus | beam | length penalty | voice | group | word errors | WER | exact calls |",
+        end="",
+    )
+    print(" s/clip |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (bonus, (width, penalty)), voice in itertools.product(
+        itertools.product(bonuses, searches), args.voices.split(",")
+    ):
+        rows: dict[str, list[tuple[int, int, int, float]]] = {}
+        for i, (group, text, request, context) in enumerate(items):
+            stt = base.with_context(context) if bonus > 0 else base
+            stt.bias_bonus = bonus
+            stt.beam_size, stt.length_penalty = width, penalty
+            t0 = time.perf_counter()
+            samples, rate = audio[(voice, i)]
+            heard = stt.transcribe_array(samples, rate).text
+            took = time.perf_counter() - t0
+            errors, n = word_errors(text, heard)
+            ok = 0
+            if isinstance(request, SpokenRequest):
+                doc = request.id.rsplit("-", 1)[0]
+                command = index.match(heard).command
+                ok = int(
+                    command is not None
+                    and command.intent == "call_api"
+                    and command.api_operation == f"{doc}.{request.operation}"
+                    and params_match(command.api_params or {}, request.params)
                 )
+            rows.setdefault(group, []).append((errors, n, ok, took))
+        for group, got in rows.items():
+            e, n = sum(r[0] for r in got), sum(r[1] for r in got)
+            calls = f"{sum(r[2] for r in got)}/{len(got)}" if group != "round-trip" else ""
+            med = statistics.median(r[3] for r in got)
+            print(
+                f"| {bonus:g} | {width} | {penalty:g} | {voice} | {group} | {e}/{n} "
+                f"| {100 * e / n:.1f}% | {calls} | {med:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,8 @@ def test_load_stt_picks_moonshine_by_name(tmp_path: Path) -> None:
 
 
 def test_whisper_only_options_are_refused() -> None:
-    with pytest.raises(ModelError, match="beam search is Whisper only"):
-        load_stt("moonshine:/nowhere", beam_size=5)
+    with pytest.raises(ModelError, match="takes no initial_prompt"):
+        load_stt("moonshine:/nowhere", initial_prompt="x")
     with pytest.raises(ModelError, match="takes no hotwords"):
         load_stt("moonshine:/nowhere", hotwords="x")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -253,6 +253,31 @@ def qa_command(
         )
 
 
+BeamSizeOption = Annotated[
+    int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
+]
+WindowPadOption = Annotated[
+    float | None,
+    typer.Option(
+        "--window-pad",
+        min=0.0,
+        max=30.0,
+        help="Whisper only: encode the clip plus this many seconds instead of a 30 s window.",
+        show_default=False,
+    ),
+]
+
+
+def stt_options(beam_size: int, window_pad: float | None) -> dict[str, Any]:
+    """``load_stt`` options for the flags given (none for defaults: Moonshine refuses some)."""
+    options: dict[str, Any] = {}
+    if beam_size != 1:
+        options["beam_size"] = beam_size
+    if window_pad is not None:
+        options["window_pad_seconds"] = window_pad
+    return options
+
+
 @eval_app.command("speech")
 def speech_command(
     data: Annotated[
@@ -286,9 +311,8 @@ def speech_command(
         str,
         typer.Option("--tts", help="Voice for the round trip: espeak-ng or neural."),
     ] = "espeak-ng",
-    beam_size: Annotated[
-        int, typer.Option("--beam-size", min=1, max=16, help="1: greedy (the default).")
-    ] = 1,
+    beam_size: BeamSizeOption = 1,
+    window_pad: WindowPadOption = None,
     show_clips: Annotated[bool, typer.Option("--clips", help="List every clip.")] = False,
     bias: Annotated[
         bool,
@@ -308,7 +332,7 @@ def speech_command(
     from cairn.models.tts import load_tts
 
     with errors_as_messages():
-        stt = load_stt(model, beam_size=beam_size) if beam_size != 1 else load_stt(model)
+        stt = load_stt(model, **stt_options(beam_size, window_pad))
         tts = None
         if round_trip and (not round_trip_tts.startswith("espeak") or shutil.which("espeak-ng")):
             tts = load_tts(round_trip_tts)
@@ -368,6 +392,8 @@ def voice_command(
         str | None,
         typer.Option("--question", help="The question to speak (default: the demo question)."),
     ] = None,
+    beam_size: BeamSizeOption = 1,
+    window_pad: WindowPadOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Spoken question -> spoken answer on the demo collection: p50 time, time to first
@@ -379,7 +405,7 @@ def voice_command(
     from cairn.models.tts import load_tts
 
     with errors_as_messages():
-        stt = load_stt(model)
+        stt = load_stt(model, **stt_options(beam_size, window_pad))
         stt.warm_up()
         tts = load_tts(tts_spec)
         report = run_voice_eval(

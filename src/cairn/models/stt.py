@@ -26,6 +26,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from cairn.models.audio import (
     decode_audio,
     to_mono,
 )
+from cairn.models.stt_window import drop_repeats, max_new_tokens
 from cairn.models.wer import normalize_transcript, word_error_rate, word_errors
 
 __all__ = [
@@ -414,8 +416,11 @@ class WhisperSTT(SpeechToText):
         download_root: str | Path | None = None,
         temperature: Sequence[float] = TEMPERATURE_FALLBACK,
         context: str | None = None,
+        window_pad_seconds: float | None = None,
     ) -> None:
         self.model = str(model)
+        #: None: Whisper's 30 s window; else the clip plus this padding (models/stt_window.py)
+        self.window_pad_seconds = window_pad_seconds
         self.temperature = tuple(temperature)
         self.context = context or None
         self.language = language
@@ -455,14 +460,19 @@ class WhisperSTT(SpeechToText):
                 return
             try:
                 from faster_whisper import WhisperModel
+
+                from cairn.models.stt_window import short_window_model
             except ImportError as err:
                 raise ModelError(
                     "missing-package", f"speech-to-text needs faster-whisper: {SPEECH_EXTRA_HINT}"
                 ) from err
             model = self._resolve()
+            factory: Callable[..., Any] = WhisperModel
+            if self.window_pad_seconds is not None:
+                factory = partial(short_window_model, self.window_pad_seconds)
             threads = self.cpu_threads or int(os.environ.get("CAIRN_THREADS", "0") or 0)
             try:
-                self._loaded.model = WhisperModel(
+                self._loaded.model = factory(
                     model,
                     device=self.device,
                     compute_type=self.compute_type,
@@ -500,9 +510,13 @@ class WhisperSTT(SpeechToText):
                 on_progress(1.0)
             return _empty(language or self.language, 0.0)
         self.warm_up()
+        guards: dict[str, Any] = {}
+        if self.window_pad_seconds is not None:  # short windows can loop: cap the tokens
+            guards["max_new_tokens"] = max_new_tokens(duration)
         try:
             raw_segments, info = self._loaded.model.transcribe(
                 samples,
+                **guards,
                 language=language or self.language,
                 beam_size=self.beam_size,
                 temperature=list(self.temperature),
@@ -513,6 +527,8 @@ class WhisperSTT(SpeechToText):
             segments: list[Segment] = []
             for seg in raw_segments:  # lazy: each step decodes the next 30 s window
                 text = seg.text.strip()
+                if guards:
+                    text = drop_repeats(text)
                 if text:
                     words = [
                         Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))

@@ -113,6 +113,15 @@ class WordBias:
                 best, best_score = int(token), score
         return best
 
+    def bonuses(self, text: str, tokens: Sequence[int]) -> npt.NDArray[np.float64]:
+        """The bonus each of ``tokens`` earns after ``text`` (decoded so far): for beam search."""
+        word = _TAIL.search(text.lower())
+        current = word.group(0) if word else ""
+        return np.array(
+            [self.bonus if self._continues(current, t) else 0.0 for t in tokens],
+            dtype=np.float64,
+        )
+
     def _continues(self, current: str, token: int) -> bool:
         if not 0 <= token < len(self.pieces):
             return False

