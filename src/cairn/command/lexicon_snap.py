@@ -1,0 +1,260 @@
+"""Transcribed requests snapped onto the registered tools' own words (no model, no API names).
+
+Speech-to-text mishears the names a schema knows best: "Zerak stock prices" for a ticker
+whose description says ``Xerox=XRX``, "IM stock price" for ``IBM``, "Nasdaqet" for
+``nasdaq``. :func:`snap` compares each word, and each pair of adjacent words read as one, of
+a transcript with the lexicon of the registered operations (:func:`lexicon_terms`: enum
+values, the names descriptions give them, operation and parameter words, summary words) by
+two distances: edit distance over letters, and edit distance over a phonetic key
+(:func:`phonetic_key`, a small Metaphone-like key that also merges voiced and unvoiced
+consonants, which speech-to-text confuses). A near-miss is replaced by the lexicon term only
+when both
+
+* it is close (:data:`MAX_LETTER_DISTANCE` of the letters, or :data:`MAX_KEY_DISTANCE` of the
+  phonetic key with at most :data:`MAX_LETTER_DISTANCE_WITH_KEY` of the letters), and
+* the replacement makes the match better: the request becomes a complete call where it was
+  not, the best operation gets more of its required parameters, or its score rises by
+  :data:`MIN_GAIN` (see :class:`cairn.command.schema_match.OperationIndex`); replacements
+  that only raised the score are undone when, all taken, the call is no better, and a request
+  that no operation fitted is changed only when it becomes a complete call.
+
+A transcript that already matches an operation completely is left as it is, as is every word
+the lexicon or the matcher's stop list already holds. Only text heard from speech goes through
+here (the pipeline calls it after speech-to-text); typed requests are matched as typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from cairn.command.operations import OperationDoc, split_name
+from cairn.command.slots import _STOP, _stem
+
+if TYPE_CHECKING:
+    from cairn.command.schema_match import Match, OperationIndex
+
+MAX_LETTER_DISTANCE = 0.34  # edits per letter of the longer of the two
+MAX_KEY_DISTANCE = 0.25  # edits per symbol of the longer phonetic key
+MAX_LETTER_DISTANCE_WITH_KEY = 0.6
+MIN_GAIN = 0.02  # score rise that counts as better when nothing else changes
+MAX_TRIES = 12  # replacements tried per request (each is one match)
+MIN_TERM_LETTERS = 3
+_WORD = re.compile(r"[A-Za-z][A-Za-z'&]*")
+_JOIN = re.compile(r"[\s-]*")  # what may separate the two words of a pair
+
+
+@dataclass(frozen=True)
+class Snap:
+    """One replacement: ``heard`` (as in the transcript) became ``term``."""
+
+    heard: str
+    term: str
+    start: int
+    end: int
+
+
+@dataclass
+class Snapped:
+    """The text after snapping and the replacements made (none: ``text`` is the input)."""
+
+    text: str
+    snaps: list[Snap] = field(default_factory=list)
+
+
+def _letters(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions) between ``a`` and ``b``."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+_KEY_RULES = (
+    (r"^(?:kn|gn|pn|wr)", lambda m: m.group(0)[1]),
+    (r"^x", lambda m: "s"),
+    (r"^wh", lambda m: "w"),
+    (r"ph", lambda m: "f"),
+    (r"ck|q", lambda m: "k"),
+    (r"sch", lambda m: "sk"),
+    (r"t?ch|sh|ti(?=[ao])", lambda m: "X"),
+    (r"th", lambda m: "0"),
+    (r"dg(?=[eiy])", lambda m: "j"),
+    (r"gh(?![aeiou])", lambda m: ""),
+    (r"c(?=[eiy])", lambda m: "s"),
+    (r"c", lambda m: "k"),
+    (r"x", lambda m: "ks"),
+)
+# voiced and unvoiced pairs, which speech-to-text confuses, share one symbol
+_KEY_MERGE = str.maketrans({"z": "s", "v": "f", "d": "t", "b": "p", "g": "k", "j": "X"})
+
+
+def phonetic_key(word: str) -> str:
+    """A rough sound key of ``word``: consonant classes in order, a leading vowel as ``A``,
+    other vowels and h, w, y dropped, repeats collapsed ("Xerox" and "Zerak" -> ``SRKS``,
+    ``SRK``)."""
+    s = re.sub(r"[^a-z]", "", word.lower())
+    if not s:
+        return ""
+    for pattern, repl in _KEY_RULES:
+        s = re.sub(pattern, repl, s)
+    s = s.translate(_KEY_MERGE)
+    head = "A" if s[0] in "aeiouy" else ""
+    body = re.sub(r"[aeiouyhw]", "", s[1:] if head else s)
+    out = head
+    for ch in body.upper():
+        if not out or out[-1] != ch:
+            out += ch
+    return out
+
+
+def closeness(heard: str, term: str) -> float | None:
+    """How far ``heard`` is from ``term`` (0 = same letters), or ``None`` when not close."""
+    a, b = _letters(heard), _letters(term)
+    if not a or not b or a == b:
+        return None
+    letters = edit_distance(a, b) / max(len(a), len(b))
+    if letters <= MAX_LETTER_DISTANCE:
+        return letters
+    ka, kb = phonetic_key(a), phonetic_key(b)
+    if len(ka) < 2 or len(kb) < 2:
+        return None
+    key = edit_distance(ka, kb) / max(len(ka), len(kb))
+    if key <= MAX_KEY_DISTANCE and letters <= MAX_LETTER_DISTANCE_WITH_KEY:
+        return key + 0.05  # a sound match counts a little less than a spelling match
+    return None
+
+
+def lexicon_terms(ops: Iterable[OperationDoc]) -> list[str]:
+    """The words a tool's schema gives a request: enum values (text ones), the names their
+    descriptions give them, the words of operation and parameter names, and the content words
+    of summaries and descriptions (4+ letters). Duplicates (ignoring case) left out."""
+    seen: dict[str, str] = {}
+
+    def add(term: str) -> None:
+        clean = " ".join(term.split())
+        key = _letters(clean)
+        if len(key) >= MIN_TERM_LETTERS and key not in seen and not key.isdigit():
+            seen[key] = clean
+
+    for op in ops:
+        for p in op.params:
+            for value in p.enum[:200]:
+                if isinstance(value, str) and re.search(r"[A-Za-z]", value):
+                    add(value)
+            for alias, _ in p.aliases:
+                add(alias)
+            for w in split_name(p.name).split():
+                add(w)
+        for w in split_name(op.name).split():
+            add(w)
+        for w in _WORD.findall(f"{op.summary} {op.description}"):
+            if len(w) >= 4 and w.lower() not in _STOP:
+                add(w)
+    return list(seen.values())
+
+
+def _known(terms: Sequence[str]) -> set[str]:
+    words = {_stem(w.lower()) for t in terms for w in _WORD.findall(t)}
+    return words | set(_STOP)
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    start: int
+    end: int
+    heard: str
+    term: str
+    distance: float
+
+
+def proposals(text: str, terms: Sequence[str], known: set[str]) -> list[_Proposal]:
+    """Near-miss replacements in ``text``, closest first: single words, then pairs of
+    adjacent words read as one ("Tib M" -> "IBM"). Known words (the lexicon's, stop words) are
+    never replaced, alone or in a pair."""
+    words = list(_WORD.finditer(text))
+    spans: list[tuple[int, int]] = []
+    for i, w in enumerate(words):
+        if _stem(w.group(0).lower()) not in known and len(w.group(0)) >= 2:
+            spans.append((w.start(), w.end()))
+        if i + 1 < len(words):
+            nxt = words[i + 1]
+            if _JOIN.fullmatch(text[w.end() : nxt.start()]) and not (
+                {_stem(w.group(0).lower()), _stem(nxt.group(0).lower())} & known
+            ):
+                spans.append((w.start(), nxt.end()))
+    out: list[_Proposal] = []
+    for start, end in spans:
+        heard = text[start:end]
+        best = sorted((d, t) for t in terms if (d := closeness(heard, t)) is not None)
+        for d, t in best[:2]:
+            out.append(_Proposal(start, end, heard, t, d))
+    out.sort(key=lambda p: (p.distance, p.start))
+    return out
+
+
+def _quality(m: Match) -> tuple[int, int, float]:
+    best = m.best
+    if best is None:
+        return (0, 0, 0.0)
+    complete = int(m.command is not None and m.command.intent == "call_api")
+    filled = len(best.op.required) - len(best.filled.missing)
+    return (complete, filled, best.score)
+
+
+def _better(new: tuple[int, int, float], old: tuple[int, int, float]) -> bool:
+    if new[:2] != old[:2]:
+        return new[:2] > old[:2]
+    return new[2] >= old[2] + MIN_GAIN
+
+
+def _apply(text: str, snaps: Sequence[Snap]) -> str:
+    for s in sorted(snaps, key=lambda s: -s.start):
+        text = text[: s.start] + s.term + text[s.end :]
+    return text
+
+
+def snap(
+    text: str,
+    index: OperationIndex,
+    *,
+    today: date | None = None,
+    terms: Sequence[str] | None = None,
+) -> Snapped:
+    """``text`` (a transcript) with its near-misses of the tools' lexicon replaced, each
+    only when it makes the match better; unchanged when it already matches completely."""
+    if not index.ops or not text.strip():
+        return Snapped(text)
+    current = index.match(text, today=today)
+    if current.command is not None and current.command.intent == "call_api":
+        return Snapped(text)
+    terms = list(terms) if terms is not None else lexicon_terms(index.ops)
+    quality = start = _quality(current)
+    taken: list[Snap] = []
+    for tries, p in enumerate(proposals(text, terms, _known(terms))):
+        if tries >= MAX_TRIES:
+            break
+        if any(p.start < s.end and s.start < p.end for s in taken):
+            continue
+        trial = [*taken, Snap(p.heard, p.term, p.start, p.end)]
+        m = index.match(_apply(text, trial), today=today)
+        q = _quality(m)
+        if _better(q, quality):
+            taken, quality = trial, q
+    # a higher score alone is not worth a change, nor is turning a request no operation fitted
+    # into a question about one: only a complete call, or a better call than there was
+    if not taken or quality[:2] == start[:2] or not (quality[0] or current.command is not None):
+        return Snapped(text)
+    return Snapped(_apply(text, taken), taken)
