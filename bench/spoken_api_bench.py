@@ -61,6 +61,10 @@ def main() -> None:
         help="an earlier --out file: its transcripts of the same kept WAVs stand in for "
         "speech-to-text (FakeSTT), so only what follows transcription is run again",
     )
+    ap.add_argument("--stt", default=None, help="speech-to-text (load_stt spec; default Whisper)")
+    ap.add_argument(
+        "--no-snap", action="store_true", help="ablation: transcripts are matched as heard"
+    )
     ap.add_argument(
         "--show-report-failures",
         action="store_true",
@@ -80,7 +84,11 @@ def main() -> None:
         for o in json.loads(args.replay.read_text())["outcomes"]:
             heard[(o["id"], o["voice"])] = o["transcript"]
     speaking = any(v != "text" for v in voices)
-    stt = load_stt() if speaking and not args.replay else None
+    stt = load_stt(args.stt) if speaking and not args.replay else None
+    if args.no_snap:
+        import cairn.command.lexicon_snap as lexicon_snap
+
+        lexicon_snap.snap = lambda text, index, **_: lexicon_snap.Snapped(text)  # type: ignore[assignment]
     engines = {v: load_tts(v) for v in voices if v != "text" and not args.replay}
     outcomes: list[Outcome] = []
     began = time.time()

@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("wav_dir", type=Path)
     ap.add_argument("--modes", default="none,hotwords")
     ap.add_argument("--documents", default="markets,nyair", help="design set by default")
+    ap.add_argument("--every", type=int, default=1, help="every Nth request of each document")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     modes = [m for m in args.modes.split(",") if m]
@@ -78,6 +79,7 @@ def main() -> None:
         w
         for w in sorted(args.wav_dir.glob("*.wav"))
         if reqs.get("-".join(w.stem.split("-")[:2]), ("",))[0] in docs
+        and int(w.stem.split("-")[1]) % args.every == 0
     ]
     rows: list[dict[str, Any]] = []
     for wav in wavs:
