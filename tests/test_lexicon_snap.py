@@ -122,3 +122,18 @@ def test_the_pipeline_snaps_spoken_text_only() -> None:
     assert spoken.api_params == {"company": "UMBR", "year": 2003}
     typed = stages.understand(heard, events.append, tools=INDEX)
     assert typed.intent != "call_api"  # typed text is matched as typed
+
+
+def test_one_word_heard_for_two_is_cut_where_a_term_fits() -> None:
+    heard = "IMSHARE prices in 2003"  # "IBM share prices" run together and misheard
+    out = snap(heard, INDEX)
+    assert _call(out.text) == ("quotes.getSharePrices", {"company": "IBM", "year": 2003}), out
+
+
+def test_common_english_words_are_not_cut_or_sounded_alike() -> None:
+    from cairn.command.lexicon_snap import _known, proposals
+
+    terms = lexicon_terms(OPS)
+    heard = {p.heard for p in proposals("the second townhall", terms, _known(terms))}
+    assert "second" not in heard  # a word, far from every term: never cut into "se count"
+    assert closeness("townhall", "town") is None

@@ -5,7 +5,8 @@ whose description says ``Xerox=XRX``, "IM stock price" for ``IBM``, "Nasdaqet" f
 ``nasdaq``. :func:`snap` compares each word, and each pair of adjacent words read as one, of
 a transcript with the lexicon of the registered operations (:func:`lexicon_terms`: enum
 values, the names descriptions give them, operation and parameter words, summary words) by
-two distances: edit distance over letters, and edit distance over a phonetic key
+two distances (a long word also cut in two: "IMSTOT" -> "IBM STOT"): edit distance over
+letters, and edit distance over a phonetic key
 (:func:`phonetic_key`, a small Metaphone-like key that also merges voiced and unvoiced
 consonants, which speech-to-text confuses). A near-miss is replaced by the lexicon term only
 when both
@@ -19,16 +20,23 @@ when both
   that no operation fitted is changed only when it becomes a complete call.
 
 A transcript that already matches an operation completely is left as it is, as is every word
-the lexicon or the matcher's stop list already holds. Only text heard from speech goes through
-here (the pipeline calls it after speech-to-text); typed requests are matched as typed.
+the lexicon or the matcher's stop list already holds; a common English word (one of the
+packaged sentence encoder's vocabulary) is replaced only for a spelling slip (letters, not
+sound), never cut in two, and two common words are never read as one. Replacements are tried
+closest first; each round takes the one that helps most (a complete call first, then more
+required parameters, then the closest), and a complete call ends the search. Only text heard
+from speech goes through here (the pipeline calls it after speech-to-text); typed requests
+are matched as typed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cairn.command.operations import OperationDoc, split_name
@@ -39,9 +47,13 @@ if TYPE_CHECKING:
 
 MAX_LETTER_DISTANCE = 0.34  # edits per letter of the longer of the two
 MAX_KEY_DISTANCE = 0.25  # edits per symbol of the longer phonetic key
-MAX_LETTER_DISTANCE_WITH_KEY = 0.6
+MAX_LETTER_DISTANCE_WITH_KEY = 0.65
+MIN_KEY = 3  # phonetic symbols a key needs to count
+MIN_SPLIT_LETTERS = 5  # a word this long may be two heard as one
+SPLIT_COST = 0.1  # a cut counts as this much distance more
 MIN_GAIN = 0.02  # score rise that counts as better when nothing else changes
-MAX_TRIES = 12  # replacements tried per request (each is one match)
+MAX_TRIES = 12  # replacements considered per request (each try is one match)
+MAX_ROUNDS = 2  # replacements taken per request
 MIN_TERM_LETTERS = 3
 _WORD = re.compile(r"[A-Za-z][A-Za-z'&]*")
 _JOIN = re.compile(r"[\s-]*")  # what may separate the two words of a pair
@@ -120,16 +132,19 @@ def phonetic_key(word: str) -> str:
     return out
 
 
-def closeness(heard: str, term: str) -> float | None:
-    """How far ``heard`` is from ``term`` (0 = same letters), or ``None`` when not close."""
+def closeness(heard: str, term: str, *, by_sound: bool = True) -> float | None:
+    """How far ``heard`` is from ``term`` (0 = same letters), or ``None`` when not close;
+    ``by_sound=False``: by letters only."""
     a, b = _letters(heard), _letters(term)
     if not a or not b or a == b:
         return None
     letters = edit_distance(a, b) / max(len(a), len(b))
     if letters <= MAX_LETTER_DISTANCE:
         return letters
+    if not by_sound:
+        return None
     ka, kb = phonetic_key(a), phonetic_key(b)
-    if len(ka) < 2 or len(kb) < 2:
+    if len(ka) < MIN_KEY or len(kb) < MIN_KEY:  # short keys sound like too much
         return None
     key = edit_distance(ka, kb) / max(len(ka), len(kb))
     if key <= MAX_KEY_DISTANCE and letters <= MAX_LETTER_DISTANCE_WITH_KEY:
@@ -180,6 +195,19 @@ class _Proposal:
     distance: float
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole English words of the packaged sentence encoder's vocabulary (~22k): a heard word
+    among them is a word, not a near-miss, unless it is a letter or so from a term."""
+    from cairn.models.embed import MINILM_TOKENIZER
+
+    try:
+        vocab = json.loads(MINILM_TOKENIZER.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, ValueError, KeyError):  # pragma: no cover - vendored with the package
+        return frozenset()
+    return frozenset(w for w in vocab if w.isalpha() and w.islower())
+
+
 def proposals(text: str, terms: Sequence[str], known: set[str]) -> list[_Proposal]:
     """Near-miss replacements in ``text``, closest first: single words, then pairs of
     adjacent words read as one ("Tib M" -> "IBM"). Known words (the lexicon's, stop words) are
@@ -191,18 +219,53 @@ def proposals(text: str, terms: Sequence[str], known: set[str]) -> list[_Proposa
             spans.append((w.start(), w.end()))
         if i + 1 < len(words):
             nxt = words[i + 1]
-            if _JOIN.fullmatch(text[w.end() : nxt.start()]) and not (
-                {_stem(w.group(0).lower()), _stem(nxt.group(0).lower())} & known
+            pair = {w.group(0).lower(), nxt.group(0).lower()}
+            if (
+                _JOIN.fullmatch(text[w.end() : nxt.start()])
+                and not {_stem(x) for x in pair} & known
+                and not pair <= english_words()
             ):
                 spans.append((w.start(), nxt.end()))
+    english = english_words()
     out: list[_Proposal] = []
     for start, end in spans:
         heard = text[start:end]
-        best = sorted((d, t) for t in terms if (d := closeness(heard, t)) is not None)
+        common = heard.lower() in english  # a word: only its spelling may be a slip
+        best = sorted(
+            (d, t) for t in terms if (d := closeness(heard, t, by_sound=not common)) is not None
+        )
         for d, t in best[:2]:
             out.append(_Proposal(start, end, heard, t, d))
+    for w in words:  # one word heard for two: "IMSTOT" -> "IBM STOT", "Intune" -> "In June"
+        heard = w.group(0)
+        if (
+            len(heard) >= MIN_SPLIT_LETTERS
+            and _stem(heard.lower()) not in known
+            and heard.lower() not in english
+        ):
+            out += _splits(heard, w.start(), terms)
     out.sort(key=lambda p: (p.distance, p.start))
     return out
+
+
+def _splits(heard: str, at: int, terms: Sequence[str]) -> list[_Proposal]:
+    """``heard`` cut in two where one side is (close to) a lexicon term: that side becomes the
+    term, the other stays as heard, as a word of its own."""
+    found: dict[str, float] = {}
+    for cut in range(2, len(heard) - 1):
+        left, right = heard[:cut], heard[cut:]
+        for t in terms:
+            for part, other, joined in (
+                (left, right, f"{t} {right}"),
+                (right, left, f"{left} {t}"),
+            ):
+                if len(_letters(part)) < 2 or len(_letters(other)) < 2:
+                    continue
+                d = 0.0 if _letters(part) == _letters(t) else closeness(part, t)
+                if d is not None and d + SPLIT_COST < found.get(joined, 9.0):
+                    found[joined] = d + SPLIT_COST
+    best = sorted((d, j) for j, d in found.items())[:4]
+    return [_Proposal(at, at + len(heard), heard, j, d) for d, j in best]
 
 
 def _quality(m: Match) -> tuple[int, int, float]:
@@ -243,16 +306,23 @@ def snap(
     terms = list(terms) if terms is not None else lexicon_terms(index.ops)
     quality = start = _quality(current)
     taken: list[Snap] = []
-    for tries, p in enumerate(proposals(text, terms, _known(terms))):
-        if tries >= MAX_TRIES:
+    tried = proposals(text, terms, _known(terms))[:MAX_TRIES]
+    for _ in range(MAX_ROUNDS):  # each round takes the replacement that helps most
+        found: tuple[tuple[int, int, float, float], list[Snap]] | None = None
+        for p in tried:
+            if any(p.start < s.end and s.start < p.end for s in taken):
+                continue
+            trial = [*taken, Snap(p.heard, p.term, p.start, p.end)]
+            q = _quality(index.match(_apply(text, trial), today=today))
+            rank = (q[0], q[1], -p.distance, q[2])
+            if _better(q, quality) and (found is None or rank > found[0]):
+                found = (rank, trial)
+        if found is None:
             break
-        if any(p.start < s.end and s.start < p.end for s in taken):
-            continue
-        trial = [*taken, Snap(p.heard, p.term, p.start, p.end)]
-        m = index.match(_apply(text, trial), today=today)
-        q = _quality(m)
-        if _better(q, quality):
-            taken, quality = trial, q
+        taken = found[1]
+        quality = (found[0][0], found[0][1], found[0][3])
+        if quality[0]:
+            break  # a complete call: nothing more to gain
     # a higher score alone is not worth a change, nor is turning a request no operation fitted
     # into a question about one: only a complete call, or a better call than there was
     if not taken or quality[:2] == start[:2] or not (quality[0] or current.command is not None):
