@@ -1,15 +1,14 @@
 """Transcribed requests snapped onto the registered tools' own words (no model, no API names).
 
-Speech-to-text mishears the names a schema knows best: "Zerak stock prices" for a ticker
-whose description says ``Xerox=XRX``, "IM stock price" for ``IBM``, "Nasdaqet" for
-``nasdaq``. :func:`snap` compares each word, and each pair of adjacent words read as one, of
-a transcript with the lexicon of the registered operations (:func:`lexicon_terms`: enum
-values, the names descriptions give them, operation and parameter words, summary words) by
-two distances (a long word also cut in two: "IMSTOT" -> "IBM STOT"): edit distance over
-letters, and edit distance over a phonetic key
-(:func:`phonetic_key`, a small Metaphone-like key that also merges voiced and unvoiced
-consonants, which speech-to-text confuses). A near-miss is replaced by the lexicon term only
-when both
+Speech-to-text mishears the names a schema knows best: "Klobecks share prices" for a
+company whose description says ``Globex=GLBX``, "Umbrela" for ``Umbrella``. :func:`snap`
+compares each word of a transcript, each pair of adjacent words read as one, and each long
+word cut in two ("Intune" -> "In June"), with the lexicon of the registered operations
+(:func:`lexicon_terms`: enum values, the names descriptions give them, operation and
+parameter words, summary words) by two distances: edit distance over letters, and edit
+distance over a phonetic key (:func:`phonetic_key`, a small Metaphone-like key that also
+merges voiced and unvoiced consonants, which speech-to-text confuses). A near-miss is
+replaced by the lexicon term only when both
 
 * it is close (:data:`MAX_LETTER_DISTANCE` of the letters, or :data:`MAX_KEY_DISTANCE` of the
   phonetic key with at most :data:`MAX_LETTER_DISTANCE_WITH_KEY` of the letters), and
@@ -115,8 +114,8 @@ _KEY_MERGE = str.maketrans({"z": "s", "v": "f", "d": "t", "b": "p", "g": "k", "j
 
 def phonetic_key(word: str) -> str:
     """A rough sound key of ``word``: consonant classes in order, a leading vowel as ``A``,
-    other vowels and h, w, y dropped, repeats collapsed ("Xerox" and "Zerak" -> ``SRKS``,
-    ``SRK``)."""
+    other vowels and h, w, y dropped, repeats collapsed ("Globex" and "Klobecks" -> both
+    ``KLPKS``)."""
     s = re.sub(r"[^a-z]", "", word.lower())
     if not s:
         return ""
@@ -210,7 +209,7 @@ def english_words() -> frozenset[str]:
 
 def proposals(text: str, terms: Sequence[str], known: set[str]) -> list[_Proposal]:
     """Near-miss replacements in ``text``, closest first: single words, then pairs of
-    adjacent words read as one ("Tib M" -> "IBM"). Known words (the lexicon's, stop words) are
+    adjacent words read as one ("glow bex" -> "Globex"). Known words (the lexicon's, stop words) are
     never replaced, alone or in a pair."""
     words = list(_WORD.finditer(text))
     spans: list[tuple[int, int]] = []
@@ -236,7 +235,7 @@ def proposals(text: str, terms: Sequence[str], known: set[str]) -> list[_Proposa
         )
         for d, t in best[:2]:
             out.append(_Proposal(start, end, heard, t, d))
-    for w in words:  # one word heard for two: "IMSTOT" -> "IBM STOT", "Intune" -> "In June"
+    for w in words:  # one word heard for two: "Intune" -> "In June"
         heard = w.group(0)
         if (
             len(heard) >= MIN_SPLIT_LETTERS

@@ -168,7 +168,7 @@ def tool_terms(tools: Sequence[ApiTool]) -> list[str]:
 
 
 def tool_value_names(tools: Sequence[ApiTool]) -> list[str]:
-    """The names parameter descriptions give enum values (``Xerox=XRX`` -> ``Xerox``): what
+    """The names parameter descriptions give enum values (``Globex=GLBX`` -> ``Globex``): what
     people say, where the enum holds a code they do not."""
     from cairn.command.operations import read_aliases
 
@@ -178,7 +178,7 @@ def tool_value_names(tools: Sequence[ApiTool]) -> list[str]:
             for param in op.params:
                 if param.enum and param.description:
                     found = {a.lower() for a, _ in read_aliases(param.description, param.enum)}
-                    # the spelling the description uses ("Xerox", "S&P 500")
+                    # the spelling the description uses ("Globex", "Acme Corp")
                     for m in re.finditer(r"[A-Za-z][\w&' ]{1,40}", param.description):
                         for phrase in _phrases(m.group(0)):
                             if phrase.lower() in found:
