@@ -120,6 +120,8 @@ def test_the_pipeline_snaps_spoken_text_only() -> None:
     spoken = stages.understand(heard, events.append, tools=INDEX, spoken=True)
     assert spoken.intent == "call_api"
     assert spoken.api_params == {"company": "UMBR", "year": 2003}
+    snapped = [x for e in events for x in getattr(e, "data", {}).get("snapped") or []]
+    assert [heard for heard, _ in snapped] == ["umbrela"]  # the understand event says what
     typed = stages.understand(heard, events.append, tools=INDEX)
     assert typed.intent != "call_api"  # typed text is matched as typed
 
