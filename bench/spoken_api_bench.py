@@ -52,6 +52,20 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--wav-dir", type=Path, default=None, help="keep the spoken WAVs here")
     ap.add_argument(
+        "--reuse-wavs", action="store_true", help="hear the WAVs already in --wav-dir as they are"
+    )
+    ap.add_argument(
+        "--replay",
+        type=Path,
+        default=None,
+        help="an earlier --out file: its transcripts of the same kept WAVs stand in for "
+        "speech-to-text (FakeSTT), so only what follows transcription is run again",
+    )
+    ap.add_argument("--stt", default=None, help="speech-to-text (load_stt spec; default Whisper)")
+    ap.add_argument(
+        "--no-snap", action="store_true", help="ablation: transcripts are matched as heard"
+    )
+    ap.add_argument(
         "--show-report-failures",
         action="store_true",
         help="also print the report split's failures (not while changing code)",
@@ -60,11 +74,22 @@ def main() -> None:
     voices = [v for v in args.voices.split(",") if v]
     docs = [d for d in args.documents.split(",") if d]
 
-    from cairn.models.stt import load_stt
+    from cairn.models.stt import FakeSTT, load_stt
     from cairn.models.tts import load_tts
 
-    stt = load_stt() if any(v != "text" for v in voices) else None
-    engines = {v: load_tts(v) for v in voices if v != "text"}
+    heard: dict[tuple[str, str], str] = {}
+    if args.replay:
+        if not (args.wav_dir and args.reuse_wavs):
+            ap.error("--replay needs the same --wav-dir and --reuse-wavs")
+        for o in json.loads(args.replay.read_text())["outcomes"]:
+            heard[(o["id"], o["voice"])] = o["transcript"]
+    speaking = any(v != "text" for v in voices)
+    stt = load_stt(args.stt) if speaking and not args.replay else None
+    if args.no_snap:
+        import cairn.command.lexicon_snap as lexicon_snap
+
+        lexicon_snap.snap = lambda text, index, **_: lexicon_snap.Snapped(text)  # type: ignore[assignment]
+    engines = {v: load_tts(v) for v in voices if v != "text" and not args.replay}
     outcomes: list[Outcome] = []
     began = time.time()
     if args.wav_dir:
@@ -92,8 +117,9 @@ def main() -> None:
                         calls=logs[doc],
                         voice=voice,
                         tts=engines.get(voice),
-                        stt=stt,
+                        stt=FakeSTT(heard[(req.id, voice)]) if args.replay else stt,
                         workdir=args.wav_dir or Path(tmp),
+                        reuse_wav=args.reuse_wavs,
                     )
                     outcomes.append(o)
                     mark = "ok " if o.end_to_end else "BAD"

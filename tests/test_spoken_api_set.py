@@ -223,3 +223,52 @@ def test_spoken_requests_go_from_audio_to_the_server(tmp_path: Path) -> None:
     assert all(o.transcript for o in outcomes)
     # int8 Whisper decodes differently per CPU: a bound, not every request
     assert sum(o.end_to_end for o in outcomes) >= 1, [(o.transcript, o.params) for o in outcomes]
+
+
+def _tone(path: Path) -> Path:
+    import wave
+
+    import numpy as np
+
+    samples = (0.3 * np.sin(np.linspace(0, 2 * np.pi * 440, 16000)) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+@pytest.mark.integration
+def test_a_misheard_name_is_snapped_on_a_kept_wav_and_reaches_the_server(tmp_path: Path) -> None:
+    from cairn.models.stt import FakeSTT
+
+    req = next(
+        r for r in load_requests(SET / "markets.requests.jsonl") if r.id == "markets-06"
+    )  # "xerox stock prices during nineteen ninety five"
+    _tone(tmp_path / "markets-06-kept.wav")  # a kept WAV: heard again, not spoken again
+    with _served("markets", tmp_path) as (kb, calls):
+        misheard = run_request(
+            kb,
+            req,
+            document="markets",
+            calls=calls,
+            voice="kept",
+            stt=FakeSTT("Zerak Stock Prices during 1995."),
+            workdir=tmp_path,
+            reuse_wav=True,
+        )
+        typed = run_request(
+            kb,
+            req.__class__(req.id, req.split, "Zerak Stock Prices during 1995.", req.operation,
+                          req.params),
+            document="markets",
+            calls=calls,
+        )  # fmt: skip
+    assert misheard.end_to_end, (misheard.transcript, misheard.params, misheard.error)
+    assert misheard.transcript == "Zerak Stock Prices during 1995."  # what was heard is kept
+    assert calls[0] == (
+        "getMonthlyClosingPrices",
+        {"symbol": "XRX", "start": "1995-01-01", "end": "1995-12-31"},
+    )
+    assert not typed.end_to_end  # typed text is not snapped

@@ -136,20 +136,26 @@ def run_request(
     tts: TextToSpeech | None = None,
     stt: SpeechToText | None = None,
     workdir: Path | None = None,
+    reuse_wav: bool = False,
 ) -> Outcome:
     """Speak ``req`` (unless ``voice == "text"``), run it through the pipeline, score it.
 
     ``calls`` is the log the server of ``document`` (registered under that tool name) appends
-    to; what it gains during the run is what arrived."""
+    to; what it gains during the run is what arrived. ``reuse_wav``: a WAV already in
+    ``workdir`` for this request and voice is heard as it is (not spoken again)."""
     from cairn.pipeline.run import run_pipeline
 
     out = Outcome(req.id, document, req.split, voice, req.text)
     audio: Path | None = None
     if voice != "text":
-        if tts is None:
-            raise ValueError("a voice other than 'text' needs a text-to-speech engine")
         folder = workdir or Path(tempfile.mkdtemp(prefix="cairn-spoken-api-"))
-        audio = tts.synthesize_to_file(req.text, folder / f"{req.id}-{voice}.wav")
+        kept = folder / f"{req.id}-{voice}.wav"
+        if reuse_wav and kept.is_file():
+            audio = kept
+        elif tts is None:
+            raise ValueError("a voice other than 'text' needs a text-to-speech engine")
+        else:
+            audio = tts.synthesize_to_file(req.text, kept)
     before = len(calls)
     began = time.perf_counter()
     result = run_pipeline(kb, audio=audio, text=None if audio else req.text, stt=stt, save=False)

@@ -170,7 +170,9 @@ def _run(
     else:
         result.transcript = (text or "").strip()
         stages.skip(Stage.stt, "typed request", emit)
-    command = stages.understand(result.transcript, emit, llm=llm, tools=stages.prepare_tools(kb))
+    command = stages.understand(
+        result.transcript, emit, llm=llm, tools=stages.prepare_tools(kb), spoken=audio is not None
+    )
     result.command = command
     acted: ActResult = stages.act(kb, command, emit, confirm=confirm, options=ask_options)
     reply: Reply = stages.answer(kb, command, acted, emit)

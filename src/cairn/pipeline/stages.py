@@ -173,9 +173,21 @@ def understand(
     *,
     llm: CompletionModel | None = None,
     tools: OperationIndex | None = None,
+    spoken: bool = False,
 ) -> Command:
-    """Request text -> :class:`Command` (registered operations and the grammar, then ``llm``)."""
+    """Request text -> :class:`Command` (registered operations and the grammar, then ``llm``).
+
+    ``spoken``: ``text`` was heard by speech-to-text; its near-misses of the tools' words are
+    snapped onto them first where that makes a better call (:mod:`cairn.command.lexicon_snap`).
+    """
     with stage(Stage.understand, on_event) as out:
+        if spoken and tools is not None and tools.ops:
+            from cairn.command.lexicon_snap import snap
+
+            snapped = snap(text, tools)
+            if snapped.snaps:
+                out.data["snapped"] = [[s.heard, s.term] for s in snapped.snaps]
+                text = snapped.text
         command = understand_text(text, llm=llm, tools=tools)
         if command.query:
             command = command.model_copy(update={"query": _original_case(command.query, text)})
