@@ -27,6 +27,7 @@ import numpy as np
 
 from cairn.answer.reader import SentenceReader
 from cairn.answer.span_rank import SpanRanker
+from cairn.answer.types import Candidate
 from cairn.answer.verify import SupportModel
 from cairn.eval.qa import COLLECTION, Outcome, QAItem, score_at
 from cairn.kb.types import ChunkRecord, Consent
@@ -96,16 +97,16 @@ def _paragraph_hit(item: QAItem, title: str, text: str) -> SearchHit:
     return SearchHit(chunk=chunk, score=1.0, rank=1)
 
 
-def gold_paragraph_scores(
+def gold_paragraph_candidates(
     kb: Any,
     items: Sequence[QAItem],
     paragraphs: Mapping[str, tuple[str, str]],
     config: Config,
     say: Say | None = None,
-) -> list[float]:
-    """Per question, the support score of the best candidate sentence of its gold paragraph
-    (``paragraphs``: doc key -> (title, text)), read as ``ask`` reads a single hit holding the
-    whole paragraph; 0.0 when no sentence qualifies."""
+) -> list[list[Candidate]]:
+    """Per question, the candidate sentences of its gold paragraph (``paragraphs``: doc key ->
+    (title, text)), read by the config's reader as ``ask`` reads a single hit holding the
+    whole paragraph."""
     from cairn.answer.ask import rank_candidates
     from cairn.answer.question import analyse
 
@@ -114,11 +115,28 @@ def gold_paragraph_scores(
         title, text = paragraphs[item.doc_key]
         hit = _paragraph_hit(item, title, text)
         info = analyse(item.question)
-        cands = rank_candidates(info, [hit], kb, model=config.model, reader=config.reader)
-        out.append(max((c.support for c in cands), default=0.0))
+        out.append(rank_candidates(info, [hit], kb, model=config.model, reader=config.reader))
         if say is not None:
             say(f"gold paragraphs ({config.name})", n + 1, len(items))
     return out
+
+
+def best_support(model: SupportModel, candidates: Sequence[Sequence[Candidate]]) -> list[float]:
+    """Per question, the support score of its best candidate under ``model`` (0.0: none)."""
+    return [max((model.score(c.features) for c in cs), default=0.0) for cs in candidates]
+
+
+def gold_paragraph_scores(
+    kb: Any,
+    items: Sequence[QAItem],
+    paragraphs: Mapping[str, tuple[str, str]],
+    config: Config,
+    say: Say | None = None,
+) -> list[float]:
+    """Per question, the support score of the best candidate sentence of its gold paragraph
+    under the config's models; 0.0 when no sentence qualifies."""
+    cands = gold_paragraph_candidates(kb, items, paragraphs, config, say)
+    return best_support(config.model, cands)
 
 
 def gold_auc(items: Sequence[QAItem], scores: Sequence[float]) -> dict[str, Any]:
@@ -168,7 +186,12 @@ def run_config(
 
 
 def score_config(config: Config, outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    """``cairn eval qa``'s figures for one config, with the precision at half coverage."""
+    """``cairn eval qa``'s figures for one config, with the precision at half coverage.
+
+    ``outcomes`` may come from asking with another support model and the same reader: each
+    candidate is then rescored with the config's model (as ``cairn eval qa --fit`` scores the
+    report with its refitted model); only the second read and the second hop, which ``ask``
+    tries when the asking model's best candidate falls short, can differ."""
     from cairn.eval.metrics import summarize_latencies
 
     row = score_at(config.model, outcomes, config.model.threshold)
