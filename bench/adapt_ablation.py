@@ -122,16 +122,7 @@ def main() -> int:
         if name == "packaged":
             configs.append(Config(name, packaged_reader(), default_model()))
         elif name == "packaged+refit":
-            assert args.adapted is not None and args.fit_kb is not None
-            with open_kb(args.fit_kb, must_exist=True) as fit_kb:
-                model, fit_fig = refit_support(
-                    fit_kb,
-                    args.adapted,
-                    packaged_reader(),
-                    questions=args.refit_questions,
-                    seed=args.seed,
-                    say=say,
-                )
+            model, fit_fig = _refit(args)
             report["packaged_refit_support"] = {
                 "model": json.loads(model.to_json()),
                 "fit": fit_fig,
