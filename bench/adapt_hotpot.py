@@ -45,6 +45,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=HOTPOT)
     ap.add_argument("--adapted", type=Path, help="a version folder (transferred)")
     ap.add_argument("--prepare", action="store_true", help="only make the KB and the pairs")
+    ap.add_argument("--models", default="packaged,adapted", help="which to ask, comma-separated")
     ap.add_argument("--examples", type=int, default=300, help="examples whose sentences we keep")
     ap.add_argument("--absent", type=int, default=100, help="absent-entity questions")
     ap.add_argument("--limit", type=int, default=300, help="synthetic questions asked")
@@ -52,8 +53,11 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/adapt-hotpot"))
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    if args.adapted is None and not args.prepare:
-        ap.error("--adapted VERSION_FOLDER is needed (or --prepare)")
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    if not set(names) <= {"packaged", "adapted"}:
+        ap.error(f"--models {args.models!r}: choose from packaged, adapted")
+    if args.adapted is None and "adapted" in names and not args.prepare:
+        ap.error("--adapted VERSION_FOLDER is needed for the adapted model (or --prepare)")
     from cairn.synthetic.dataset import build_pairs, collection_texts, read_jsonl, write_jsonl
 
     data = json.loads(args.data.read_text(encoding="utf-8"))
@@ -64,7 +68,7 @@ def main() -> int:
         "load_average_start": os.getloadavg(),
         "collection": f"supporting sentences of HotpotQA examples 1-{args.examples}: "
         f"{len(docs)} documents",
-        "adapted": str(args.adapted),
+        "adapted": str(args.adapted) if args.adapted else None,
     }
     with open_kb(args.work / "kb.sqlite") as kb:
         kb.ingest([corpus], collection=COLLECTION, license="CC-BY-SA-4.0", graph=False)
@@ -74,9 +78,11 @@ def main() -> int:
             write_jsonl(build_pairs(list(collection_texts(kb, COLLECTION))), pairs_file)
             report["pairs_seconds"] = round(time.monotonic() - t)
         pairs = read_jsonl(pairs_file)
-        if args.prepare or args.adapted is None:
+        if args.prepare:
             return 0
-        versions = {"packaged": packaged_models(), "adapted": load_version(args.adapted)}
+        versions = {
+            n: packaged_models() if n == "packaged" else load_version(args.adapted) for n in names
+        }
         synthetic = adapt_data.held_out(pairs, args.limit, args.seed)
         edits = {f"q{i}": p.edit or "" for i, p in enumerate(pairs)}
         absent = absent_entity_questions(data[args.examples :], docs, args.absent, args.seed)
