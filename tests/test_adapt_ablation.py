@@ -169,3 +169,45 @@ def test_bench_script_refuses_a_version_adapted_on_report_articles(tmp_path: Pat
     assert run.returncode != 0
     assert "was adapted on report articles: ['Warsaw']" in run.stderr
     assert not (tmp_path / "o.json").exists()
+
+
+def test_support_is_refitted_for_another_reader_on_the_versions_fit_questions(
+    tmp_path: Path,
+) -> None:
+    from cairn.eval.adapt_data import held_out, split
+    from cairn.synthetic.dataset import collection_texts, write_jsonl
+    from cairn.synthetic.questions import QAPair
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(30):  # enough documents to split by document
+        (notes / f"mill{i}.txt").write_text(
+            f"Ann Lee built mill {i} in 1901. The mill {i} stood by the river.", encoding="utf-8"
+        )
+    version = tmp_path / "v1"
+    with cairn.open(
+        tmp_path / "kb.sqlite", embedder=HashingEmbedder(), extractor=CapitalisedExtractor()
+    ) as kb:
+        kb.ingest(sorted(notes.glob("*.txt")), graph=False)
+        docs = list(collection_texts(kb))
+        pairs = []
+        for d in docs:
+            i = d.text.split()[4]
+            sent = d.text.split(". ")[0] + "."
+            where = {"source": d.source, "doc_key": d.doc_key, "start": 0, "end": len(sent)}
+            pairs.append(
+                QAPair(f"Who built mill {i}?", "Ann Lee", True, "who", sent, 0, 7, **where)
+            )
+            pairs.append(
+                QAPair(
+                    f"Who demolished mill {i}?", None, False, "who", sent, edit="antonym", **where
+                )
+            )
+        write_jsonl(pairs, version / "synthetic.jsonl")
+        model, fit = ab.refit_support(kb, version, WordReader(), questions=100)
+    expected = held_out(split(pairs, len(docs))["fit"], 100, 13)
+    assert fit["questions"] == len(expected) > 0
+    assert fit["answerable"] == sum(i.answerable for i in expected)
+    assert model.weights["reader"] > 0  # the reader tells built from demolished here
+    assert fit["overall_accuracy"] > fit["always_abstain_accuracy"]
+    assert 0.05 <= model.threshold <= 0.95
