@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--auc", action="store_true")
     ap.add_argument("--refit-cache", type=Path, help="JSON: the refitted support, reused")
+    ap.add_argument(
+        "--outcomes", type=Path, help="folder: each reader's answers, kept and reused (rescored)"
+    )
+    ap.add_argument(
+        "--reader-file",
+        type=Path,
+        help="the adapted reader of a version still being made (its support is not there yet): "
+        "only with --configs adapted+packaged-support and --outcomes",
+    )
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     names = [c.strip() for c in args.configs.split(",") if c.strip()]
@@ -108,7 +118,9 @@ def main() -> int:
         "report_articles": sorted(set(squad.articles) - fit_names),
         "adapted": str(args.adapted) if args.adapted else None,
     }
-    if args.adapted is not None:
+    if args.reader_file is not None and (names != [ALL[3]] or args.outcomes is None):
+        ap.error("--reader-file goes with --configs adapted+packaged-support and --outcomes")
+    if args.adapted is not None and args.reader_file is None:
         meta = json.loads((args.adapted / "manifest.json").read_text(encoding="utf-8"))
         seen = set(meta.get("source_titles", [])) - fit_names
         if seen:
@@ -117,7 +129,14 @@ def main() -> int:
     items = subsample([i for i in squad.items if i.article not in fit_names], args.limit_report)
     paragraphs = {key: (title, text) for key, title, text in squad.paragraphs}
     configs: list[Config] = []
-    version = load_version(args.adapted) if args.adapted is not None else None
+    version = None
+    if args.reader_file is not None:
+        from cairn.answer.adapted import Models
+        from cairn.answer.reader import Reader
+
+        version = Models(Reader(args.reader_file), default_model(), "partial", "")
+    elif args.adapted is not None:
+        version = load_version(args.adapted)
     for name in names:
         if name == "packaged":
             configs.append(Config(name, packaged_reader(), default_model()))
@@ -139,16 +158,27 @@ def main() -> int:
         kb.embedder.warm_up()
         for c in configs:  # model loading is not latency
             run_config(kb, items[:1], c)
-        asked: dict[int, tuple[str, list[Any], list[Any]]] = {}  # by reader: one pass each
+        asked: dict[str, tuple[str, list[Any], list[Any]]] = {}  # by reader: one pass each
         for c in configs:
-            if id(c.reader) not in asked:
+            kind = c.name.split("+")[0]  # which reader: packaged or adapted
+            kept = args.outcomes / f"{kind}.pkl" if args.outcomes else None
+            if kind not in asked and kept is not None and kept.is_file():
+                with kept.open("rb") as f:
+                    asked[kind] = pickle.load(f)  # our own file, written below
+                if [o.item.qid for o in asked[kind][1]] != [i.qid for i in items]:
+                    sys.exit(f"{kept} holds other questions: remove it or match --limit-report")
+            if kind not in asked:
                 outs = run_config(kb, items, c, say=say)
                 gold = gold_paragraph_candidates(kb, items, paragraphs, c, say) if args.auc else []
-                asked[id(c.reader)] = (c.name, outs, gold)
-            first, outs, gold = asked[id(c.reader)]
+                asked[kind] = (c.name, outs, gold)
+                if kept is not None:
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    with kept.open("wb") as f:
+                        pickle.dump(asked[kind], f)
+            first, outs, gold = asked[kind]
             row = score_config(c, outs)
             row["asked_with"] = first
-            if args.auc:
+            if args.auc and gold:
                 row["gold_paragraph"] = gold_auc(items, best_support(c.model, gold))
             rows[c.name] = row
             sys.stderr.write(f"{c.name}: {json.dumps(row)}\n")
