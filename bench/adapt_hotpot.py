@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from cairn.answer.adapted import load_version, packaged_models
 from cairn.eval import adapt_data
@@ -40,12 +42,31 @@ def say(stage: str, done: int, total: int | None) -> None:
         sys.stderr.write(f"{stage}: {done}/{total}\n")
 
 
+def _adapted(args: argparse.Namespace) -> Any:
+    if args.reader_file is None:
+        return load_version(args.adapted)
+    from cairn.answer.adapted import Models
+    from cairn.answer.reader import Reader
+    from cairn.answer.verify import default_model
+
+    return Models(Reader(args.reader_file), default_model(), "partial", "")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument("--data", type=Path, default=HOTPOT)
     ap.add_argument("--adapted", type=Path, help="a version folder (transferred)")
     ap.add_argument("--prepare", action="store_true", help="only make the KB and the pairs")
     ap.add_argument("--models", default="packaged,adapted", help="which to ask, comma-separated")
+    ap.add_argument(
+        "--outcomes", type=Path, help="folder: each model's answers, kept and reused (rescored)"
+    )
+    ap.add_argument(
+        "--reader-file",
+        type=Path,
+        help="ask with this adapted reader and the packaged support (a version still being "
+        "made); keep the answers with --outcomes, rescore them once the version is stored",
+    )
     ap.add_argument("--examples", type=int, default=300, help="examples whose sentences we keep")
     ap.add_argument("--absent", type=int, default=100, help="absent-entity questions")
     ap.add_argument("--limit", type=int, default=300, help="synthetic questions asked")
@@ -80,9 +101,7 @@ def main() -> int:
         pairs = read_jsonl(pairs_file)
         if args.prepare:
             return 0
-        versions = {
-            n: packaged_models() if n == "packaged" else load_version(args.adapted) for n in names
-        }
+        versions = {n: packaged_models() if n == "packaged" else _adapted(args) for n in names}
         synthetic = adapt_data.held_out(pairs, args.limit, args.seed)
         edits = {f"q{i}": p.edit or "" for i, p in enumerate(pairs)}
         absent = absent_entity_questions(data[args.examples :], docs, args.absent, args.seed)
@@ -97,7 +116,18 @@ def main() -> int:
             ask_all(kb, synthetic[:1], m, COLLECTION, "warm-up", lambda *a: None)
         rows = {}
         for name, m in versions.items():
-            outs = ask_all(kb, synthetic + absent, m, COLLECTION, name, say)
+            kept = args.outcomes / f"{name}.pkl" if args.outcomes else None
+            if kept is not None and kept.is_file():
+                with kept.open("rb") as f:
+                    outs = pickle.load(f)  # our own file, written below; rescored here
+            else:
+                outs = ask_all(kb, synthetic + absent, m, COLLECTION, name, say)
+                if kept is not None:
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    with kept.open("wb") as f:
+                        pickle.dump(outs, f)
+            if [o.item.qid for o in outs] != [i.qid for i in synthetic + absent]:
+                sys.exit(f"{kept} holds other questions: remove it or match the options")
             syn = outs[: len(synthetic)]
             rows[name] = {
                 "threshold": m.model.threshold,
