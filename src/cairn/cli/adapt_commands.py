@@ -56,6 +56,14 @@ def adapt(
             "--held-out", help="Held-out questions asked to refit support, and to report.", min=1
         ),
     ] = 300,
+    report_questions: Annotated[
+        int | None,
+        typer.Option(
+            "--report-questions",
+            help="Held-out questions asked of both models for the manifest (default: --held-out).",
+            min=0,
+        ),
+    ] = None,
     use: Annotated[
         str | None,
         typer.Option("--use", help="Make 'packaged' or a stored version (v1, v2...) answer."),
@@ -105,7 +113,7 @@ def adapt(
             fail(f"no collection named {collection!r} in this knowledge base")
         result = _run(
             base, collection, budget_minutes, with_squad_fit, squad_data, start, epochs,
-            max_sentences, seed, held_out,
+            max_sentences, seed, held_out, report_questions,
         )  # fmt: skip
     if as_json:
         print_json(result.manifest)
@@ -133,6 +141,7 @@ def _run(
     max_sentences: int | None,
     seed: int,
     held_out: int,
+    report_questions: int | None = None,
 ) -> AdaptResult:
     from cairn.cli.progress import event_progress
     from cairn.eval.adapt import AdaptOptions, adapt
@@ -148,6 +157,7 @@ def _run(
         seed=seed,
         max_sentences=max_sentences,
         support_questions=held_out,
+        report_questions=report_questions,
     )
     with event_progress() as on_event:
 

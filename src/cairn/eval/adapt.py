@@ -48,6 +48,7 @@ class AdaptOptions:
     seed: int = 13
     max_sentences: int | None = None
     support_questions: int = SUPPORT_QUESTIONS
+    report_questions: int | None = None  # held-out questions for the manifest (None: as above)
     layers: int | None = None  # keep only the first N encoder layers (tests: a tiny stand-in)
     max_steps_this_run: int | None = None  # tests: stop as a kill would
 
@@ -150,7 +151,8 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
             "(they need declarative sentences: who did what, when, where, how many)",
         )
     base, init = _start_weights(opts)
-    reserve = _ask_seconds(kb, parts, opts) * opts.support_questions * 3
+    reported = opts.support_questions if opts.report_questions is None else opts.report_questions
+    reserve = _ask_seconds(kb, parts, opts) * (opts.support_questions + 2 * reported)
     from cairn.eval.reader_loop import fit
 
     result = fit(
@@ -287,7 +289,8 @@ def _support_and_report(
     from cairn.eval.qa import fit_support, score_at
 
     fit_items = adapt_data.held_out(parts["fit"], opts.support_questions, opts.seed)
-    rep_items = adapt_data.held_out(parts["report"], opts.support_questions, opts.seed)
+    reported = opts.support_questions if opts.report_questions is None else opts.report_questions
+    rep_items = adapt_data.held_out(parts["report"], reported, opts.seed)
     interim = Models(reader, default_model(), "new", "")
     fit_out = ask_all(kb, fit_items, interim, opts.collection, "support fit", say)
     if fit_out:
