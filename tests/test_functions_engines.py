@@ -1,0 +1,74 @@
+"""BFCL through the fast path, the LLM and the hybrid in one run; fitting the cut-offs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cairn.command.tool_hybrid import Cutoffs
+from cairn.command.tool_llm import ToolCallEngine
+from cairn.eval.functions_engines import (
+    ItemRecord,
+    fit_cutoffs,
+    hybrid_accuracy,
+    run_engines,
+    sample,
+)
+from cairn.models.embed import HashingEmbedder
+from cairn.models.llm import FakeLLM, Messages
+
+
+def test_the_sample_is_evenly_spaced() -> None:
+    assert sample(list(range(100)), 4) == [0, 25, 50, 75]
+    assert sample(list(range(3)), 10) == [0, 1, 2]
+    assert sample(list(range(5)), None) == [0, 1, 2, 3, 4]
+    assert sample(list(range(5)), 0) == []
+
+
+def _rec(cat: str, score: float, called: bool, fast_ok: bool, topk_ok: bool) -> ItemRecord:
+    return ItemRecord("x", cat, score, called, fast_ok, topk_ok=topk_ok)
+
+
+def test_the_cutoffs_route_to_the_llm_where_it_is_better() -> None:
+    records = [
+        # the fast path is right on its high-scoring calls, wrong on the low ones
+        _rec("a", 0.9, True, True, False),
+        _rec("a", 0.8, True, True, True),
+        _rec("a", 0.45, True, False, True),
+        _rec("a", 0.4, True, False, True),
+        # its confident no-calls are right; the borderline one is not
+        _rec("b", 0.1, False, True, False),
+        _rec("b", 0.45, False, False, True),
+    ]
+    cut, acc = fit_cutoffs(records)
+    assert acc == 1.0
+    assert 0.45 < cut.call <= 0.8 and 0.1 <= cut.none < 0.45
+    assert hybrid_accuracy(records, Cutoffs(call=0.0, none=1.0)) == pytest.approx((0.5 + 0.5) / 2)
+    with pytest.raises(ValueError):
+        fit_cutoffs([ItemRecord("x", "a", 0.5, True, True)])  # no LLM outcome to fit on
+
+
+def test_every_engine_is_scored_by_bfcls_checker_in_one_run() -> None:
+    pytest.importorskip("bfcl_eval", reason="pip install --no-deps bfcl-eval==2026.3.23")
+
+    def answer(messages: Messages) -> str:  # the first offered function, with no arguments
+        name = json.loads(messages[0]["content"].split("<tools>\n")[1].split("\n")[0])
+        return json.dumps({"name": name["function"]["name"], "arguments": {}})
+
+    llm = FakeLLM([answer])
+    scores, records = run_engines(
+        "irrelevance", "dev", HashingEmbedder(256), ToolCallEngine(llm), limit=3
+    )
+    by = {s.engine: s for s in scores}
+    assert set(by) == {"fast", "llm", "hybrid"} and all(s.n == 3 for s in scores)
+    # a call without the required arguments is refused by validation: no call, which is
+    # right on irrelevance items
+    assert len(records) == 3 and all("needs" in r.llm_problem for r in records)
+    assert by["llm"].correct == 3
+    # one prompt per item: the front runners of a one-function item are that function
+    assert len(llm.calls) == 3
+    for r in records:
+        assert r.hybrid_ok == (r.topk_ok if r.routed else r.fast_ok)
+    with pytest.raises(ValueError, match="need a language model"):
+        run_engines("irrelevance", "dev", None, None, engines=("hybrid",), limit=1)
