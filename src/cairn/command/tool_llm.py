@@ -32,6 +32,7 @@ NO_CALL = "none"
 # checked on the reply) so the grammar stays small.
 MAX_GRAMMAR_ENUM = 200
 MAX_DESCRIPTION = 300  # characters of a description shown to the model
+REPLY_TOKENS = 200  # a call longer than this is cut off, fails validation and is not made
 
 SYSTEM = """You map one user request to one function call. Choose the function below that \
 does what the request asks and fill its arguments with the values the request gives (convert \
@@ -55,7 +56,11 @@ class JsonCompletion(Protocol):
     """What the engine needs of a language model (``cairn.models.llm.LLM`` fits)."""
 
     def complete(
-        self, messages: list[dict[str, str]], *, json_schema: dict[str, Any] | None = None
+        self,
+        messages: list[dict[str, str]],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = ...,
     ) -> str: ...
 
 
@@ -266,7 +271,11 @@ class ToolCallEngine:
         if not usable:
             return ToolReply(None)
         try:
-            raw = self.llm.complete(messages(request, usable), json_schema=reply_schema(usable))
+            raw = self.llm.complete(
+                messages(request, usable),
+                json_schema=reply_schema(usable),
+                max_tokens=REPLY_TOKENS,
+            )
         except CairnError as err:
             return ToolReply(None, problem=f"the language model failed: {err.message}")
         return validate(raw, usable)
