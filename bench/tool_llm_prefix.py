@@ -40,7 +40,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     ap.add_argument("--llm", default="qwen0.5b")
     ap.add_argument("--n", type=int, default=10)
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--threads", type=int, default=1)  # 2 OpenMP threads stall under load
     args = ap.parse_args()
     ops = from_api_tool(ApiTool("markets", parse_spec(json.loads(SPEC.read_text())), ()))
     llm = load_tool_llm(args.llm, threads=args.threads)

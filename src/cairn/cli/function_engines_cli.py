@@ -45,7 +45,8 @@ def eval_engines(
     with errors_as_messages():
         encoder = packaged_minilm()
         encoder.warm_up()
-        model = load_tool_llm(llm_spec, threads=os.cpu_count()) if llm_spec else None
+        # the default single thread: two OpenMP threads stall each other on a loaded host
+        model = load_tool_llm(llm_spec) if llm_spec else None
         tool_engine = ToolCallEngine(model) if model is not None else None
         with event_progress(quiet=json_out) as on_event:
             for name in categories:
