@@ -12,6 +12,7 @@ from cairn.eval.functions_engines import (
     ItemRecord,
     fit_cutoffs,
     hybrid_accuracy,
+    rescore,
     run_engines,
     sample,
 )
@@ -47,6 +48,20 @@ def test_the_cutoffs_route_to_the_llm_where_it_is_better() -> None:
     assert hybrid_accuracy(records, Cutoffs(call=0.0, none=1.0)) == pytest.approx((0.5 + 0.5) / 2)
     with pytest.raises(ValueError):
         fit_cutoffs([ItemRecord("x", "a", 0.5, True, True)])  # no LLM outcome to fit on
+
+
+def test_rescoring_records_gives_each_engine_per_category() -> None:
+    records = [
+        ItemRecord("1", "a", 0.9, True, True, llm_ok=False, topk_ok=False, fast_ms=10, topk_ms=900),
+        ItemRecord("2", "a", 0.4, True, False, llm_ok=True, topk_ok=True, fast_ms=20, topk_ms=800),
+        ItemRecord("3", "b", 0.1, False, True, llm_ok=False, topk_ok=False, fast_ms=5),
+    ]
+    rows = {(r["engine"], r["category"]): r for r in rescore(records, Cutoffs(0.5, 0.2))}
+    assert rows["fast", "a"]["correct"] == 1 and rows["llm", "a"]["correct"] == 1
+    # item 2 goes to the LLM (0.4 < 0.5), which is right; item 1 stays with the fast path
+    assert rows["hybrid", "a"]["correct"] == 2 and rows["hybrid", "a"]["to_llm"] == 1
+    assert rows["hybrid", "a"]["p50_ms"] == pytest.approx((10 + 820) / 2)
+    assert rows["hybrid", "b"]["to_llm"] == 0 and rows["hybrid", "b"]["correct"] == 1
 
 
 def test_every_engine_is_scored_by_bfcls_checker_in_one_run() -> None:

@@ -203,8 +203,7 @@ def hybrid_accuracy(records: Sequence[ItemRecord], cutoffs: Cutoffs) -> float:
     """Mean over categories of the hybrid's accuracy at ``cutoffs`` (needs ``topk_ok``)."""
     by_cat: dict[str, list[bool]] = {}
     for r in records:
-        sure = r.fast_score >= cutoffs.call if r.fast_called else r.fast_score <= cutoffs.none
-        ok = r.fast_ok if sure else bool(r.topk_ok)
+        ok = bool(r.topk_ok) if routed_at(r, cutoffs) else r.fast_ok
         by_cat.setdefault(r.category, []).append(ok)
     return statistics.fmean(sum(v) / len(v) for v in by_cat.values()) if by_cat else 0.0
 
@@ -221,10 +220,7 @@ def fit_cutoffs(records: Sequence[ItemRecord]) -> tuple[Cutoffs, float]:
         for none in grid:
             cut = Cutoffs(call=call, none=none)
             acc = hybrid_accuracy(usable, cut)
-            routed = sum(
-                not (r.fast_score >= call if r.fast_called else r.fast_score <= none)
-                for r in usable
-            )
+            routed = sum(routed_at(r, cut) for r in usable)
             key = (round(acc, 6), -routed)
             if best is None or key > (round(best[0], 6), -best[1]):
                 best = (acc, routed, cut)
@@ -234,3 +230,34 @@ def fit_cutoffs(records: Sequence[ItemRecord]) -> tuple[Cutoffs, float]:
 
 def record_dicts(records: Iterable[ItemRecord]) -> list[dict[str, Any]]:
     return [asdict(r) for r in records]
+
+
+def routed_at(record: ItemRecord, cutoffs: Cutoffs) -> bool:
+    """Whether the hybrid at ``cutoffs`` asks the LLM on this item."""
+    if record.fast_called:
+        return record.fast_score < cutoffs.call
+    return record.fast_score > cutoffs.none
+
+
+def rescore(records: Sequence[ItemRecord], cutoffs: Cutoffs) -> list[dict[str, Any]]:
+    """Per category and engine, from records of an ``all`` run (greedy decoding: the hybrid's
+    answer on a routed item is the recorded front-runner reply): n, correct, accuracy, p50 ms,
+    and for the hybrid how many items went to the LLM."""
+    rows: list[dict[str, Any]] = []
+    for cat in dict.fromkeys(r.category for r in records):
+        mine = [r for r in records if r.category == cat]
+        routed = [routed_at(r, cutoffs) for r in mine]
+        outcomes = {
+            "fast": ([r.fast_ok for r in mine], [r.fast_ms for r in mine]),
+            "llm": ([bool(r.llm_ok) for r in mine], [r.llm_ms for r in mine]),
+            "hybrid": (
+                [bool(r.topk_ok) if x else r.fast_ok for r, x in zip(mine, routed, strict=True)],
+                [r.fast_ms + (r.topk_ms if x else 0.0) for r, x in zip(mine, routed, strict=True)],
+            ),
+        }
+        for engine, (oks, ms) in outcomes.items():
+            row = EngineScore(engine, cat, len(oks), sum(oks), list(ms)).as_dict()
+            if engine == "hybrid":
+                row["to_llm"] = sum(routed)
+            rows.append(row)
+    return rows
