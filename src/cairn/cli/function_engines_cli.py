@@ -62,13 +62,13 @@ def eval_engines(
                 )  # fmt: skip
                 rows.extend(s.as_dict() for s in scores)
                 records.extend(recs)
+                if records_to is not None:  # category by category: a long run keeps its part
+                    lines = [json.dumps(r, default=str) for r in record_dicts(records)]
+                    records_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
     fitted = None
     if engine == "all" and half == "dev" and records:
         cut, acc = fit_cutoffs(records)
         fitted = {"call": cut.call, "none": cut.none, "dev_mean_accuracy": round(acc, 4)}
-    if records_to is not None:
-        lines = [json.dumps(r, default=str) for r in record_dicts(records)]
-        records_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
     load = os.getloadavg()[0]
     if json_out:
         print_json({"half": half, "llm": llm_spec, "rows": rows, "fitted": fitted, "load1": load})
