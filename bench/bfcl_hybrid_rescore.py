@@ -22,12 +22,18 @@ def main() -> int:
     ap.add_argument("--fit", action="store_true", help="fit the cut-offs on these records")
     ap.add_argument("--call", type=float, default=DEFAULT_CUTOFFS.call)
     ap.add_argument("--none", type=float, default=DEFAULT_CUTOFFS.none)
+    ap.add_argument(
+        "--llm-rate",
+        type=float,
+        default=None,
+        help="fit with this LLM accuracy (measured on the same half) where a record has none",
+    )
     args = ap.parse_args()
     lines = args.records.read_text(encoding="utf-8").splitlines()
     records = [ItemRecord(**json.loads(line)) for line in lines if line.strip()]
     cut = Cutoffs(call=args.call, none=args.none)
     if args.fit:
-        cut, acc = fit_cutoffs(records)
+        cut, acc = fit_cutoffs(records, args.llm_rate)
         print(json.dumps({"fitted": {"call": cut.call, "none": cut.none}, "mean_acc": acc}))
     for row in rescore(records, cut):
         print(json.dumps(row))

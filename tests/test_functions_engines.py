@@ -48,6 +48,11 @@ def test_the_cutoffs_route_to_the_llm_where_it_is_better() -> None:
     assert hybrid_accuracy(records, Cutoffs(call=0.0, none=1.0)) == pytest.approx((0.5 + 0.5) / 2)
     with pytest.raises(ValueError):
         fit_cutoffs([ItemRecord("x", "a", 0.5, True, True)])  # no LLM outcome to fit on
+    # without the LLM's answers, its measured accuracy stands in: routing the fast path's
+    # wrong low-scoring calls to an LLM right 80% of the time beats keeping them
+    fast_only = [ItemRecord("x", "a", r.fast_score, r.fast_called, r.fast_ok) for r in records]
+    cut, acc = fit_cutoffs(fast_only, llm_rate=0.8)
+    assert 0.45 < cut.call <= 0.8 and acc > hybrid_accuracy(fast_only, Cutoffs(0.0, 1.0), 0.8)
 
 
 def test_rescoring_records_gives_each_engine_per_category() -> None:

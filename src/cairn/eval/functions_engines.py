@@ -199,19 +199,30 @@ def _one_item(
     return rec, sure
 
 
-def hybrid_accuracy(records: Sequence[ItemRecord], cutoffs: Cutoffs) -> float:
-    """Mean over categories of the hybrid's accuracy at ``cutoffs`` (needs ``topk_ok``)."""
-    by_cat: dict[str, list[bool]] = {}
+def hybrid_accuracy(
+    records: Sequence[ItemRecord], cutoffs: Cutoffs, llm_rate: float | None = None
+) -> float:
+    """Mean over categories of the hybrid's accuracy at ``cutoffs``: from each record's
+    ``topk_ok``, or where the LLM was not run, its expected accuracy ``llm_rate``."""
+    by_cat: dict[str, list[float]] = {}
     for r in records:
-        ok = bool(r.topk_ok) if routed_at(r, cutoffs) else r.fast_ok
+        if not routed_at(r, cutoffs):
+            ok = float(r.fast_ok)
+        elif r.topk_ok is None and llm_rate is not None:
+            ok = llm_rate
+        else:
+            ok = float(bool(r.topk_ok))
         by_cat.setdefault(r.category, []).append(ok)
     return statistics.fmean(sum(v) / len(v) for v in by_cat.values()) if by_cat else 0.0
 
 
-def fit_cutoffs(records: Sequence[ItemRecord]) -> tuple[Cutoffs, float]:
+def fit_cutoffs(
+    records: Sequence[ItemRecord], llm_rate: float | None = None
+) -> tuple[Cutoffs, float]:
     """The cut-offs that maximise the mean per-category hybrid accuracy on ``records`` (the
-    dev half), ties to the fewest LLM calls."""
-    usable = [r for r in records if r.topk_ok is not None]
+    dev half), ties to the fewest LLM calls. Records without the LLM's answer count only with
+    ``llm_rate``, the LLM's accuracy measured elsewhere on the same half."""
+    usable = [r for r in records if r.topk_ok is not None or llm_rate is not None]
     if not usable:
         raise ValueError("no records with the LLM's front-runner answer to fit on")
     grid = [round(0.025 * i, 3) for i in range(0, 61)]
@@ -219,7 +230,7 @@ def fit_cutoffs(records: Sequence[ItemRecord]) -> tuple[Cutoffs, float]:
     for call in grid:
         for none in grid:
             cut = Cutoffs(call=call, none=none)
-            acc = hybrid_accuracy(usable, cut)
+            acc = hybrid_accuracy(usable, cut, llm_rate)
             routed = sum(routed_at(r, cut) for r in usable)
             key = (round(acc, 6), -routed)
             if best is None or key > (round(best[0], 6), -best[1]):
