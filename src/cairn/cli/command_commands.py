@@ -57,6 +57,16 @@ def understand_cli(
         bool,
         typer.Option("--explain", help="Show the candidate operations and why one won."),
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="How a registered operation is chosen: fast (schema matching, no LLM), "
+            "hybrid (the --llm decides when the fast path is unsure) or llm (the --llm alone, "
+            "under a grammar from the operations' schemas). --llm also takes qwen0.5b, "
+            "qwen1.5b or smollm2 (fetched by scripts/get-llm).",
+        ),
+    ] = "fast",
     json_out: JsonOption = False,
 ) -> None:
     """Turn a request into a structured command (intent and slots), without running it.
@@ -65,6 +75,7 @@ def understand_cli(
     are candidates: a request their schema fits becomes a call_api command."""
     from cairn.cli.understand_tools import explain_match, load_tools
     from cairn.command import command_schema, understand
+    from cairn.command.tool_hybrid import load_tool_llm, matcher_for
 
     if schema:
         if json_out:
@@ -75,8 +86,10 @@ def understand_cli(
     if text is None:
         fail('give a request, e.g. cairn understand "search for solar panels since 2019"')
     with errors_as_messages():
+        model = load_tool_llm(llm) if llm else None  # a missing llm extra fails here
+        matcher = matcher_for(engine, model)
         tools = None if no_tools else load_tools(kb)
-        command = understand(text, llm=_llm(llm), tools=tools)
+        command = understand(text, llm=model, tools=tools, tool_matcher=matcher)
     if json_out:
         data = command.model_dump(mode="json")
         if explain and tools is not None:

@@ -31,11 +31,39 @@ def eval_functions_cli(
         Path | None,
         typer.Option("--errors", help="Write the items it got wrong to this JSON file."),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="fast (no LLM), llm (the --llm alone, grammar-constrained), hybrid, or all "
+            "three in one run (also fits the hybrid's cut-offs when --half dev). With an LLM, "
+            "--limit takes an evenly spaced sample.",
+        ),
+    ] = "fast",
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            "--llm",
+            help="qwen0.5b, qwen1.5b, smollm2 (scripts/get-llm), local, a .gguf path or an "
+            "OpenAI-compatible URL.",
+            show_default=False,
+        ),
+    ] = None,
+    records_to: Annotated[
+        Path | None,
+        typer.Option("--records", help="Write one JSON line per item and engine outcome here."),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """BFCL AST accuracy of request understanding (no LLM), scored by BFCL's own checker.
+    """BFCL AST accuracy of request understanding, scored by BFCL's own checker.
 
     Needs `pip install --no-deps bfcl-eval==2026.3.23` (benchmark only)."""
+    if engine != "fast" or llm:
+        from cairn.cli.function_engines_cli import eval_engines
+
+        names = [c.strip() for c in categories.split(",") if c.strip()]
+        eval_engines(names, half, engine, llm, limit, records_to, json_out)
+        return
     from cairn.eval.functions import score_category
     from cairn.models.embed import packaged_minilm
 

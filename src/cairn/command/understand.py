@@ -23,6 +23,7 @@ from cairn.errors import CairnError
 
 if TYPE_CHECKING:
     from cairn.command.schema_match import OperationIndex
+    from cairn.command.tool_hybrid import HybridMatcher
 
 MAX_REQUEST_CHARS = 2000
 
@@ -134,6 +135,7 @@ def understand(
     grammar: bool = True,
     tools: OperationIndex | None = None,
     today: date | None = None,
+    tool_matcher: HybridMatcher | None = None,
 ) -> Command:
     """The command in ``text``: grammar first, then ``llm`` (if given), else ``clarify``.
 
@@ -141,6 +143,8 @@ def understand(
     ``tools``: the registered operations; one whose schema fits the request (see
     :mod:`cairn.command.schema_match`) becomes a ``call_api`` command with typed parameters,
     or a question naming the missing required one. ``today`` anchors "last March".
+    ``tool_matcher``: how the operation is chosen (:mod:`cairn.command.tool_hybrid`: the fast
+    path, a schema-constrained local LLM, or both); default the fast path alone.
     """
     if not text or not text.strip():
         raise UnderstandError("empty-request", "The request is empty: say or type what you want.")
@@ -153,7 +157,11 @@ def understand(
         return Command(intent="out_of_scope", clarification=ONLY_ENGLISH, confidence=0.8)
     command = parse(text) if grammar else None
     if tools is not None and tools.ops and (command is None or command.intent in _TOOL_MAY_TAKE):
-        matched = tools.match(text, today=today).command
+        matched = (
+            tools.match(text, today=today).command
+            if tool_matcher is None
+            else tool_matcher.decide(tools, text, today=today).command
+        )
         if matched is not None:
             return matched
     if command is not None:

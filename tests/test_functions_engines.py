@@ -1,0 +1,94 @@
+"""BFCL through the fast path, the LLM and the hybrid in one run; fitting the cut-offs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cairn.command.tool_hybrid import Cutoffs
+from cairn.command.tool_llm import ToolCallEngine
+from cairn.eval.functions_engines import (
+    ItemRecord,
+    fit_cutoffs,
+    hybrid_accuracy,
+    rescore,
+    run_engines,
+    sample,
+)
+from cairn.models.embed import HashingEmbedder
+from cairn.models.llm import FakeLLM, Messages
+
+
+def test_the_sample_is_evenly_spaced() -> None:
+    assert sample(list(range(100)), 4) == [0, 25, 50, 75]
+    assert sample(list(range(3)), 10) == [0, 1, 2]
+    assert sample(list(range(5)), None) == [0, 1, 2, 3, 4]
+    assert sample(list(range(5)), 0) == []
+
+
+def _rec(cat: str, score: float, called: bool, fast_ok: bool, topk_ok: bool) -> ItemRecord:
+    return ItemRecord("x", cat, score, called, fast_ok, topk_ok=topk_ok)
+
+
+def test_the_cutoffs_route_to_the_llm_where_it_is_better() -> None:
+    records = [
+        # the fast path is right on its high-scoring calls, wrong on the low ones
+        _rec("a", 0.9, True, True, False),
+        _rec("a", 0.8, True, True, True),
+        _rec("a", 0.45, True, False, True),
+        _rec("a", 0.4, True, False, True),
+        # its confident no-calls are right; the borderline one is not
+        _rec("b", 0.1, False, True, False),
+        _rec("b", 0.45, False, False, True),
+    ]
+    cut, acc = fit_cutoffs(records)
+    assert acc == 1.0
+    assert 0.45 < cut.call <= 0.8 and 0.1 <= cut.none < 0.45
+    assert hybrid_accuracy(records, Cutoffs(call=0.0, none=1.0)) == pytest.approx((0.5 + 0.5) / 2)
+    with pytest.raises(ValueError):
+        fit_cutoffs([ItemRecord("x", "a", 0.5, True, True)])  # no LLM outcome to fit on
+    # without the LLM's answers, its measured accuracy stands in: routing the fast path's
+    # wrong low-scoring calls to an LLM right 80% of the time beats keeping them
+    fast_only = [ItemRecord("x", "a", r.fast_score, r.fast_called, r.fast_ok) for r in records]
+    cut, acc = fit_cutoffs(fast_only, llm_rate=0.8)
+    assert 0.45 < cut.call <= 0.8 and acc > hybrid_accuracy(fast_only, Cutoffs(0.0, 1.0), 0.8)
+
+
+def test_rescoring_records_gives_each_engine_per_category() -> None:
+    records = [
+        ItemRecord("1", "a", 0.9, True, True, llm_ok=False, topk_ok=False, fast_ms=10, topk_ms=900),
+        ItemRecord("2", "a", 0.4, True, False, llm_ok=True, topk_ok=True, fast_ms=20, topk_ms=800),
+        ItemRecord("3", "b", 0.1, False, True, llm_ok=False, topk_ok=False, fast_ms=5),
+    ]
+    rows = {(r["engine"], r["category"]): r for r in rescore(records, Cutoffs(0.5, 0.2))}
+    assert rows["fast", "a"]["correct"] == 1 and rows["llm", "a"]["correct"] == 1
+    # item 2 goes to the LLM (0.4 < 0.5), which is right; item 1 stays with the fast path
+    assert rows["hybrid", "a"]["correct"] == 2 and rows["hybrid", "a"]["to_llm"] == 1
+    assert rows["hybrid", "a"]["p50_ms"] == pytest.approx((10 + 820) / 2)
+    assert rows["hybrid", "b"]["to_llm"] == 0 and rows["hybrid", "b"]["correct"] == 1
+
+
+def test_every_engine_is_scored_by_bfcls_checker_in_one_run() -> None:
+    pytest.importorskip("bfcl_eval", reason="pip install --no-deps bfcl-eval==2026.3.23")
+
+    def answer(messages: Messages) -> str:  # the first offered function, with no arguments
+        name = json.loads(messages[0]["content"].split("<tools>\n")[1].split("\n")[0])
+        return json.dumps({"name": name["function"]["name"], "arguments": {}})
+
+    llm = FakeLLM([answer])
+    scores, records = run_engines(
+        "irrelevance", "dev", HashingEmbedder(256), ToolCallEngine(llm), limit=3
+    )
+    by = {s.engine: s for s in scores}
+    assert set(by) == {"fast", "llm", "hybrid"} and all(s.n == 3 for s in scores)
+    # a call without the required arguments is refused by validation: no call, which is
+    # right on irrelevance items
+    assert len(records) == 3 and all("needs" in r.llm_problem for r in records)
+    assert by["llm"].correct == 3
+    # one prompt per item: the front runners of a one-function item are that function
+    assert len(llm.calls) == 3
+    for r in records:
+        assert r.hybrid_ok == (r.topk_ok if r.routed else r.fast_ok)
+    with pytest.raises(ValueError, match="need a language model"):
+        run_engines("irrelevance", "dev", None, None, engines=("hybrid",), limit=1)
