@@ -13,7 +13,7 @@ when operation and parameters are exactly right. Modes:
 * ``hotwords``: the tools' words as faster-whisper ``hotwords`` (what ``cairn voice`` does on
   main: tool names first, then models.stt_context.tool_terms);
 * ``names``: as ``hotwords``, with the names descriptions give enum values (``Xerox=XRX`` ->
-  Xerox; models.stt_context.tool_value_names) after the tool names;
+  Xerox; command.operations.tool_value_names) after the tool names;
 * ``prompt``: the ``hotwords`` line given as ``initial_prompt`` too.
 """
 
@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from cairn.command.lexicon_snap import snap
-from cairn.command.operations import from_api_tool
+from cairn.command.operations import from_api_tool, tool_value_names
 from cairn.command.schema_match import OperationIndex
 from cairn.eval.spoken_api import load_requests, params_match
 from cairn.models.embed import packaged_minilm
 from cairn.models.stt import load_stt
-from cairn.models.stt_context import context_text, tool_terms, tool_value_names
+from cairn.models.stt_context import context_text, tool_terms
 from cairn.tools.openapi import parse_spec
 from cairn.tools.registry import ApiTool
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cairn.models.stt_context import tool_value_names
+from cairn.command.operations import tool_value_names
 from cairn.tools.openapi import parse_spec
 from cairn.tools.registry import ApiTool
 

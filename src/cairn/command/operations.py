@@ -258,3 +258,29 @@ def usability_notes(tool: ApiTool) -> list[str]:
             f"{extra} operations past the first {MAX_OPERATIONS} are not considered for requests"
         )
     return lines
+
+
+def tool_value_names(tools: Iterable[ApiTool]) -> list[str]:
+    """The names parameter descriptions give enum values (``Globex=GLBX`` -> ``Globex``): what
+    people say, where the enum holds a code they do not (a speech-to-text priming line can
+    list them)."""
+    names: list[str] = []
+    for tool in tools:
+        for op in tool.spec.operations.values():
+            for param in op.params:
+                if param.enum and param.description:
+                    found = {a.lower() for a, _ in read_aliases(param.description, param.enum)}
+                    # the spelling the description uses ("Globex", "Acme Corp")
+                    for m in re.finditer(r"[A-Za-z][\w&' ]{1,40}", param.description):
+                        for phrase in _phrases(m.group(0)):
+                            if phrase.lower() in found:
+                                names.append(phrase)
+                                found.discard(phrase.lower())
+                    names += sorted(found)
+    return names
+
+
+def _phrases(text: str) -> list[str]:
+    """Every run of up to three consecutive words of ``text``."""
+    words = text.split()
+    return [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, i + 4)]

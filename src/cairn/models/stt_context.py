@@ -32,7 +32,6 @@ __all__ = [
     "kb_terms",
     "key_phrases",
     "tool_terms",
-    "tool_value_names",
 ]
 
 MAX_CONTEXT_CHARS = 600  # ~130 Whisper tokens: well inside the 223 the prompt may hold
@@ -165,33 +164,6 @@ def tool_terms(tools: Sequence[ApiTool]) -> list[str]:
                 terms.append(_words_of(param.name))
                 terms += [str(v) for v in (param.enum or ()) if isinstance(v, str)]
     return terms
-
-
-def tool_value_names(tools: Sequence[ApiTool]) -> list[str]:
-    """The names parameter descriptions give enum values (``Globex=GLBX`` -> ``Globex``): what
-    people say, where the enum holds a code they do not."""
-    from cairn.command.operations import read_aliases
-
-    names: list[str] = []
-    for tool in tools:
-        for op in tool.spec.operations.values():
-            for param in op.params:
-                if param.enum and param.description:
-                    found = {a.lower() for a, _ in read_aliases(param.description, param.enum)}
-                    # the spelling the description uses ("Globex", "Acme Corp")
-                    for m in re.finditer(r"[A-Za-z][\w&' ]{1,40}", param.description):
-                        for phrase in _phrases(m.group(0)):
-                            if phrase.lower() in found:
-                                names.append(phrase)
-                                found.discard(phrase.lower())
-                    names += sorted(found)
-    return names
-
-
-def _phrases(text: str) -> list[str]:
-    """Every run of up to three consecutive words of ``text``."""
-    words = text.split()
-    return [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, i + 4)]
 
 
 _cache: dict[tuple[Any, ...], str | None] = {}
