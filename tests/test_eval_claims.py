@@ -247,3 +247,24 @@ def test_cli_eval_claims(
         app, ["eval", "claims", "--data", str(folder), "--kb", str(folder / "none.sqlite")]
     )
     assert r.exit_code != 0 and "no knowledge base" in r.output
+
+
+class _LazyChecker:
+    """Loads its metadata on first use, as an ONNX checker (answer.nli.NliModel) does."""
+
+    def __init__(self) -> None:
+        self.path = Path("/models/nli.onnx")
+        self.meta: dict[str, Any] = {}
+
+    def warm_up(self) -> None:
+        self.meta = {"name": "cairn-nli-minilm-3way", "date": "2026-12-03"}
+
+
+def test_checker_meta_is_read_after_the_model_loads() -> None:
+    meta = claims._checker_meta(_LazyChecker())  # type: ignore[arg-type]
+    assert meta == {
+        "path": "/models/nli.onnx",
+        "name": "cairn-nli-minilm-3way",
+        "date": "2026-12-03",
+    }
+    assert claims._checker_meta(None) is None

@@ -431,6 +431,9 @@ def run_claims_eval(
 def _checker_meta(checker: ClaimChecker | None) -> dict[str, Any] | None:
     if checker is None:
         return None
+    warm_up = getattr(checker, "warm_up", None)
+    if callable(warm_up):  # an ONNX checker reads its metadata when the model loads
+        warm_up()
     meta = getattr(checker, "meta", None) or {}
     path = getattr(checker, "path", None)
     return {"path": str(path) if path else None, "name": meta.get("name"), "date": meta.get("date")}
