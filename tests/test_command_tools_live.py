@@ -147,3 +147,48 @@ def test_the_pipeline_understands_with_the_registered_tools(
     assert result.ok, result.error
     assert result.answer is not None and "2007-12-31" in result.answer  # the summary of the rows
     assert result.charts and result.charts[0].stat().st_size > 1000
+
+
+def test_the_pipeline_asks_the_tool_engine_the_environment_names(
+    kb: KnowledgeBase,
+    server: tuple[str, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`CAIRN_TOOL_ENGINE=llm` reaches voice, chat and the server: the LLM's choice is called."""
+    from cairn import compose
+    from cairn.command import tool_hybrid
+    from cairn.models.llm import FakeLLM
+    from cairn.pipeline.run import run_pipeline
+
+    reply = {
+        "name": "markets.getDailyWeather",
+        "arguments": {"city": "Seattle", "from": "2013-03-01", "to": "2013-03-31"},
+    }
+    loaded: list[str] = []
+
+    def fake_model(spec: str) -> FakeLLM:
+        loaded.append(spec)
+        return FakeLLM(json.dumps(reply))
+
+    monkeypatch.setattr(compose, "_matchers", {})
+    monkeypatch.setattr(tool_hybrid, "load_tool_llm", fake_model)
+    monkeypatch.setenv("CAIRN_TOOL_ENGINE", "llm")
+    monkeypatch.setenv("CAIRN_TOOL_LLM", "my-model.gguf")
+    for _ in range(2):
+        result = run_pipeline(kb, text="how was it out there in seattle that march of 2013")
+        assert result.ok, result.error
+        assert result.command is not None
+        assert result.command.api_operation == "markets.getDailyWeather"
+        assert result.command.api_params["city"] == "Seattle"
+    assert loaded == ["my-model.gguf"]  # the model loads once, not per request
+    assert server[1][-1] == {"city": "Seattle", "from": "2013-03-01", "to": "2013-03-31"}
+    event = next(e for e in result.events if e.stage == "understand" and e.data.get("command"))
+    assert event.data["tool_engine"] == "llm"
+
+    # a setting that cannot be used fails the understand stage, naming what is missing
+    monkeypatch.delenv("CAIRN_TOOL_LLM")
+    monkeypatch.setenv("CAIRN_TOOL_ENGINE", "hybrid")
+    failed = run_pipeline(kb, text="chart apples stock price during two thousand seven")
+    assert not failed.ok and failed.error is not None
+    assert failed.error.stage == "understand"
+    assert "CAIRN_TOOL_ENGINE=hybrid needs CAIRN_TOOL_LLM" in failed.error.message

@@ -15,7 +15,8 @@ instead of loading it themselves:
 - :func:`ready_speech_to_text`, :func:`ready_text_to_speech`: the same, loaded and warmed up,
   a failure raised as the stage's :class:`~cairn.errors.PipelineError`
   (:func:`stage_error`).
-- :func:`tool_operations`: the operations of the API tools registered in a knowledge base.
+- :func:`tool_operations`: the operations of the API tools registered in a knowledge base;
+  :func:`tool_matcher`: how one of them is chosen (the fast path, or a local LLM behind it).
 - :func:`register_embedder` (from :mod:`cairn.models.embed`): make an embedder known by the
   model name it records, so that a knowledge base it filled opens with it.
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from cairn.answer.synthesize import Synthesis
     from cairn.answer.types import Answer
     from cairn.command.schema_match import OperationIndex
+    from cairn.command.tool_hybrid import HybridMatcher
     from cairn.graph.extract import EntityExtractor
     from cairn.models.llm import LLM
     from cairn.models.stt import SpeechToText
@@ -230,3 +232,24 @@ def tool_operations(kb: KnowledgeBase) -> OperationIndex | None:
     except CairnError as err:
         raise stage_error(err, Stage.understand) from err
     return index if index.ops else None
+
+
+_matchers: dict[tuple[str, str], HybridMatcher | None] = {}
+
+
+def tool_matcher() -> HybridMatcher | None:
+    """How voice, chat and the server choose an operation: ``$CAIRN_TOOL_ENGINE``
+    (fast|hybrid|llm, default fast) with the model in ``$CAIRN_TOOL_LLM`` (docs/tool-llm.md).
+    ``None`` is the fast path alone. Built once per setting (a model loads once); a setting
+    that cannot be used is the understand stage's error."""
+    import os
+
+    from cairn.command.tool_hybrid import ENGINE_ENV, TOOL_LLM_ENV, matcher_from_env
+
+    key = (os.environ.get(ENGINE_ENV, "").strip(), os.environ.get(TOOL_LLM_ENV, "").strip())
+    if key not in _matchers:
+        try:
+            _matchers[key] = matcher_from_env()
+        except CairnError as err:
+            raise stage_error(err, Stage.understand, "the tool engine") from err
+    return _matchers[key]

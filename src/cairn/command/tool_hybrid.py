@@ -208,8 +208,20 @@ def matcher_from_env() -> HybridMatcher | None:
     model in ``$CAIRN_TOOL_LLM``. ``None`` when the fast path alone is asked for."""
     import os
 
+    from cairn.command.tool_llm import ToolLLMError
+
     engine = os.environ.get(ENGINE_ENV, "").strip() or "fast"
     if engine == "fast":
         return None
+    if engine not in MODES:
+        raise ToolLLMError(
+            "bad-engine", f"{ENGINE_ENV}={engine!r} is not an engine: use {', '.join(MODES)}"
+        )
     spec = os.environ.get(TOOL_LLM_ENV, "").strip()
-    return matcher_for(engine, load_tool_llm(spec) if spec else None)
+    if not spec:
+        raise ToolLLMError(
+            "missing-llm",
+            f"{ENGINE_ENV}={engine} needs {TOOL_LLM_ENV}: a model name (qwen0.5b, qwen1.5b, "
+            "smollm2), a .gguf path, 'local' or an OpenAI-compatible URL",
+        )
+    return matcher_for(engine, load_tool_llm(spec))

@@ -170,8 +170,14 @@ def _run(
     else:
         result.transcript = (text or "").strip()
         stages.skip(Stage.stt, "typed request", emit)
+    tools = stages.prepare_tools(kb)
     command = stages.understand(
-        result.transcript, emit, llm=llm, tools=stages.prepare_tools(kb), spoken=audio is not None
+        result.transcript,
+        emit,
+        llm=llm,
+        tools=tools,
+        spoken=audio is not None,
+        tool_matcher=stages.prepare_tool_matcher(tools),
     )
     result.command = command
     acted: ActResult = stages.act(kb, command, emit, confirm=confirm, options=ask_options)

@@ -17,14 +17,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cairn.charts.render import render_chart
 from cairn.command.model import Command
 from cairn.command.schema_match import OperationIndex
 from cairn.command.understand import CompletionModel
 from cairn.command.understand import understand as understand_text
-from cairn.compose import ready_speech_to_text, ready_text_to_speech, tool_operations
+from cairn.compose import (
+    ready_speech_to_text,
+    ready_text_to_speech,
+    tool_matcher,
+    tool_operations,
+)
 from cairn.errors import CairnError, PipelineError
 from cairn.events import Event, EventCallback, EventType, Stage
 from cairn.forgetting import notes_dir as store_notes_dir
@@ -35,6 +40,9 @@ from cairn.models.stt import SpeechToText, Transcript
 from cairn.models.tts import TextToSpeech
 from cairn.pipeline.intents import ActContext, ActResult, AskOptions, Reply, handler_for
 from cairn.pipeline.intents.base import source_name
+
+if TYPE_CHECKING:
+    from cairn.command.tool_hybrid import HybridMatcher
 
 __all__ = [
     "NOTES_COLLECTION",
@@ -167,6 +175,12 @@ def prepare_tools(kb: KnowledgeBase) -> OperationIndex | None:
     return tool_operations(kb)
 
 
+def prepare_tool_matcher(tools: OperationIndex | None) -> HybridMatcher | None:
+    """How an operation of ``tools`` is chosen (``$CAIRN_TOOL_ENGINE``; ``None``: the fast
+    path); nothing is loaded when no tool is registered."""
+    return tool_matcher() if tools is not None else None
+
+
 def understand(
     text: str,
     on_event: EventCallback,
@@ -174,8 +188,11 @@ def understand(
     llm: CompletionModel | None = None,
     tools: OperationIndex | None = None,
     spoken: bool = False,
+    tool_matcher: HybridMatcher | None = None,
 ) -> Command:
     """Request text -> :class:`Command` (registered operations and the grammar, then ``llm``).
+
+    ``tool_matcher``: how an operation is chosen (default the fast path alone).
 
     ``spoken``: ``text`` was heard by speech-to-text; its near-misses of the tools' words are
     snapped onto them first where that makes a better call (:mod:`cairn.command.lexicon_snap`).
@@ -188,7 +205,9 @@ def understand(
             if snapped.snaps:
                 out.data["snapped"] = [[s.heard, s.term] for s in snapped.snaps]
                 text = snapped.text
-        command = understand_text(text, llm=llm, tools=tools)
+        command = understand_text(text, llm=llm, tools=tools, tool_matcher=tool_matcher)
+        if tool_matcher is not None and tools is not None and tools.ops:
+            out.data["tool_engine"] = tool_matcher.mode
         if command.query:
             command = command.model_copy(update={"query": _original_case(command.query, text)})
         out.data["command"] = command.model_dump(mode="json")
