@@ -154,7 +154,7 @@ def test_the_pipeline_asks_the_tool_engine_the_environment_names(
     server: tuple[str, list[dict[str, Any]]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`CAIRN_TOOL_ENGINE=llm` reaches voice, chat and the server: the LLM's choice is called."""
+    """`CAIRN_TOOL_ENGINE=llm` reaches the pipeline (voice, /api/voice): the LLM chooses."""
     from cairn import compose
     from cairn.command import tool_hybrid
     from cairn.models.llm import FakeLLM
