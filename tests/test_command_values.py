@@ -152,3 +152,132 @@ def test_a_yes_no_parameter_is_stated_by_a_word_it_starts() -> None:
     )
     got = fill(op, "is ticket 88 closed yet?")
     assert got.values == {"ticket": 88, "closed_status": True, "verbose": False}
+
+
+def test_a_physical_unit_sends_its_number_to_the_quantity_it_measures() -> None:
+    op = _op(
+        {
+            "heat1": {"type": "integer", "description": "Starting temperature of block one."},
+            "load1": {"type": "integer", "description": "Mass of block one in kg."},
+            "heat2": {"type": "integer", "description": "Starting temperature of block two."},
+            "load2": {"type": "integer", "description": "Mass of block two in kg."},
+        }
+    )
+    got = fill(op, "Find the final temperature when 7 kg at 40 K meets 9 kg at 80 K")
+    assert got.values == {"load1": 7, "heat1": 40, "load2": 9, "heat2": 80}
+    timer = _op({"tone": {"type": "integer", "description": "The tone frequency."}})
+    assert fill(timer, "play a 440Hz tone").values == {"tone": 440}
+    # a unit of another quantity does not go to a parameter that cannot take it
+    wait = _op({"pause": {"type": "integer", "description": "How long to pause, in seconds."}}, [])
+    assert "pause" not in fill(wait, "walk 5 km with a pause").values
+
+
+def test_numbered_parameters_take_numbers_in_the_order_they_are_said() -> None:
+    op = _op(
+        {
+            "edge1": {"type": "integer", "description": "First edge."},
+            "edge2": {"type": "integer", "description": "Second edge."},
+            "edge3": {"type": "integer", "description": "Third edge."},
+        }
+    )
+    # "three edges" counts the parameters; it is not a value
+    got = fill(op, "a shape whose three edges are 8 units, 6 units and 7 units long")
+    assert got.values == {"edge1": 8, "edge2": 6, "edge3": 7}
+    pitch = _op(
+        {
+            "first_pitch": {"type": "integer", "description": "The first pitch in Hz."},
+            "second_pitch": {"type": "integer", "description": "The second pitch in Hz."},
+        }
+    )
+    assert fill(pitch, "between 300Hz and 150Hz pitch").values == {
+        "first_pitch": 300,
+        "second_pitch": 150,
+    }
+
+
+def test_two_names_joined_by_and_then_two_numbers_pair_up_in_order() -> None:
+    op = _op(
+        {
+            "width": {"type": "integer", "description": "Side length."},
+            "depth": {"type": "integer", "description": "Side length."},
+        }
+    )
+    assert fill(op, "a box with width and depth as 12cm and 30cm").values == {
+        "width": 12,
+        "depth": 30,
+    }
+
+
+def test_a_cue_behind_a_comma_belongs_to_the_number_before_it() -> None:
+    op = _op(
+        {
+            "rooms": {"type": "integer", "description": "Number of rooms."},
+            "floors": {"type": "integer", "description": "Number of floors."},
+        }
+    )
+    got = fill(op, "a house with 5 rooms, 2 floors")
+    assert got.values == {"rooms": 5, "floors": 2}
+
+
+def test_spoken_counts_fill_the_parameter_their_noun_names_and_nothing_else() -> None:
+    op = _op(
+        {
+            "guests": {"type": "integer", "description": "How many guests."},
+            "infants": {"type": "integer", "description": "How many infants."},
+        }
+    )
+    assert fill(op, "a table for two guests and one infant").values == {"guests": 2, "infants": 1}
+    pair = _op(
+        {
+            "a": {"type": "integer", "description": "First number."},
+            "b": {"type": "integer", "description": "Second number."},
+        }
+    )
+    # "two numbers" is a count of what follows, not a value
+    assert fill(pair, "the larger of two numbers, 12 and 15").values == {"a": 12, "b": 15}
+
+
+def test_millions_and_billions_written_against_the_number() -> None:
+    op = _op({"revenue": {"type": "integer", "description": "Revenue in dollars."}})
+    assert fill(op, "revenue of $1.5M").values == {"revenue": 1500000}
+    assert fill(op, "revenue of 2bn").values == {"revenue": 2000000000}
+
+
+def test_string_lists_keep_whole_items_and_stop_at_the_next_phrase() -> None:
+    op = _op({"chords": {"type": "array", "items": {"type": "string"}, "description": "Chords."}})
+    assert fill(op, "play a progression of Am, Dm and E for 8 bars").values == {
+        "chords": ["Am", "Dm", "E"]
+    }
+    feats = _op({"parts": {"type": "array", "items": {"type": "string"}, "description": "Parts."}})
+    assert fill(feats, "a bike with parts of carbon frame, disc brakes and wide tyres").values == {
+        "parts": ["carbon frame", "disc brakes", "wide tyres"]
+    }
+    cols = _op({"cols": {"type": "array", "items": {"type": "string"}, "description": "Columns."}})
+    got = fill(cols, "use the columns 'Height', 'Weight' and 'Age' and a label 'Risk'")
+    assert got.values == {"cols": ["Height", "Weight", "Age"]}
+
+
+def test_one_address_goes_to_one_parameter() -> None:
+    op = _op(
+        {
+            "to": {"type": "string", "description": "The recipient's email address."},
+            "title": {"type": "string", "description": "Title of the email."},
+            "cc": {"type": "string", "description": "Email address to copy."},
+        },
+        ["to", "title"],
+    )
+    got = fill(op, "mail kim@example.org with the title 'Rent'")
+    assert got.values == {"to": "kim@example.org", "title": "Rent"}
+
+
+def test_enum_actions_are_read_from_their_everyday_words() -> None:
+    op = _op(
+        {
+            "action": {"type": "string", "enum": ["add", "delete", "complete"]},
+            "item": {"type": "string", "description": "The item text."},
+        }
+    )
+    assert fill(op, "remove the item 'milk' from my list").values["action"] == "delete"
+    assert fill(op, "I finished the item 'tax form'").values["action"] == "complete"
+    flag = _op({"normalize": {"type": "boolean", "description": "Scale the inputs."}}, [])
+    assert fill(flag, "fit it and apply normalization").values == {"normalize": True}

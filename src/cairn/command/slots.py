@@ -19,6 +19,7 @@ for). The returned :class:`Filled` says which words each value came from.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from cairn.command.spoken import DateSpan, digits, find_dates
 
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<neg>-)?\$?(?P<n>\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?)"
-    r"(?:\s*(?P<scale>thousand|million|billion|trillion)\b)?(?P<pct>\s*(?:%|percent\b))?"
+    r"(?:\s*(?P<scale>thousand|million|billion|trillion)\b|(?P<abbr>M|B|bn)\b)?"
+    r"(?P<pct>\s*(?:%|percent\b))?"
     r"(?=[a-zA-Zµ°²³/]{0,4}\b|[^\w]|$)"
 )
 _SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
@@ -185,6 +187,9 @@ class _Request:
     dates: list[DateSpan]
     numbers: list[tuple[int, int, float | int]]  # start, end, value
     used: list[tuple[int, int]] = field(default_factory=list)
+    # where "one"/"two" + a noun became a digit: such a count fills only the parameter its
+    # noun names ("2 nights" -> nights), never a leftover ("two sides as 4 and 5")
+    counts: set[int] = field(default_factory=set)
 
     def free(self, start: int, end: int) -> bool:
         return all(end <= a or start >= b for a, b in self.used)
@@ -195,6 +200,9 @@ def _number(m: re.Match[str]) -> float | int:
     value: float | int = float(clean) if ("." in clean or "e" in clean) else int(clean)
     if m.group("scale"):
         value = value * _SCALE[m.group("scale")]
+    elif m.group("abbr"):  # "$1.2M", "3bn": millions, billions (written against the number)
+        value = value * (10**6 if m.group("abbr") == "M" else 10**9)
+        value = int(value) if float(value).is_integer() else value
     if m.group("neg"):
         value = -value
     if m.group("pct"):
@@ -202,11 +210,24 @@ def _number(m: re.Match[str]) -> float | int:
     return value
 
 
+# "two nights", "one child": counts below three, which the spoken-number reader leaves as words
+_SMALL_COUNT = re.compile(
+    r"\b(one|two)\b(?=\s+(?!of\b|or\b|and\b|another\b|more\b|other\b|by\b)[a-z]{3,})"
+)
+
+
 def prepare(text: str, today: date | None = None) -> _Request:
-    norm = digits(text)
+    norm, counts, at = "", set(), 0
+    spoken = digits(text)
+    for m in _SMALL_COUNT.finditer(spoken):
+        norm += spoken[at : m.start()]
+        counts.add(len(norm))
+        norm += "1" if m.group(1) == "one" else "2"
+        at = m.end()
+    norm += spoken[at:]
     dates = find_dates(norm, today)
     numbers = [(m.start(), m.end(), _number(m)) for m in _NUMBER.finditer(norm)]
-    return _Request(norm, norm.lower(), dates, numbers)
+    return _Request(norm, norm.lower(), dates, numbers, counts=counts)
 
 
 def _word_set(text: str) -> set[str]:
@@ -283,11 +304,31 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
     out.dates_taken = sum(1 for s in req.dates if any(s.text in t for t in taken))
 
 
+# common English words for the action words enums use (general language, no API named)
+_ACTION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "delete": ("remove", "erase", "get rid of", "drop"),
+    "remove": ("delete", "erase", "get rid of"),
+    "add": ("create", "insert", "remember", "append"),
+    "create": ("add", "make a new", "new"),
+    "complete": ("finish", "finished", "done", "mark as done", "completed"),
+    "update": ("change", "modify", "edit", "rename"),
+    "asc": ("ascending", "smallest to the largest", "smallest to largest", "lowest first"),
+    "ascending": ("smallest to the largest", "smallest to largest", "lowest first"),
+    "desc": ("descending", "largest to the smallest", "largest to smallest", "highest first"),
+    "descending": ("largest to the smallest", "largest to smallest", "highest first"),
+}
+
+
 def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
     best: tuple[int, Any, str] | None = None
     choices: list[tuple[str, Any]] = [(str(v), v) for v in p.enum]
     choices += [(split_name(str(v)), v) for v in p.enum if split_name(str(v)) != str(v).lower()]
     choices += list(p.aliases)
+    said_choices = {w.lower() for w, _ in choices}
+    for v in p.enum:  # "remove" says "delete", "finished" says "complete"
+        for synonym in _ACTION_SYNONYMS.get(str(v).lower(), ()):
+            if synonym not in said_choices:
+                choices.append((synonym, v))
     for words, value in choices:
         if not words.strip():
             continue
@@ -300,7 +341,7 @@ def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
                 best = (len(words), value, m.group(0))
             continue
         said = re.escape(words.lower()).replace("\\&", r"\s*(?:&|and)\s*")  # S&P: s and p
-        pattern = r"(?<![\w])" + said + r"(?:'s|s|'|es)?(?![\w])"
+        pattern = r"(?<![\w])" + said + r"(?:'s|s|'|es|d|ed)?(?![\w])"
         m = re.search(pattern, req.low)
         if m and (best is None or len(words) > best[0]):
             best = (len(words), value, m.group(0))
@@ -321,13 +362,16 @@ def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -
     if p.type == "integer" and re.match(r"how many\b|number of\b", p.description, re.I):
         cues |= _word_set(re.split(r"[.,;(]", p.description, maxsplit=1)[0]) - {"many", "number"}
     desc = values.description_cues(p) - cues
-    before = re.findall(r"[a-z0-9]+", req.low[max(0, n[0] - 50) : n[0]])[-5:]
+    before_text = req.low[max(0, n[0] - 50) : n[0]]
+    before = re.findall(r"[a-z0-9]+", before_text)[-5:]
+    # "3 bedrooms, 2 bathrooms": a cue behind a comma belongs to the number before it
+    clause = len(re.findall(r"[a-z0-9]+", re.split(r"[,;]", before_text)[-1]))
     after = re.findall(r"[a-z]+|\d+", req.low[n[1] : n[1] + 30])[:3]
     after = after[: next((i for i, w in enumerate(after) if w.isdigit()), 3)]  # not the next's
     best: float | None = None
     for dist, w in enumerate(reversed(before)):
         if _stem(w) in cues or _stem(w) in desc:
-            best = float(dist) + (_stem(w) not in cues)
+            best = float(dist) + (_stem(w) not in cues) + (dist >= clause)
             break
     for dist, w in enumerate(after):
         d = dist + 0.5 + (_stem(w) not in cues)
@@ -360,11 +404,21 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
     own words first; then required parameters take the numbers left, in order."""
     params = [p for p in op.params if p.type in ("integer", "number") and not p.enum]
     params = [p for p in params if p.name not in out.values]
-    free = [n for n in req.numbers if req.free(n[0], n[1])]
+    free = [n for n in req.numbers if req.free(n[0], n[1]) and not _counts_family(op, req, n)]
+    placed: dict[str, tuple[int, int, float | int]] = {}
+    for p, n in _said_in_order(params, req, free):
+        _put_number(p, n, req, out)
+        placed[p.name] = n
+    params = [p for p in params if p.name not in out.values]
+    free = [n for n in free if req.free(n[0], n[1])]
     pairs = []
     for p in params:
         for i, n in enumerate(free):
             if _number_for(p, req, n) is None:
+                continue
+            if n[0] in req.counts:  # a spoken count pairs only with the noun after it
+                if _names_after(p, req, n):
+                    pairs.append((0.5, i, p))
                 continue
             d = _cue_distance(p, req, n)
             if d is not None and d < 3:
@@ -374,16 +428,119 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
         if i in taken or p.name in out.values:
             continue
         _put_number(p, free[i], req, out)
+        placed[p.name] = free[i]
         taken.add(i)
     for p in params:
         if p.name in out.values or not p.required:
             continue
         for i, n in enumerate(free):
-            if i in taken or _number_for(p, req, n) is None:
+            if i in taken or n[0] in req.counts or _number_for(p, req, n) is None:
                 continue
             _put_number(p, n, req, out)
+            placed[p.name] = n
             taken.add(i)
             break
+    _order_families(op, placed, req, out)
+
+
+def _names_after(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> bool:
+    """The word right after number ``n`` is one of ``p``'s name words ("2 nights")."""
+    nxt = re.match(r"\s+([a-z]+)", req.low[n[1] :])
+    if nxt is None:
+        return False
+    said = _stem(nxt.group(1))  # "child" names "children": compare by prefix
+    return any(
+        w.startswith(said) or said.startswith(w)
+        for w in _word_set(p.name.replace("_", " "))
+        if min(len(w), len(said)) >= 3
+    )
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def _family(name: str) -> tuple[str, int] | None:
+    """A numbered parameter's family and place: ``mass2`` -> ("mass", 2), ``side_3`` ->
+    ("side", 3), ``second_note_frequency`` -> ("note_frequency", 2); None for others."""
+    m = re.fullmatch(r"(.*?\D)_?(\d)", name)
+    if m:
+        return m.group(1), int(m.group(2))
+    for i, word in enumerate(_ORDINALS, 1):
+        for pattern in (rf"{word}_?(.+)", rf"(.+?)_?{word}"):
+            m = re.fullmatch(pattern, name, re.I)
+            if m:
+                return m.group(1).lower(), i
+    return None
+
+
+def _order_families(
+    op: OperationDoc, placed: dict[str, tuple[int, int, float | int]], req: _Request, out: Filled
+) -> None:
+    """Numbered parameters (side1, side2, side3; first_x, second_x) take their numbers in the
+    order the request says them: "sides of 5, 4 and 3" -> side1=5, side2=4, side3=3."""
+    families: dict[str, list[tuple[int, ParamDoc]]] = {}
+    for p in op.params:
+        fam = _family(p.name)
+        if fam is not None and p.name in placed:
+            families.setdefault(fam[0], []).append((fam[1], p))
+    for members in families.values():
+        if len(members) < 2 or len({p.type for _, p in members}) > 1:
+            continue
+        members.sort(key=lambda m: m[0])
+        spans = sorted(placed[p.name] for _, p in members)
+        for (_, p), n in zip(members, spans, strict=True):
+            out.values[p.name], out.evidence[p.name] = _number_for(p, req, n), req.text[n[0] : n[1]]
+
+
+def _counts_family(op: OperationDoc, req: _Request, n: tuple[int, int, float | int]) -> bool:
+    """ "its three sides are 5, 4 and 3" with side1..side3: the 3 before "sides" counts the
+    numbered parameters; it is not one of their values."""
+    nxt = re.match(r"\s+([a-z]+)", req.low[n[1] :])
+    if nxt is None:
+        return False
+    sizes: dict[str, int] = {}
+    for p in op.params:
+        fam = _family(p.name)
+        if fam is not None:
+            sizes[fam[0]] = sizes.get(fam[0], 0) + 1
+    word = _stem(nxt.group(1))  # "sides" -> "sid": compare by prefix
+    return len(word) >= 3 and any(
+        size >= 2 and n[2] == size and any(k.startswith(word) for k in key.split("_"))
+        for key, size in sizes.items()
+    )
+
+
+_PAIR_BEFORE = re.compile(r"\b([a-z][a-z_]*)\s+and\s+([a-z][a-z_]*)\b[^,.;\d]{0,20}$")
+_PAIR_BETWEEN = re.compile(r"\s*(?:[a-zµ°]{1,12}\s*)?(?:and|,|&)\s*")
+
+
+def _said_in_order(
+    params: list[ParamDoc], req: _Request, free: list[tuple[int, int, float | int]]
+) -> list[tuple[ParamDoc, tuple[int, int, float | int]]]:
+    """ "its base and height as 6cm and 10cm", "width and length are 3 and 5 respectively":
+    two parameters named with "and", then two numbers with "and", pair up in order."""
+    out: list[tuple[ParamDoc, tuple[int, int, float | int]]] = []
+    for a, b in itertools.pairwise(free):
+        if not _PAIR_BETWEEN.fullmatch(req.low[a[1] : b[0]]):
+            continue
+        m = _PAIR_BEFORE.search(req.low[max(0, a[0] - 60) : a[0]])
+        if m is None:
+            continue
+        first = _named(params, m.group(1))
+        second = _named(params, m.group(2))
+        if first is None or second is None or first is second:
+            continue
+        if _number_for(first, req, a) is None or _number_for(second, req, b) is None:
+            continue
+        out += [(first, a), (second, b)]
+        params = [p for p in params if p is not first and p is not second]
+    return out
+
+
+def _named(params: list[ParamDoc], word: str) -> ParamDoc | None:
+    """The one parameter whose name holds ``word`` (stemmed), or None when none or several."""
+    hits = [p for p in params if _stem(word) in _word_set(p.name.replace("_", " "))]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _put_number(p: ParamDoc, n: tuple[int, int, float | int], req: _Request, out: Filled) -> None:
@@ -475,17 +632,63 @@ def _fill_list(
                 req.used.append((n[0], n[1]))
             return [n[2] for n in free], " ".join(str(n[2]) for n in free)
     if p.items == "string":
+        quoted = _quoted_run(req)
+        if quoted is not None:
+            return quoted
         found = re.search(
-            r"([\w' .-]+?(?:,\s*[\w' .-]+?)*,?\s+and\s+[\w' .-]+?)(?=[.?!]|$)", req.text
+            r"([\w'&# .-]+?(?:,\s*[\w'&# .-]+?)*,?\s+and\s+[\w'&# .-]+?)(?=[.?!]|$)", req.text
         )
         if found:
             items = re.split(r",\s*(?:and\s+)?|\s+and\s+", found.group(1))
             tail = [i.strip().strip("'\"") for i in items if i.strip()]
             if len(tail) >= 2:
-                first_words = tail[0].split()
-                tail[0] = first_words[-1] if first_words else tail[0]
-                return tail, found.group(1)
+                tail[1:] = [_list_item(t) for t in tail[1:]]
+                width = min(3, max(len(t.split()) for t in tail[1:]))
+                tail[0] = _last_words(tail[0], width)
+                if all(tail):
+                    return tail, found.group(1)
     return None
+
+
+def _quoted_run(req: _Request) -> tuple[list[Any], str] | None:
+    """ "'Age', 'Income' and 'Education'": two or more quoted phrases joined by commas or
+    "and" are the list, whatever surrounds them."""
+    quotes = [q for q in values.quoted_phrases(req.text) if req.free(q[1], q[2])]
+    best: list[tuple[str, int, int]] = []
+    run: list[tuple[str, int, int]] = []
+    for q in quotes:
+        gap = req.text[run[-1][2] + 1 : q[1] - 1] if run else ""
+        if run and re.fullmatch(r"\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+|&\s+)", gap):
+            run.append(q)
+        else:
+            run = [q]
+        if len(run) > len(best):
+            best = list(run)
+    if len(best) < 2:
+        return None
+    req.used.append((best[0][1], best[-1][2]))
+    return [q[0] for q in best], req.text[best[0][1] - 1 : best[-1][2] + 1]
+
+
+def _list_item(item: str) -> str:
+    """A later list item ends at the first word that starts a new phrase ("G for 4
+    measures" -> "G", "the Dow Jones over the past 5 days" -> "Dow Jones")."""
+    words = item.split()
+    while words and words[0].lower() in ("the", "a", "an", "also"):
+        words = words[1:]
+    cut = next((i for i, w in enumerate(words) if i and w.lower() in _BOUNDARY), len(words))
+    return " ".join(words[:cut])
+
+
+def _last_words(item: str, width: int) -> str:
+    """The first list item: up to ``width`` words from its end, stopping at a linking word
+    ("a progression of C" -> "C", "specifications of open hole" -> "open hole")."""
+    taken: list[str] = []
+    for w in reversed(item.split()):
+        if w.lower() in _BOUNDARY or w.lower() in _STOP or len(taken) >= width:
+            break
+        taken.insert(0, w)
+    return " ".join(taken)
 
 
 def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
@@ -549,6 +752,15 @@ def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
         return False
     said = [w for w in re.findall(r"[a-z]+", req.low) if w not in _STOP]
     return all(
-        any(w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) for w2 in said)
+        any(
+            w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) or _same_root(w, w2)
+            for w2 in said
+        )
         for w in words
     )
+
+
+def _same_root(word: str, said: str) -> bool:
+    """ "standardize" is stated by "standardization", "normalise" by "normalised": long words
+    whose only difference is a final "e" and what follows it."""
+    return len(word) >= 7 and word.endswith("e") and said.startswith(word[:-1])

@@ -6,7 +6,8 @@
   stand before a position, so that "the subject 'X' and the message 'Y'" gives each phrase
   to the parameter it follows;
 * :func:`unit_affinity`: what a number's unit says about the parameter it belongs to ("$5000"
-  to an amount, "7%" to a rate, "6 hours" to a parameter described in hours);
+  to an amount, "7%" to a rate, "6 hours" to a parameter described in hours, "20 kg" to a
+  mass and never to a temperature: :func:`dimension_words` knows the physical units);
 * :func:`described_values`: the values a description lists for a free string parameter
   ("such as 'bitter', 'sweet'", "'add' to add a new task"), read as a soft enum;
 * :func:`number_groups`: the numbers of a request in runs ("12, 24, 36"), and the bracketed
@@ -46,7 +47,35 @@ _RATE = frozenset((
     "rate", "rates", "percent", "percentage", "ratio", "probability", "interest", "return",
     "returns", "growth", "yield", "discount", "tax", "fraction", "proportion", "share",
 ))  # fmt: skip
-_UNIT_AFTER = re.compile(r"\s*([a-zA-Z]+)")
+_UNIT_AFTER = re.compile(r"\s*(°?[a-zA-Zµ]+)")
+# physical units and the words a parameter that takes them uses (general knowledge, no API):
+# "20 kg" belongs to a mass, "300 K" to a temperature, "440Hz" to a frequency
+_DIMENSIONS: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = tuple(
+    (frozenset(units.split()), tuple(words.split()))
+    for units, words in (
+        ("kg kilogram kilo gram mg milligram lb lbs pound ton tonn tonne ounc oz",
+         "mass weight"),
+        ("K C F kelvin °c °f °C °F celsiu fahrenheit degre", "temperatur temp"),
+        ("meter metr cm centimeter centimetr mm millimeter millimetr km kilometer kilometr "
+         "mile ft foot feet inch yard",
+         "length distanc height width depth radius diamet side base altitud elevat perimet"),
+        ("sec second ms millisecond minut mins hour hr hrs day week month year",
+         "time durat period second minut hour day week month year interv"),
+        ("Hz kHz MHz GHz hz khz mhz ghz hertz", "frequen"),
+        ("mol", "quantit mole amount"),
+        ("L ml mL liter litr milliliter millilitr gallon", "volum capacit"),
+        ("mph kmh kph knot", "speed veloc"),
+        ("Pa kPa atm bar psi atmospher", "pressur"),
+        ("J kJ joul calory kcal kWh kwh", "energ heat work"),
+        ("W kW watt horsepower hp", "power"),
+        ("V volt", "voltag potential"),
+        ("A amp amper mA", "current"),
+        ("ohm", "resist"),
+        ("farad µF uF nF pF", "capacit"),
+        ("H henry mH", "inductan"),
+        ("N newton", "forc"),
+    )
+)  # fmt: skip
 
 
 def words_of(text: str) -> list[str]:
@@ -107,7 +136,24 @@ def unit_affinity(p: ParamDoc, text: str, start: int, end: int) -> float | None:
         return 0.0 if own & _RATE else 3.0
     if unit and len(unit) > 2 and unit in own:
         return 0.0
+    attached = after is not None and not after.group(0)[0].isspace()
+    words = dimension_words(after.group(1), attached) if after else ()
+    if words:
+        return 0.0 if any(o.startswith(w) for o in own for w in words) else 3.0
     return None
+
+
+def dimension_words(unit: str, attached: bool = True) -> tuple[str, ...]:
+    """The word stems of the quantity a physical unit measures ("kg" -> mass, weight); empty
+    for a word that is not a unit. A one-letter unit counts only when it is written against
+    the number ("5m") or is a capital ("300 K"), so that "2 s" or "3 a" stay words."""
+    if len(unit) == 1 and not attached and unit.islower():
+        return ()
+    key = unit if len(unit) <= 3 else stem(unit.lower())
+    for units, words in _DIMENSIONS:
+        if key in units or (len(key) > 3 and key.lower() in units):
+            return words
+    return ()
 
 
 def described_values(p: ParamDoc) -> list[str]:
@@ -199,6 +245,10 @@ def pattern_value(p: ParamDoc, text: str) -> tuple[str, int, int] | None:
     return None
 
 
+_ASKS = frozenset((
+    "email", "mail", "recipient", "to", "url", "link", "website", "endpoint", "uri", "path",
+    "file", "filename", "directory", "folder", "dataset", "image",
+))  # fmt: skip
 Free = Callable[[int, int], bool]
 Found = dict[str, tuple[Any, int, int]]
 
@@ -235,9 +285,12 @@ def string_values(params: Sequence[ParamDoc], text: str, free: Free) -> Found:
     phrase after the parameter's own words (required ones take the quotes left)."""
     found: Found = {}
     low = text.lower()
-    for p in params:
+    # one address to one parameter: those whose name asks for it before those whose
+    # description mentions it ("to_address" before "subject: the subject of the email")
+    asking = sorted(params, key=lambda p: not (set(split_name(p.name).split()) & _ASKS))
+    for p in asking:
         got = pattern_value(p, text)
-        if got and free(got[1], got[2]):
+        if got and free(got[1], got[2]) and not _inside(got, found):
             found[p.name] = got
     for p in params:
         if p.name in found:
