@@ -281,3 +281,44 @@ def test_enum_actions_are_read_from_their_everyday_words() -> None:
     assert fill(op, "I finished the item 'tax form'").values["action"] == "complete"
     flag = _op({"normalize": {"type": "boolean", "description": "Scale the inputs."}}, [])
     assert fill(flag, "fit it and apply normalization").values == {"normalize": True}
+
+
+def test_identifiers_follow_the_parameter_that_asks_for_them() -> None:
+    op = _op(
+        {
+            "order_id": {"type": "string", "description": "The order."},
+            "note": {"type": "string", "description": "A note."},
+        },
+        ["order_id"],
+    )
+    assert fill(op, "Where is my parcel with order ID ab-77Q3 from 2021?").values == {
+        "order_id": "ab-77Q3"
+    }
+    assert fill(op, "order id 90211 please").values["order_id"] == "90211"
+
+
+def test_a_value_said_before_the_parameter_name_when_nothing_follows_it() -> None:
+    op = _op(
+        {
+            "club": {"type": "string", "description": "The club."},
+            "league": {"type": "string", "description": "The league it plays in."},
+            "term": {"type": "string", "description": "Which term."},
+        },
+        ["club", "league"],
+    )
+    got = fill(op, "Table position of Leeds Rhinos in the Super League for the Autumn term")
+    assert got.values == {"club": "Leeds Rhinos", "league": "Super League", "term": "Autumn"}
+
+
+def test_phrases_lose_possessives_and_their_own_name_but_keep_abbreviations() -> None:
+    firm = _op({"company": {"type": "string", "description": "The company."}})
+    assert fill(firm, "shares of the company Fern Ltd.").values == {"company": "Fern Ltd."}
+    ground = _op({"slope_kind": {"type": "string", "description": "The ground."}})
+    assert fill(ground, "plants for a rocky slope").values == {"slope_kind": "rocky"}
+    who = _op({"player": {"type": "string", "description": "The player's name."}})
+    assert fill(who, "stats of Pelé's matches").values == {"player": "Pelé"}
+
+
+def test_scaled_numbers_stay_one_number() -> None:
+    op = _op({"shares": {"type": "integer", "description": "Shares outstanding."}})
+    assert fill(op, "with 250 million shares").values == {"shares": 250000000}

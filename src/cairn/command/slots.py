@@ -580,8 +580,11 @@ def _fill_string(
         cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
         for m in re.finditer(cue, req.low):
             span = _phrase_after(req, m.end())
-            if span and req.free(*span):
-                return req.text[span[0] : span[1]].strip(" ,.?"), *span
+            if span and req.free(*span) and _clean(req.text[span[0] : span[1]]):
+                return _without_own_name(p, _clean(req.text[span[0] : span[1]])), *span
+            before = _named_before(req, m.start(), m.start() + len(m.group(0).split()[0]))
+            if before is not None:
+                return before
     if cued_only:
         return None
     if _has(p.name, _LOCATION_WORDS) or any(
@@ -594,18 +597,59 @@ def _fill_string(
             got = place.match(req.text, m.end())
             if got and req.free(got.start(), got.end()):
                 where = re.split(r"\.\s", got.group(0))[0]  # not into the next sentence
-                return where.strip(" ,.?"), got.start(), got.start() + len(where)
+                return _clean(where), got.start(), got.start() + len(where)
     for m in re.finditer(
         r"(?<=[a-z,] )(?:[A-Z][\w'.&-]*)(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.&-]*)*", req.text
     ):
         if req.free(m.start(), m.end()) and m.group(0).lower() not in _STOP:
-            return m.group(0).strip(" ,.?"), m.start(), m.end()
+            return _clean(m.group(0)), m.start(), m.end()
     for m in re.finditer(r"\b(?:named|called|titled|of|for|about|on|in|by)\s+", req.low):
         span = _phrase_after(req, m.end(), max_words=4)
         if span and req.free(*span):
-            text = req.text[span[0] : span[1]].strip(" ,.?")
+            text = _clean(req.text[span[0] : span[1]])
             if text and text.lower() not in _STOP and not _NUMBER.fullmatch(text):
-                return text, *span
+                return _without_own_name(p, text), *span
+    return None
+
+
+_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Jr|Sr|St|Dr|Mr|Mrs|Ms|Bros)\.$")
+
+
+def _clean(text: str) -> str:
+    """A phrase without the punctuation around it or a possessive ("Ronaldo's" -> "Ronaldo");
+    an abbreviation keeps its full stop ("Apple Inc.")."""
+    text = text.strip(" ,?!;:")
+    if text.endswith(".") and not _ABBREVIATION.search(text):
+        text = text.rstrip(".")
+    return re.sub(r"(?:'s|’s|')$", "", text).strip(" ,")
+
+
+def _without_own_name(p: ParamDoc, text: str) -> str:
+    """ "hill slope" for ``slope_type`` -> "hill", "2019-2020 season" for ``season`` ->
+    "2019-2020": a lower-case last word that is the parameter's own name is not the value
+    (a capitalised one is: "Premier League" for ``league``)."""
+    words = text.split()
+    own = {_stem(w) for w in split_name(p.name).split()}
+    if len(words) > 1 and words[-1].islower() and _stem(words[-1]) in own:
+        return " ".join(words[:-1])
+    return text
+
+
+_CAPITALS_END = re.compile(r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*)$")
+_VALUE_END = re.compile(r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*|\d[\d/-]*)\s+$")
+
+
+def _named_before(req: _Request, start: int, end: int) -> tuple[str, int, int] | None:
+    """The value in front of a parameter's name when nothing follows it: "the Premier
+    League" (a capitalised name holds the word), "the Spring season", "in 2022 season"."""
+    if req.text[start:end][:1].isupper():
+        m = _CAPITALS_END.search(req.text[:end])
+        if m and m.start() < start and req.free(m.start(), m.end()):
+            return m.group(1), m.start(), m.end()
+        return None
+    m = _VALUE_END.search(req.text[:start])
+    if m and req.free(m.start(1), m.end(1)) and m.group(1).lower() not in _STOP:
+        return m.group(1), m.start(1), m.end(1)
     return None
 
 

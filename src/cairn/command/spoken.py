@@ -115,9 +115,23 @@ def _day_words(m: re.Match[str]) -> str:
     return _ordinal(m.group("o2"))
 
 
+_SCALED = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s+(thousand|million|billion|trillion)\b",
+    re.I,
+)
+_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+
+
+def _scaled(m: re.Match[str]) -> str:
+    value = float(m.group(1).replace(",", "")) * _SCALES[m.group(2).lower()]
+    return str(int(value)) if value.is_integer() else str(value)
+
+
 def digits(text: str) -> str:
     """``text`` with spoken numbers and years as digits; the rest unchanged."""
     out = _SPOKEN_YEAR.sub(_year_words, text)
+    # "100 million" as one number (the word reader would write "100 1000000")
+    out = _SCALED.sub(_scaled, out)
     convert = _alpha2digit()
     if convert is not None and re.search(r"[a-zA-Z]", out):
         out = convert(out, "en")  # type: ignore[operator]

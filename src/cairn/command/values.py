@@ -223,6 +223,10 @@ def number_groups(text: str) -> list[NumberGroup]:
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"https?://[^\s'\"<>]+|www\.[^\s'\"<>]+")
+# an identifier: letters and digits (with / _ -), at least one digit: "rs6034464",
+# "2022/AL2562", "Q3CC-CRT3-SZ2G", "546382"
+_ID = re.compile(r"(?<![\w@/.-])(?=[\w/-]*\d)[A-Za-z0-9]+(?:[/_-][A-Za-z0-9]+)*(?![\w@])")
+_ID_WORDS = frozenset(("id", "identifier", "serial", "docket", "sku", "isbn", "code", "ref"))
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\w.\-~]*/)+[\w.\-]+|\b[\w\-]+\.(?:[a-z]{2,4})\b(?!\.)")
 
 
@@ -230,24 +234,31 @@ def pattern_value(p: ParamDoc, text: str) -> tuple[str, int, int] | None:
     """An e-mail address, URL or file path for a parameter whose name or description asks
     for one."""
     own = set(split_name(p.name).split()) | set(words_of(p.description))
-    for kind, pattern in (("email", _EMAIL), ("url", _URL), ("path", _PATH)):
+    named = set(split_name(p.name).split())
+    for kind, pattern in (("email", _EMAIL), ("url", _URL), ("path", _PATH), ("id", _ID)):
         wants = {
-            "email": own & {"email", "mail", "recipient"} or "to" in split_name(p.name).split(),
+            "email": own & {"email", "mail", "recipient"} or "to" in named,
             "url": own & {"url", "link", "website", "endpoint", "uri"},
             "path": own & {"path", "file", "filename", "directory", "folder", "dataset", "image"},
+            "id": named & _ID_WORDS,
         }[kind]
         if not wants:
             continue
         for m in pattern.finditer(text):
             if kind == "path" and (_EMAIL.fullmatch(m.group(0)) or m.group(0)[-1].isdigit()):
                 continue
-            return m.group(0).rstrip(".,"), m.start(), m.end()
+            if kind == "id":  # only right after the parameter's own words: "ID rs6034464"
+                d = cue_before(p, text, m.start(), window=3)
+                if d is None or d > 2:
+                    continue
+            value = m.group(0).rstrip(".,?!)")
+            return value, m.start(), m.start() + len(value)
     return None
 
 
 _ASKS = frozenset((
     "email", "mail", "recipient", "to", "url", "link", "website", "endpoint", "uri", "path",
-    "file", "filename", "directory", "folder", "dataset", "image",
+    "file", "filename", "directory", "folder", "dataset", "image", *_ID_WORDS,
 ))  # fmt: skip
 Free = Callable[[int, int], bool]
 Found = dict[str, tuple[Any, int, int]]
