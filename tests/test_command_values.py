@@ -322,3 +322,67 @@ def test_phrases_lose_possessives_and_their_own_name_but_keep_abbreviations() ->
 def test_scaled_numbers_stay_one_number() -> None:
     op = _op({"shares": {"type": "integer", "description": "Shares outstanding."}})
     assert fill(op, "with 250 million shares").values == {"shares": 250000000}
+
+
+def test_a_prefixed_si_unit_becomes_the_unit_the_description_asks_for() -> None:
+    op = _op(
+        {
+            "gap": {"type": "number", "description": "The plate gap in meters."},
+            "charge_time": {"type": "number", "description": "Charging time (s)."},
+            "load": {"type": "number", "description": "The load in kilograms."},
+        }
+    )
+    got = fill(op, "a gap of 35 mm, charge time of 120ms and a load of 400g").values
+    assert got == {"gap": 0.035, "charge_time": 0.12, "load": 0.4}
+    # a unit of another quantity, or none, leaves the number as said
+    assert fill(op, "a gap of 2, charge time 3 and load of 5").values == {
+        "gap": 2.0, "charge_time": 3.0, "load": 5.0
+    }  # fmt: skip
+
+
+def test_a_money_amount_goes_to_a_money_parameter_named_in_other_words() -> None:
+    op = _op(
+        {
+            "earnings": {"type": "integer", "description": "Yearly earnings."},
+            "bonus_paid": {"type": "integer", "description": "Bonus paid out."},
+        },
+        ["earnings"],
+    )
+    got = fill(op, "earnings of $90,000 and a bonus paid of $5,000")
+    assert got.values == {"earnings": 90000, "bonus_paid": 5000}
+
+
+def test_a_phrase_naming_what_the_operation_fetches_is_not_its_value() -> None:
+    op = from_function_doc(
+        {
+            "name": "zoo.get_animals",
+            "description": "Animals kept in an enclosure.",
+            "parameters": {
+                "type": "dict",
+                "properties": {"enclosure": {"type": "string", "description": "The enclosure."}},
+                "required": ["enclosure"],
+            },
+        }
+    )
+    got = fill(op, "Which are the names of animals kept in the reptile house?")
+    assert got.values == {"enclosure": "reptile house"}
+
+
+def test_a_city_for_a_city_state_parameter_gets_its_state() -> None:
+    op = _op(
+        {
+            "where": {"type": "string", "description": "In the format 'City, State'."},
+            "note": {"type": "string", "description": "A note, e.g. hello."},
+        },
+        ["where"],
+    )
+    assert fill(op, "a room in Sacramento").values["where"] == "Sacramento, CA"
+    assert fill(op, "a room in Springfield illinois").values["where"] == "Springfield, IL"
+    assert fill(op, "a room in Boise, ID").values["where"] == "Boise, ID"
+    # a lower-case state code is a word ("or", "in"), and an unknown place stays as said
+    assert fill(op, "a room in Portland or Salem").values["where"] == "Portland, OR"
+    assert fill(op, "a room in Narnia").values["where"] == "Narnia"
+    # a bigger city of the name outside the US: its country (not Moscow, Idaho)
+    assert fill(op, "a room in Moscow").values["where"] == "Moscow, Russia"
+    plain = _op({"where": {"type": "string", "description": "The city."}})
+    assert fill(plain, "a room in Sacramento").values["where"] == "Sacramento"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from cairn.command import values
+from cairn.command import places, values
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.spoken import DateSpan, digits, find_dates
 
@@ -396,6 +396,11 @@ def _number_for(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> 
             whole = round(value * 100, 6)
             return int(whole) if float(whole).is_integer() else None
         return None
+    scale = values.unit_scale(p, req.text, n[1])
+    if scale != 1.0:  # "100µF" for a capacitance in farads: 0.0001
+        value = float(f"{value * scale:.12g}")
+        if p.type == "integer":
+            return int(value) if value.is_integer() else None
     return float(value) if p.type == "number" and isinstance(value, int) else value
 
 
@@ -570,10 +575,12 @@ def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, i
 
 
 def _fill_string(
-    p: ParamDoc, req: _Request, *, cued_only: bool = False
+    p: ParamDoc, req: _Request, *, cued_only: bool = False, topic: frozenset[str] = frozenset()
 ) -> tuple[str, int, int] | None:
     """A phrase for a string parameter; ``cued_only``: only one that follows the parameter's
-    own name ("the song_id is X", "directed by X"), as for an optional parameter."""
+    own name ("the song_id is X", "directed by X"), as for an optional parameter. A phrase
+    after a preposition that starts with a ``topic`` word (the operation's own name: "the
+    names of proteins found in ..." for ``get_proteins``) is what is asked for, not a value."""
     name_words = [w for w in split_name(p.name).split() if w not in _STOP]
     if name_words:
         cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
@@ -607,6 +614,8 @@ def _fill_string(
         span = _phrase_after(req, m.end(), max_words=4)
         if span and req.free(*span):
             text = _clean(req.text[span[0] : span[1]])
+            if text and _stem(text.split()[0].lower()) in topic:
+                continue
             if text and text.lower() not in _STOP and not _NUMBER.fullmatch(text):
                 return _without_own_name(p, text), *span
     return None
@@ -763,11 +772,12 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     strings = [p for p in op.params if p.type == "string" and not p.enum and not is_date_param(p)]
     strings = [p for p in strings if p.name not in out.values]
     _put_found(values.string_values(strings, req.text, req.free), req, out)
+    topic = frozenset(_stem(w) for w in split_name(op.name.rsplit(".", 1)[-1]).split()) - _STOP
     for p in op.params:
         if p.name in out.values or p.enum:
             continue
         if p.type == "string" and not is_date_param(p):
-            phrase = _fill_string(p, req, cued_only=not p.required)
+            phrase = _fill_string(p, req, cued_only=not p.required, topic=topic)
             if phrase is not None:
                 req.used.append((phrase[1], phrase[2]))
                 out.values[p.name], out.evidence[p.name] = phrase[0], phrase[0]
@@ -776,6 +786,9 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             if stated or p.required:
                 out.values[p.name] = stated
                 out.evidence[p.name] = "(stated)" if stated else "(not stated)"
+    for p in op.params:  # "Long Beach" for a "City, State" parameter: "Long Beach, CA"
+        if isinstance(out.values.get(p.name), str):
+            out.values[p.name] = places.with_state(p, out.values[p.name], req.text)
     out.missing = [p.name for p in op.params if p.required and p.name not in out.values]
     return out
 

@@ -42,6 +42,9 @@ _MONEY = frozenset((
     "amount", "price", "cost", "deposit", "investment", "principal", "dollar",
     "dollars", "usd", "money", "salary", "budget", "income", "payment", "loan", "fee", "fees",
     "balance", "capital", "revenue", "spend", "spending", "fund", "funds", "worth", "sum",
+    "dividend", "dividends", "paid", "pay", "equity", "profit", "earnings", "sales", "value",
+    "asset", "assets", "debt", "expense", "expenses", "premium", "wage", "rent", "cash",
+    "bonus", "savings", "donation", "valuation", "liabilities", "bill", "tip",
 ))  # fmt: skip
 _RATE = frozenset((
     "rate", "rates", "percent", "percentage", "ratio", "probability", "interest", "return",
@@ -120,6 +123,10 @@ def cue_before(p: ParamDoc, text: str, at: int, window: int = 6) -> float | None
     return None
 
 
+_MONEY_STEMS = _MONEY | {stem(w) for w in _MONEY}
+_RATE_STEMS = _RATE | {stem(w) for w in _RATE}
+
+
 def unit_affinity(p: ParamDoc, text: str, start: int, end: int) -> float | None:
     """How well the unit said with the number at ``text[start:end]`` fits ``p``: 0 for a fit
     (a money sign to an amount, a percent to a rate, "hours" to a parameter in hours), 3 for
@@ -131,9 +138,9 @@ def unit_affinity(p: ParamDoc, text: str, start: int, end: int) -> float | None:
     money = "$" in said or unit in ("dollar", "usd", "euro", "buck")
     pct = "%" in said or unit in ("percent", "percentage")
     if money:
-        return 0.0 if own & _MONEY else 3.0
+        return 0.0 if own & _MONEY_STEMS else 3.0
     if pct:
-        return 0.0 if own & _RATE else 3.0
+        return 0.0 if own & _RATE_STEMS else 3.0
     if unit and len(unit) > 2 and unit in own:
         return 0.0
     attached = after is not None and not after.group(0)[0].isspace()
@@ -141,6 +148,57 @@ def unit_affinity(p: ParamDoc, text: str, start: int, end: int) -> float | None:
     if words:
         return 0.0 if any(o.startswith(w) for o in own for w in words) else 3.0
     return None
+
+
+_PREFIX_NAMES = {"pico": 1e-12, "nano": 1e-9, "micro": 1e-6, "milli": 1e-3, "centi": 1e-2,
+                 "kilo": 1e3, "mega": 1e6, "giga": 1e9}  # fmt: skip
+_PREFIX_SYMBOLS = {"p": 1e-12, "n": 1e-9, "µ": 1e-6, "μ": 1e-6, "u": 1e-6, "m": 1e-3, "c": 1e-2,
+                   "k": 1e3, "M": 1e6, "G": 1e9}  # fmt: skip
+_BASE_NAMES = {"farad": "F", "henry": "H", "henrie": "H", "meter": "m", "metre": "m",
+               "gram": "g", "second": "s", "volt": "V", "amp": "A", "ampere": "A", "ohm": "Ω",
+               "watt": "W", "hertz": "Hz", "joule": "J", "liter": "L", "litre": "L",
+               "pascal": "Pa", "newton": "N"}  # fmt: skip
+_BASE_SYMBOLS = frozenset(("F", "H", "m", "g", "s", "V", "A", "Ω", "W", "Hz", "J", "L", "l", "Pa",
+                           "N"))  # fmt: skip
+_IN_UNIT = re.compile(r"\bin\s+(?:the\s+)?([a-zA-Zµμ]+)\b|\(([a-zA-ZµμΩ]{1,4})\)")
+
+
+def si_unit(unit: str) -> tuple[str, float] | None:
+    """An SI unit's base and prefix factor: "µF" -> ("F", 1e-6), "kilograms" -> ("g", 1000),
+    "henries" -> ("H", 1); None for anything else (minutes and miles are not scaled)."""
+    word = unit.lower()
+    for plural in ("ies", "es", "s"):
+        if len(word) > 4 and word.endswith(plural) and word[: -len(plural)] in _BASE_NAMES:
+            word = word[: -len(plural)]
+            break
+    else:
+        word = word[:-1] if len(word) > 4 and word.endswith("s") else word
+    for name, factor in [("", 1.0), *_PREFIX_NAMES.items()]:
+        if word.startswith(name) and word[len(name) :] in _BASE_NAMES:
+            return _BASE_NAMES[word[len(name) :]], factor
+    if unit in _BASE_SYMBOLS:
+        return unit.upper() if unit == "l" else unit, 1.0
+    if len(unit) >= 2 and unit[0] in _PREFIX_SYMBOLS and unit[1:] in _BASE_SYMBOLS:
+        base = unit[1:]
+        return base.upper() if base == "l" else base, _PREFIX_SYMBOLS[unit[0]]
+    return None
+
+
+def unit_scale(p: ParamDoc, text: str, end: int) -> float:
+    """The factor that turns a number said with a prefixed SI unit into the unit ``p``'s
+    description asks for: "100µF" to a capacitance "in farads" -> 1e-6, "50 cm" to a length
+    "in meters" -> 0.01; 1 when either unit is unknown or they measure different things."""
+    after = _UNIT_AFTER.match(text, end)
+    if after is None:
+        return 1.0
+    said = si_unit(after.group(1))
+    if said is None or (len(after.group(1)) == 1 and after.group(0)[0].isspace()):
+        return 1.0
+    for m in _IN_UNIT.finditer(p.description):
+        wanted = si_unit(m.group(1) or m.group(2))
+        if wanted is not None and wanted[0] == said[0]:
+            return said[1] / wanted[1]
+    return 1.0
 
 
 def dimension_words(unit: str, attached: bool = True) -> tuple[str, ...]:
