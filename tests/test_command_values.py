@@ -386,3 +386,49 @@ def test_a_city_for_a_city_state_parameter_gets_its_state() -> None:
     assert fill(op, "a room in Moscow").values["where"] == "Moscow, Russia"
     plain = _op({"where": {"type": "string", "description": "The city."}})
     assert fill(plain, "a room in Sacramento").values["where"] == "Sacramento"
+
+
+def test_people_named_by_role_without_the_role_word() -> None:
+    op = _op(
+        {
+            "genre": {"type": "string", "description": "Genre.", "enum": ["Drama", "Comedy"]},
+            "directed_by": {"type": "string", "description": "The director's name."},
+            "cast": {"type": "string", "description": "An actor in the film."},
+        },
+        [],
+    )
+    got = fill(op, "a drama directed by Ana Lily Amirpour featuring Sheila Vand please")
+    assert got.values == {
+        "genre": "Drama",
+        "directed_by": "Ana Lily Amirpour",
+        "cast": "Sheila Vand",
+    }
+    got = fill(op, "A film that stars Ruth Negga. Ideally with Rebecca Hall as the director.")
+    assert got.values == {"directed_by": "Rebecca Hall", "cast": "Ruth Negga"}
+    # one capitalised word is not a full name
+    assert "cast" not in fill(op, "a comedy with Paris in it").values
+
+
+def test_counts_of_people_ratings_and_yes_no_enums() -> None:
+    op = _op(
+        {
+            "city": {"type": "string", "description": "City."},
+            "number_of_adults": {"type": "integer", "description": "Adults staying."},
+            "rating": {"type": "number", "description": "Lowest review rating."},
+            "has_pool": {
+                "type": "string",
+                "description": "Pool.",
+                "enum": ["True", "False", "dontcare"],
+            },
+        },
+        ["city"],
+    )
+    got = fill(op, "a flat in Lisbon with a pool for 3 ppl, rated 4.5 or more")
+    assert got.values == {
+        "city": "Lisbon",
+        "number_of_adults": 3,
+        "rating": 4.5,
+        "has_pool": "True",
+    }
+    assert "has_pool" not in fill(op, "a flat in Lisbon for 3 ppl").values
+    assert "has_pool" not in fill(op, "a flat in Lisbon with no pool").values

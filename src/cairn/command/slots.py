@@ -29,6 +29,7 @@ from typing import Any
 from cairn.command import places, values
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.spoken import DateSpan, digits, find_dates
+from cairn.command.values import words_of
 
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<neg>-)?\$?(?P<n>\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?)"
@@ -152,6 +153,8 @@ _BOUNDARY = frozenset(
         "over",
         "under",
         "within",
+        "featuring",
+        "starring",
     ]
 )
 _LOCATION_WORDS = ("location", "city", "place", "country", "state", "address", "region", "area",
@@ -361,6 +364,7 @@ def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -
     cues = _word_set(p.words)
     if p.type == "integer" and re.match(r"how many\b|number of\b", p.description, re.I):
         cues |= _word_set(re.split(r"[.,;(]", p.description, maxsplit=1)[0]) - {"many", "number"}
+    cues |= {_root(w) for w in cues}  # "rated 4.2" cues ``rating``
     desc = values.description_cues(p) - cues
     before_text = req.low[max(0, n[0] - 50) : n[0]]
     before = re.findall(r"[a-z0-9]+", before_text)[-5:]
@@ -370,12 +374,14 @@ def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -
     after = after[: next((i for i, w in enumerate(after) if w.isdigit()), 3)]  # not the next's
     best: float | None = None
     for dist, w in enumerate(reversed(before)):
-        if _stem(w) in cues or _stem(w) in desc:
-            best = float(dist) + (_stem(w) not in cues) + (dist >= clause)
+        own = _stem(w) in cues or _root(w) in cues
+        if own or _stem(w) in desc:
+            best = float(dist) + (not own) + (dist >= clause)
             break
     for dist, w in enumerate(after):
-        d = dist + 0.5 + (_stem(w) not in cues)
-        if (_stem(w) in cues or _stem(w) in desc) and (best is None or d < best):
+        own = _stem(w) in cues or _root(w) in cues
+        d = dist + 0.5 + (not own)
+        if (own or _stem(w) in desc) and (best is None or d < best):
             best = d
             break
     unit = values.unit_affinity(p, req.text, n[0], n[1])
@@ -426,6 +432,8 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
                     pairs.append((0.5, i, p))
                 continue
             d = _cue_distance(p, req, n)
+            if _names_after(p, req, n):  # "4 ppl" for number_of_adults
+                d = 0.5 if d is None else min(d, 0.5)
             if d is not None and d < 3:
                 pairs.append((d, i, p))
     taken: set[int] = set()
@@ -448,17 +456,31 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
     _order_families(op, placed, req, out)
 
 
+def _root(word: str) -> str:
+    """A word without -ing, -ed, -es, -e or -s when three letters stay: "rated", "rating" and
+    "rate" -> "rat"; used only to match a number's cue words."""
+    m = re.fullmatch(r"([a-z]{3,}?)(?:ing|ed|es|e|s)", word)
+    return m.group(1) if m else word
+
+
+# words that count people: "4 ppl" is a number of adults, guests or passengers
+_PEOPLE = frozenset((
+    "people", "person", "persons", "ppl", "adult", "adults", "guest", "guests", "passenger",
+    "passengers", "traveler", "travelers", "traveller", "travellers", "pax",
+))  # fmt: skip
+
+
 def _names_after(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> bool:
-    """The word right after number ``n`` is one of ``p``'s name words ("2 nights")."""
+    """The word right after number ``n`` is one of ``p``'s name words ("2 nights"), or both
+    count people ("4 ppl" for ``number_of_adults``)."""
     nxt = re.match(r"\s+([a-z]+)", req.low[n[1] :])
     if nxt is None:
         return False
+    own = _word_set(p.name.replace("_", " "))
+    if nxt.group(1) in _PEOPLE and own & {_stem(w) for w in _PEOPLE}:
+        return True
     said = _stem(nxt.group(1))  # "child" names "children": compare by prefix
-    return any(
-        w.startswith(said) or said.startswith(w)
-        for w in _word_set(p.name.replace("_", " "))
-        if min(len(w), len(said)) >= 3
-    )
+    return any(w.startswith(said) or said.startswith(w) for w in own if min(len(w), len(said)) >= 3)
 
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
@@ -750,7 +772,7 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     out = Filled()
     for p in op.params:  # enums first: their words are the most specific
         if p.enum:
-            got = _fill_enum(p, req)
+            got = _fill_enum(p, req) or _yes_enum(p, req)
             if got is not None:
                 out.values[p.name], out.evidence[p.name] = got
                 out.typed.add(p.name)
@@ -786,11 +808,66 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             if stated or p.required:
                 out.values[p.name] = stated
                 out.evidence[p.name] = "(stated)" if stated else "(not stated)"
+    people = [p for p in op.params if p.type == "string" and not p.enum and _is_person(p)]
+    for find in (_person_as_role, _person_after_cue):  # "Jim Henson as the director" first
+        for p in people:  # an optional person: "with Lupita Nyong'o", "by Ed Sheeran"
+            person = None if p.name in out.values else find(p, req)
+            if person is not None:
+                req.used.append((person[1], person[2]))
+                out.values[p.name], out.evidence[p.name] = person[0], person[0]
     for p in op.params:  # "Long Beach" for a "City, State" parameter: "Long Beach, CA"
         if isinstance(out.values.get(p.name), str):
             out.values[p.name] = places.with_state(p, out.values[p.name], req.text)
     out.missing = [p.name for p in op.params if p.required and p.name not in out.values]
     return out
+
+
+_PERSON_WORDS = frozenset((
+    "cast", "actor", "actors", "actress", "star", "stars", "starring", "artist", "artists",
+    "singer", "author", "writer", "director", "composer", "performer", "musician", "band",
+))  # fmt: skip
+_FULL_NAME = r"([A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})"
+_PERSON_CUE = re.compile(
+    r"\b(?:with|featuring|features?|featured|feat\.|starring|stars|starred|by|acted by|"
+    r"played by|sung by)\s+" + _FULL_NAME
+)
+_AS_ROLE = re.compile(_FULL_NAME + r"\s+as\s+(?:the\s+|an?\s+)?([a-z]+)")
+
+
+def _is_person(p: ParamDoc) -> bool:
+    """A parameter that names a person by role: cast, artist, author, director..."""
+    head = re.split(r"[.;(]", p.description, maxsplit=1)[0]
+    return bool(_PERSON_WORDS & (set(split_name(p.name).split()) | set(words_of(head))))
+
+
+def _person_as_role(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    """ "Jim Henson as the director" for ``directed_by``: a full name followed by "as" and
+    one of the parameter's own words."""
+    own = {_stem(w) for w in split_name(p.name).split()} | {
+        _stem(w) for w in words_of(p.description)
+    }
+    for m in _AS_ROLE.finditer(req.text):
+        role = _stem(m.group(2))
+        if any(w.startswith(role[:5]) or role.startswith(w[:5]) for w in own if len(w) >= 4):
+            name = m.group(1).split(". ")[-1]  # "... Connelly. Jim Henson as the director"
+            if " " in name and req.free(m.end(1) - len(name), m.end(1)):
+                return name, m.end(1) - len(name), m.end(1)
+    return None
+
+
+def _person_after_cue(_p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    """The first free full name ("Lupita Nyong'o", two to four capitalised words) after
+    "with", "featuring", "starring", "by"...: a role's person where the request does not
+    name the role."""
+    for m in _PERSON_CUE.finditer(req.text):
+        name = _clean(re.split(r"\.\s", m.group(1))[0])  # not into the next sentence
+        if (
+            " " in name
+            and req.free(m.start(1), m.start(1) + len(name))
+            and name.lower() not in _STOP
+        ):
+            return name, m.start(1), m.start(1) + len(name)
+    return None
 
 
 def _put_found(found: values.Found, req: _Request, out: Filled) -> None:
@@ -799,22 +876,37 @@ def _put_found(found: values.Found, req: _Request, out: Filled) -> None:
         out.values[name], out.evidence[name] = value, req.text[start:end]
 
 
+def _yes_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
+    """An enum of "True" / "False" (/ "dontcare") is a yes/no: "True" when the request says
+    the parameter's own words ("has laundry service"); unset otherwise."""
+    yes = [v for v in p.enum if str(v).lower() == "true"]
+    if not yes or not any(str(v).lower() == "false" for v in p.enum):
+        return None
+    return (yes[0], "(stated)") if _phrase_stated(p, req) else None
+
+
 def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
     """A yes/no parameter is stated when the request holds its own words, generic ones
-    ("is", "status", "enabled") aside, each as a word or a word it starts ("details" ->
-    "detailed", "closed" -> "closed")."""
-    generic = ("is", "include", "use", "with", "status", "flag", "enabled", "enable", "mode")
+    ("is", "has", "status", "enabled") aside, each as a word or a word it starts ("details" ->
+    "detailed", "closed" -> "closed"), and not negated ("no garage", "without a pool")."""
+    generic = ("is", "has", "have", "include", "use", "with", "status", "flag", "enabled",
+               "enable", "mode")  # fmt: skip
     words = [w for w in split_name(p.name).split() if w not in generic]
     if not words:
         return False
-    said = [w for w in re.findall(r"[a-z]+", req.low) if w not in _STOP]
-    return all(
-        any(
-            w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) or _same_root(w, w2)
-            for w2 in said
-        )
-        for w in words
-    )
+    tokens = re.findall(r"[a-z']+", req.low)
+
+    def says(w: str, w2: str) -> bool:
+        return w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) or _same_root(w, w2)
+
+    hits = [i for i, t in enumerate(tokens) if t not in _STOP and says(words[0], t)]
+    if not hits or not all(any(says(w, t) for t in tokens if t not in _STOP) for w in words):
+        return False
+    before = tokens[max(0, hits[0] - 3) : hits[0]]
+    return not any(t in _NEGATIONS for t in before)
+
+
+_NEGATIONS = frozenset(("no", "not", "without", "never", "don't", "dont", "nor"))
 
 
 def _same_root(word: str, said: str) -> bool:
