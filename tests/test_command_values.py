@@ -432,3 +432,29 @@ def test_counts_of_people_ratings_and_yes_no_enums() -> None:
     }
     assert "has_pool" not in fill(op, "a flat in Lisbon for 3 ppl").values
     assert "has_pool" not in fill(op, "a flat in Lisbon with no pool").values
+
+
+def test_a_value_ends_with_its_sentence_and_loses_an_id_label() -> None:
+    op = _op(
+        {
+            "keyword": {"type": "string", "description": "What to look for."},
+            "component": {"type": "string", "description": "The component's UUID."},
+        },
+        ["keyword"],
+    )
+    got = fill(op, "News about Mo Farah. Can you check the component UUID QX77?")
+    assert got.values == {"keyword": "Mo Farah", "component": "QX77"}
+    firm = _op({"company": {"type": "string", "description": "The company."}})
+    assert fill(firm, "Filings of Fern Ltd. please").values == {"company": "Fern Ltd."}
+
+
+def test_excluding_a_yes_no_does_not_state_it() -> None:
+    op = _op(
+        {
+            "owner": {"type": "string", "description": "Who."},
+            "include_archived": {"type": "boolean", "description": "Archived ones too."},
+        },
+        ["owner"],
+    )
+    assert fill(op, "boards of Priya, include archived").values["include_archived"] is True
+    assert "include_archived" not in fill(op, "boards of Priya, exclude any archived").values

@@ -591,9 +591,30 @@ def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, i
         if not req.free(pos + w.start(), pos + w.end()):
             break
         taken.append(w)
+        if _ends_sentence(w.group(0), req.text[pos + w.end() : pos + w.end() + 2]):
+            break  # "Ji Sung Park. Can you ...": the value ends with its sentence
     if not taken:
         return None
     return pos + taken[0].start(), pos + taken[-1].end()
+
+
+def _ends_sentence(token: str, after: str) -> bool:
+    """A word with a full stop, then a space: the end of a sentence unless an abbreviation
+    ("Inc.", "Dr.") or an initial ("J.")."""
+    return (
+        token.endswith(".")
+        and after[:1].isspace()
+        and not _ABBREVIATION.search(token)
+        and not re.fullmatch(r"(?:[A-Za-z]\.)+", token)
+    )
+
+
+def _sentence_cut(text: str) -> str:
+    """``text`` up to the end of its first sentence (see :func:`_ends_sentence`)."""
+    for m in re.finditer(r"\S+\.(?=\s)", text):
+        if _ends_sentence(m.group(0), text[m.end() : m.end() + 1]):
+            return text[: m.end()]
+    return text
 
 
 def _fill_string(
@@ -631,7 +652,8 @@ def _fill_string(
         r"(?<=[a-z,] )(?:[A-Z][\w'.&-]*)(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.&-]*)*", req.text
     ):
         if req.free(m.start(), m.end()) and m.group(0).lower() not in _STOP:
-            return _clean(m.group(0)), m.start(), m.end()
+            name = _sentence_cut(m.group(0))  # "Berkshire Hathaway. Retrieve" -> the firm
+            return _clean(name), m.start(), m.start() + len(name)
     for m in re.finditer(r"\b(?:named|called|titled|of|for|about|on|in|by)\s+", req.low):
         span = _phrase_after(req, m.end(), max_words=4)
         if span and req.free(*span):
@@ -663,7 +685,12 @@ def _without_own_name(p: ParamDoc, text: str) -> str:
     own = {_stem(w) for w in split_name(p.name).split()}
     if len(words) > 1 and words[-1].islower() and _stem(words[-1]) in own:
         return " ".join(words[:-1])
+    if len(words) > 1 and words[0].lower().rstrip(".:#") in _ID_LABELS:
+        return " ".join(words[1:])  # "UUID AB1010CD" -> "AB1010CD", "id SUPERFANCY"
     return text
+
+
+_ID_LABELS = frozenset(("id", "uuid", "guid", "identifier", "no", "number", "code", "ref"))
 
 
 _CAPITALS_END = re.compile(r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*)$")
@@ -902,11 +929,13 @@ def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
     hits = [i for i, t in enumerate(tokens) if t not in _STOP and says(words[0], t)]
     if not hits or not all(any(says(w, t) for t in tokens if t not in _STOP) for w in words):
         return False
-    before = tokens[max(0, hits[0] - 3) : hits[0]]
+    before = tokens[max(0, hits[0] - 4) : hits[0]]
     return not any(t in _NEGATIONS for t in before)
 
 
-_NEGATIONS = frozenset(("no", "not", "without", "never", "don't", "dont", "nor"))
+_NEGATIONS = frozenset((
+    "no", "not", "without", "never", "don't", "dont", "nor", "exclude", "excluding", "except",
+))  # fmt: skip
 
 
 def _same_root(word: str, said: str) -> bool:
