@@ -458,3 +458,19 @@ def test_excluding_a_yes_no_does_not_state_it() -> None:
     )
     assert fill(op, "boards of Priya, include archived").values["include_archived"] is True
     assert "include_archived" not in fill(op, "boards of Priya, exclude any archived").values
+
+
+def test_an_enum_value_said_beats_an_alias_and_a_catch_all() -> None:
+    op = _op(
+        {
+            "kind": {
+                "type": "string",
+                "description": "Server kind. For example, 'pg' for database servers.",
+                "enum": ["all", "pg", "mongodb", "redis"],
+            }
+        },
+        [],
+    )
+    assert fill(op, "list all the MongoDB servers").values == {"kind": "mongodb"}
+    assert fill(op, "list the redis servers").values == {"kind": "redis"}
+    assert fill(op, "list all servers").values == {"kind": "all"}

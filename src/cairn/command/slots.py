@@ -323,7 +323,12 @@ _ACTION_SYNONYMS: dict[str, tuple[str, ...]] = {
 
 
 def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
-    best: tuple[int, Any, str] | None = None
+    """The enum value the request says: a value itself before an alias the description gives
+    it, a specific value before a catch-all ("postgres" before "all" in "all the PostgreSQL
+    servers"), then the longest; a value of 6+ letters may start a longer word ("postgres"
+    in "PostgreSQL")."""
+    best: tuple[tuple[bool, bool, int], Any, str] | None = None
+    values_said = {str(v).lower() for v in p.enum}
     choices: list[tuple[str, Any]] = [(str(v), v) for v in p.enum]
     choices += [(split_name(str(v)), v) for v in p.enum if split_name(str(v)) != str(v).lower()]
     choices += list(p.aliases)
@@ -335,20 +340,28 @@ def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
     for words, value in choices:
         if not words.strip():
             continue
+        rank = (
+            words.lower() in values_said or split_name(str(value)) == words.lower(),
+            str(value).lower() not in _CATCH_ALL,
+            len(words),
+        )
         if p.aliases and words.isdigit():
             # "5=May": the values have words, so a bare number ("the 5 hottest days") is
             # some other parameter's unless the parameter is named before it ("month 5")
             cue = r"\b" + r"\s+".join(map(re.escape, p.words.split())) + r"\s+" + words + r"\b"
             m = re.search(cue, req.low)
-            if m and (best is None or len(words) > best[0]):
-                best = (len(words), value, m.group(0))
+            if m and (best is None or rank > best[0]):
+                best = (rank, value, m.group(0))
             continue
         said = re.escape(words.lower()).replace("\\&", r"\s*(?:&|and)\s*")  # S&P: s and p
-        pattern = r"(?<![\w])" + said + r"(?:'s|s|'|es|d|ed)?(?![\w])"
-        m = re.search(pattern, req.low)
-        if m and (best is None or len(words) > best[0]):
-            best = (len(words), value, m.group(0))
+        tail = r"[a-z]*" if len(words) >= 6 and words.isalpha() else r"(?:'s|s|'|es|d|ed)?"
+        m = re.search(r"(?<![\w])" + said + tail + r"(?![\w])", req.low)
+        if m and (best is None or rank > best[0]):
+            best = (rank, value, m.group(0))
     return (best[1], best[2]) if best else None
+
+
+_CATCH_ALL = frozenset(("all", "any", "none", "dontcare", "default", "other", "both", "either"))
 
 
 def _cue_words(p: ParamDoc) -> set[str]:
