@@ -474,3 +474,19 @@ def test_an_enum_value_said_beats_an_alias_and_a_catch_all() -> None:
     assert fill(op, "list all the MongoDB servers").values == {"kind": "mongodb"}
     assert fill(op, "list the redis servers").values == {"kind": "redis"}
     assert fill(op, "list all servers").values == {"kind": "all"}
+
+
+def test_a_run_of_numbers_ending_a_sentence_keeps_its_last_number() -> None:
+    op = _op(
+        {
+            "before": {"type": "array", "items": {"type": "integer"}, "description": "Before."},
+            "after": {"type": "array", "items": {"type": "integer"}, "description": "After."},
+        }
+    )
+    got = fill(op, "before with the values 3, 6, 9 and after with the values 4, 8, 12.")
+    assert got.values == {"before": [3, 6, 9], "after": [4, 8, 12]}
+
+
+def test_a_month_written_with_a_full_stop_and_no_space() -> None:
+    op = _op({"day": {"type": "string", "format": "date", "description": "The day."}})
+    assert fill(op, "the closing price on Sept.14, 2021").values == {"day": "2021-09-14"}

@@ -255,7 +255,8 @@ class NumberGroup:
 _TUPLE = re.compile(r"[(\[]\s*-?\d[\d.,\s\-eE]*[)\]]")
 _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 _RUN = re.compile(
-    r"(?<![\w.\-])-?\d+(?:\.\d+)?(?:(?:\s*,\s*|\s*,?\s+and\s+|\s+)-?\d+(?:\.\d+)?)+(?![\w.])"
+    r"(?<![\w.\-])-?\d+(?:\.\d+)?(?:(?:\s*,\s*|\s*,?\s+and\s+|\s+)-?\d+(?:\.\d+)?)+"
+    r"(?![\w]|\.\d)"  # a full stop may end the run: "15, 30, 45."
 )
 
 
