@@ -490,3 +490,25 @@ def test_a_run_of_numbers_ending_a_sentence_keeps_its_last_number() -> None:
 def test_a_month_written_with_a_full_stop_and_no_space() -> None:
     op = _op({"day": {"type": "string", "format": "date", "description": "The day."}})
     assert fill(op, "the closing price on Sept.14, 2021").values == {"day": "2021-09-14"}
+
+
+def test_dotted_dates_clock_times_and_street_addresses() -> None:
+    op = _op(
+        {
+            "pickup": {"type": "string", "description": "Pick-up address."},
+            "day": {"type": "string", "description": "Day, 'YYYY-MM-DD'."},
+            "start_time": {"type": "string", "description": "Start, 24-hour 'HH:MM'."},
+            "seats": {"type": "integer", "description": "Seats."},
+        },
+        ["pickup", "day"],
+    )
+    got = fill(op, "2 seats from 77 Mill Lane, Sparks, NV on 2024.3.9 at 6:15pm")
+    assert got.values == {
+        "pickup": "77 Mill Lane, Sparks, NV", "day": "2024-03-09", "start_time": "18:15", "seats": 2
+    }  # fmt: skip
+    said = _op({"at_time": {"type": "string", "description": "When."}})
+    assert fill(said, "remind me at 7am").values == {"at_time": "7am"}
+    # "2003-2006" stays two years, not February 2003
+    years = _op({"start_year": {"type": "integer", "description": "From."},
+                 "end_year": {"type": "integer", "description": "To."}})  # fmt: skip
+    assert fill(years, "sales from 2003-2006").values == {"start_year": 2003, "end_year": 2006}

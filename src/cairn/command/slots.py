@@ -259,6 +259,57 @@ def is_date_param(p: ParamDoc) -> bool:
     )
 
 
+_STREET = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl|"
+    r"Parkway|Pkwy|Terrace|Highway|Hwy|Square|Sq)"
+)
+_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:[A-Z][\w'.-]*\s+){1,4}" + _STREET + r"\b\.?"
+    r"(?:,\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})?(?:,\s*[A-Z]{2}\b)?(?:\s+\d{5})?(?:,\s*USA\b)?"
+)
+_ADDRESS_WORDS = frozenset(("address", "loc", "location", "destination", "origin", "pickup",
+                            "dropoff", "street", "from", "to", "place"))  # fmt: skip
+
+
+def _asks_address(p: ParamDoc) -> bool:
+    """A string parameter for a place a street address can fill."""
+    head = re.split(r"[.;(]", p.description, maxsplit=1)[0]
+    return bool(_ADDRESS_WORDS & (set(split_name(p.name).split()) | set(words_of(head))))
+
+
+_TIME = re.compile(
+    r"\b(?:([01]?\d|2[0-3]):([0-5]\d)(?:\s*([ap])\.?\s?m\b\.?)?|(1[0-2]|0?[1-9])\s*([ap])\.?\s?m\b\.?)",
+    re.IGNORECASE,
+)
+
+
+def _is_time_param(p: ParamDoc) -> bool:
+    """A clock time as a string: ``show_time``, ``start_time`` ("HH:MM" or the like)."""
+    parts = set(split_name(p.name).split())
+    return p.type == "string" and not p.enum and "time" in parts and not parts & {"zone", "date"}
+
+
+def _time_said(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    """The first clock time the request says ("5:30pm", "19:30", "4 pm"), written as the
+    description asks: "HH:MM" (24-hour; "HH:MM:SS" when it shows seconds), or as said when
+    it names no format."""
+    for m in _TIME.finditer(req.text):
+        if not req.free(m.start(), m.end()):
+            continue
+        hour = int(m.group(1) or m.group(4))
+        minute = int(m.group(2) or 0)
+        half = (m.group(3) or m.group(5) or "").lower()
+        if half == "p" and hour < 12:
+            hour += 12
+        elif half == "a" and hour == 12:
+            hour = 0
+        if not re.search(r"hh:mm|24[- ]hour|military", p.description, re.IGNORECASE):
+            return m.group(0).strip(), m.start(), m.end()
+        seconds = ":00" if re.search(r"hh:mm:ss", p.description, re.IGNORECASE) else ""
+        return f"{hour:02d}:{minute:02d}{seconds}", m.start(), m.end()
+    return None
+
+
 def _format_date(p: ParamDoc, d: date, *, end: bool, grain: str) -> Any:
     desc = p.description.lower()
     if p.type == "integer" or ("year" in split_name(p.name).split() and p.format == ""):
@@ -817,6 +868,12 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 out.values[p.name], out.evidence[p.name] = got
                 out.typed.add(p.name)
     _fill_dates(op, req, out)
+    for p in op.params:  # "at 5:30pm" for a show_time: "17:30", before the numbers take 5
+        if _is_time_param(p) and p.name not in out.values:
+            said = _time_said(p, req)
+            if said is not None:
+                req.used.append((said[1], said[2]))
+                out.values[p.name], out.evidence[p.name] = said[0], req.text[said[1] : said[2]]
     for p in op.params:  # lists before single numbers: "[1, 2, 3]" is one value
         if p.type == "array" and p.required and p.name not in out.values:
             lst = _fill_list(p, req, brackets_only=True)
@@ -832,6 +889,13 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             if lst is not None:
                 out.values[p.name], out.evidence[p.name] = lst
     strings = [p for p in op.params if p.type == "string" and not p.enum and not is_date_param(p)]
+    strings = [p for p in strings if p.name not in out.values]
+    for p in strings:  # "2150 Shattuck Ave, Berkeley, CA" to a pick-up location or address
+        if _asks_address(p):
+            m = next((m for m in _ADDRESS.finditer(req.text) if req.free(m.start(), m.end())), None)
+            if m is not None:
+                req.used.append((m.start(), m.end()))
+                out.values[p.name], out.evidence[p.name] = m.group(0).rstrip(" ,."), m.group(0)
     strings = [p for p in strings if p.name not in out.values]
     _put_found(values.string_values(strings, req.text, req.free), req, out)
     topic = frozenset(_stem(w) for w in split_name(op.name.rsplit(".", 1)[-1]).split()) - _STOP

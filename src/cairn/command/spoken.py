@@ -166,7 +166,12 @@ def _year_of(text: str | None, today: date) -> int | None:
 
 _YEAR = r"(?:1[0-9]|2[0-9])\d\d"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
-_ISO = r"(?P<iy>" + _YEAR + r")[-/](?P<im>0[1-9]|1[0-2])(?:[-/](?P<id>0[1-9]|[12]\d|3[01]))?"
+_ISO = (  # 2007-03, 2007-03-05, 2023/4/17; with dots only a whole day: 2023.10.2
+    r"(?P<iy>"
+    + _YEAR
+    + r")(?:[-/](?P<im>0?[1-9]|1[0-2])(?!\d)(?:[-/](?P<id>0?[1-9]|[12]\d|3[01])(?!\d))?"
+    r"|\.(?P<im2>0?[1-9]|1[0-2])\.(?P<id2>0?[1-9]|[12]\d|3[01])(?!\d))"
+)
 _MDY = (
     r"(?P<m1>" + _MONTH + r")(?:\s+|(?<=\.))(?:the\s+)?(?P<d1>" + _DAY + r")"  # "March.11"
     r"(?:\s*,?\s*(?P<y1>" + _YEAR + r"))?"
@@ -206,10 +211,11 @@ _RANGE_START = re.compile(r"(?:from|between|since|starting|after)\s+(?:the\s+)?$
 def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
     g = m.groupdict()
     if g["iy"]:
-        y, mo = int(g["iy"]), int(g["im"])
-        if g["id"]:
+        y, mo = int(g["iy"]), int(g["im"] or g["im2"])
+        day = g["id"] or g["id2"]
+        if day:
             try:
-                d = date(y, mo, int(g["id"]))
+                d = date(y, mo, int(day))
             except ValueError:
                 return None
             return d, d, "day"

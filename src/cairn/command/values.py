@@ -221,6 +221,8 @@ def described_values(p: ParamDoc) -> list[str]:
     for m in re.finditer(r"(?:such as|e\.g\.,?|for example,?)\s+([^.;()]+)", p.description):
         for part in re.split(r",\s*|\s+or\s+|\s+and\s+", m.group(1)):
             part = part.strip(" '\"")
+            if re.fullmatch(r"[A-Z]{2}", part):
+                continue  # the state of "'Berkeley, CA'" is not a value of its own
             if part and len(part.split()) <= 3:
                 out.append(part)
     seen: dict[str, str] = {}
