@@ -431,7 +431,7 @@ def test_counts_of_people_ratings_and_yes_no_enums() -> None:
         "has_pool": "True",
     }
     assert "has_pool" not in fill(op, "a flat in Lisbon for 3 ppl").values
-    assert "has_pool" not in fill(op, "a flat in Lisbon with no pool").values
+    assert fill(op, "a flat in Lisbon with no pool").values["has_pool"] == "False"
 
 
 def test_a_value_ends_with_its_sentence_and_loses_an_id_label() -> None:
@@ -512,3 +512,23 @@ def test_dotted_dates_clock_times_and_street_addresses() -> None:
     years = _op({"start_year": {"type": "integer", "description": "From."},
                  "end_year": {"type": "integer", "description": "To."}})  # fmt: skip
     assert fill(years, "sales from 2003-2006").values == {"start_year": 2003, "end_year": 2006}
+
+
+def test_a_true_false_enum_reads_the_thing_it_names_in_other_words() -> None:
+    yes_no = ["True", "False", "dontcare"]
+    op = _op(
+        {
+            "city": {"type": "string", "description": "City."},
+            "good_for_kids": {"type": "string", "description": "'True' if yes, 'False' if no.",
+                              "enum": yes_no},
+            "free_entry": {"type": "string", "description": "'True' if yes, 'False' if no.",
+                           "enum": yes_no},
+        },
+        ["city"],
+    )  # fmt: skip
+    got = fill(op, "sights in Lyon that are free and suitable for children").values
+    assert got == {"city": "Lyon", "good_for_kids": "True", "free_entry": "True"}
+    got = fill(op, "sights in Lyon, not for children, no fee").values
+    assert got == {"city": "Lyon", "good_for_kids": "False"}
+    # "good" alone praises; it does not say good_for_kids
+    assert fill(op, "good sights in Lyon").values == {"city": "Lyon"}

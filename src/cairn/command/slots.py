@@ -863,7 +863,7 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     out = Filled()
     for p in op.params:  # enums first: their words are the most specific
         if p.enum:
-            got = _fill_enum(p, req) or _yes_enum(p, req)
+            got = _yes_enum(p, req) if _is_yes_enum(p) else _fill_enum(p, req)
             if got is not None:
                 out.values[p.name], out.evidence[p.name] = got
                 out.typed.add(p.name)
@@ -980,13 +980,45 @@ def _put_found(found: values.Found, req: _Request, out: Filled) -> None:
         out.values[name], out.evidence[name] = value, req.text[start:end]
 
 
+def _is_yes_enum(p: ParamDoc) -> bool:
+    said = {str(v).lower() for v in p.enum}
+    return {"true", "false"} <= said
+
+
 def _yes_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
-    """An enum of "True" / "False" (/ "dontcare") is a yes/no: "True" when the request says
-    the parameter's own words ("has laundry service"); unset otherwise."""
-    yes = [v for v in p.enum if str(v).lower() == "true"]
-    if not yes or not any(str(v).lower() == "false" for v in p.enum):
+    """An enum of "True" / "False" (/ "dontcare") is a yes/no, whatever words its description
+    gives the values: "True" when the request says the parameter's own words ("has laundry
+    service") or its last word ("suitable for children" for ``good_for_kids``), "False" when
+    that word is negated ("not for kids"); unset otherwise."""
+    value = {str(v).lower(): v for v in p.enum}
+    if _phrase_stated(p, req):
+        return value["true"], "(stated)"
+    words = [w for w in split_name(p.name).split() if w not in _STOP]
+    if not words:
         return None
-    return (yes[0], "(stated)") if _phrase_stated(p, req) else None
+    tokens = re.findall(r"[a-z']+", req.low)
+    hits: list[int] = []
+    # the last word ("kids"), else the first of two unless it only praises ("free" of
+    # free_entry, not "good" of good_for_kids)
+    for word in (words[-1], words[0] if len(words) == 2 and words[0] not in _PRAISE else ""):
+        names = {_stem(word), *_SAME_THING.get(_stem(word), ())} if word else set()
+        hits = [i for i, t in enumerate(tokens) if _stem(t) in names]
+        if hits:
+            break
+    if not hits:
+        return None
+    negated = any(t in _NEGATIONS for t in tokens[max(0, hits[0] - 4) : hits[0]])
+    return (value["false"], "(negated)") if negated else (value["true"], "(stated)")
+
+
+_PRAISE = frozenset(("good", "best", "great", "nice", "top", "is", "has", "allow", "allows"))
+# words people use for the same thing in a yes/no parameter's name
+_SAME_THING: dict[str, tuple[str, ...]] = {
+    "kid": ("child", "children", "famili", "family"),
+    "kids": ("child", "children", "famili", "family"),
+    "pet": ("dog", "dogs", "cat", "cats"),
+    "wifi": ("internet", "wi-fi"),
+}
 
 
 def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
