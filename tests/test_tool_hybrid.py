@@ -232,3 +232,11 @@ def test_the_cli_refuses_an_llm_engine_without_a_model() -> None:
                                       "--no-tools"], env=env)  # fmt: skip
     assert result.exit_code == 2
     assert "needs --llm" in result.output
+
+
+def test_the_llm_reads_spoken_numbers_as_digits(index: OperationIndex) -> None:
+    m = _hybrid(_call("garden.getRainfall", **{"from": "2005-03-01"}))
+    m.decide(index, "rain since march first two thousand five", today=TODAY)
+    messages, _schema = _calls(m)[0]
+    request = messages[-1]["content"]
+    assert "2005" in request and "two thousand" not in request

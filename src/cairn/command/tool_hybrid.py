@@ -24,6 +24,7 @@ from typing import Any, Literal
 from cairn.command.model import Command
 from cairn.command.operations import OperationDoc
 from cairn.command.schema_match import _CHART, Match, OperationIndex
+from cairn.command.spoken import digits
 from cairn.command.tool_llm import ToolCallEngine, ToolReply
 
 Mode = Literal["fast", "llm", "hybrid"]
@@ -150,7 +151,9 @@ class HybridMatcher:
             return Decision(match.command, "fast", match, reason=f"fast path sure: {match.reason}")
         ops = llm_candidates(index, match, self.engine.max_candidates, self.mode)
         began = time.perf_counter()
-        reply = self.engine.choose(text, ops)
+        # the model reads numbers and years as digits, as the fast path does ("two thousand
+        # five" is 2005; small models read the words as 2025)
+        reply = self.engine.choose(digits(text), ops)
         took = (time.perf_counter() - began) * 1000
         if reply.problem and not reply.missing:
             # unusable reply: the fast path's answer in hybrid mode; in llm mode, no call
