@@ -271,10 +271,15 @@ _ADDRESS_WORDS = frozenset(("address", "loc", "location", "destination", "origin
                             "dropoff", "street", "from", "to", "place"))  # fmt: skip
 
 
+def _named_as(p: ParamDoc, words: frozenset[str]) -> bool:
+    """One of ``words`` is in ``p``'s name or the first sentence of its description."""
+    head = re.split(r"[.;(]", p.description, maxsplit=1)[0]
+    return bool(words & (set(split_name(p.name).split()) | set(words_of(head))))
+
+
 def _asks_address(p: ParamDoc) -> bool:
     """A string parameter for a place a street address can fill."""
-    head = re.split(r"[.;(]", p.description, maxsplit=1)[0]
-    return bool(_ADDRESS_WORDS & (set(split_name(p.name).split()) | set(words_of(head))))
+    return _named_as(p, _ADDRESS_WORDS)
 
 
 _TIME = re.compile(
@@ -940,8 +945,7 @@ _AS_ROLE = re.compile(_FULL_NAME + r"\s+as\s+(?:the\s+|an?\s+)?([a-z]+)")
 
 def _is_person(p: ParamDoc) -> bool:
     """A parameter that names a person by role: cast, artist, author, director..."""
-    head = re.split(r"[.;(]", p.description, maxsplit=1)[0]
-    return bool(_PERSON_WORDS & (set(split_name(p.name).split()) | set(words_of(head))))
+    return _named_as(p, _PERSON_WORDS)
 
 
 def _person_as_role(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
