@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -17,7 +19,7 @@ from cairn.errors import StoreError
 from cairn.kb.factory import open_store
 from cairn.kb.migrations import MIGRATIONS, apply_migrations
 from cairn.kb.protocol import Store
-from cairn.kb.sqlite import SQLiteStore
+from cairn.kb.sqlite import SQLiteStore, _open_retrying
 from cairn.kb.types import ChunkIn, DocumentIn, Source
 from cairn.kb.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
 from cairn.search.types import SearchFilters
@@ -254,6 +256,62 @@ def test_a_migration_applied_by_another_process_meanwhile_is_skipped(tmp_path: P
         assert apply_migrations(StaleView(conn)) == []  # type: ignore[arg-type]
         names = [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")]
         assert names == [name for name, _ in MIGRATIONS]
+
+
+OPEN_AT = """
+import sys, time
+from cairn.kb.sqlite import SQLiteStore, _open_retrying
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+SQLiteStore(sys.argv[1]).close()
+"""
+
+
+def test_processes_opening_one_new_knowledge_base_at_the_same_instant(tmp_path: Path) -> None:
+    """Both ask SQLite to switch the new file to WAL; one is told "database is locked" at once,
+    without waiting (seen in CI: two ingests of the same folder at once). It must try again."""
+    for round_ in range(3):
+        db = tmp_path / f"kb{round_}.sqlite"
+        start = time.time() + 2.0  # every process is imported and spinning by then
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT, str(db), str(start)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)[-2000:]
+        with closing(sqlite3.connect(db)) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            names = [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")]
+        assert names == sorted(name for name, _ in MIGRATIONS)
+
+
+def test_a_locked_answer_while_opening_is_tried_again(tmp_path: Path) -> None:
+    """The same race, made certain: the first switch to WAL is refused."""
+
+    class Refuses:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn, self.refused = conn, 0
+
+        def execute(self, sql: str, *args: object) -> object:
+            if sql == "PRAGMA journal_mode=WAL" and not self.refused:
+                self.refused += 1
+                raise sqlite3.OperationalError("database is locked")
+            return self.conn.execute(sql, *args)
+
+        @property
+        def in_transaction(self) -> bool:
+            return self.conn.in_transaction
+
+    with closing(sqlite3.connect(tmp_path / "kb.sqlite", isolation_level=None)) as conn:
+        refuses = Refuses(conn)
+        _open_retrying(refuses)  # type: ignore[arg-type]
+        assert refuses.refused == 1
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_open_a_file_that_is_not_sqlite(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -55,6 +56,37 @@ BUSY_TIMEOUT_MS = 30_000
 PURGE_WAIT_MS = 3_000
 
 
+def _open_retrying(conn: sqlite3.Connection) -> None:
+    """Switch to WAL and apply migrations, waiting out other processes opening the same file.
+
+    Two processes that open a new knowledge base at once both hold a read lock and both ask to
+    switch it to WAL; SQLite answers one of them "database is locked" at once, without calling
+    the busy handler (waiting could deadlock). The loser tries again until the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.01
+    while True:
+        try:
+            for pragma in (
+                f"busy_timeout={BUSY_TIMEOUT_MS}",
+                "journal_mode=WAL",
+                "synchronous=NORMAL",
+                "foreign_keys=ON",
+                "secure_delete=ON",
+            ):
+                conn.execute(f"PRAGMA {pragma}")
+            apply_migrations(conn)
+            return
+        except sqlite3.OperationalError as err:
+            busy = "locked" in str(err) or "busy" in str(err)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 class SQLiteStore(SQLiteSearch):
     """Implements :class:`cairn.kb.protocol.Store` over one SQLite file."""
 
@@ -88,15 +120,7 @@ class SQLiteStore(SQLiteSearch):
             raise StoreError("kb-open", f"cannot open knowledge base {self.path}: {err}") from err
         self._lock = threading.RLock()
         try:
-            for pragma in (
-                "journal_mode=WAL",
-                "synchronous=NORMAL",
-                "foreign_keys=ON",
-                f"busy_timeout={BUSY_TIMEOUT_MS}",
-                "secure_delete=ON",
-            ):
-                self._conn.execute(f"PRAGMA {pragma}")
-            apply_migrations(self._conn)
+            _open_retrying(self._conn)
             self._pending = False
             self._finish_purge()  # a forget that another reader held up, finished now
         except sqlite3.DatabaseError as err:
