@@ -35,7 +35,8 @@ from typing import Any
 from cairn.answer.adapted import load_version
 from cairn.answer.reader import packaged_reader
 from cairn.answer.verify import SupportModel, default_model
-from cairn.eval.adapt_ablation import (
+from cairn.knowledge import open_kb
+from cairn_eval.adapt_ablation import (
     Config,
     best_support,
     gold_auc,
@@ -44,8 +45,7 @@ from cairn.eval.adapt_ablation import (
     run_config,
     score_config,
 )
-from cairn.eval.qa import DEFAULT_DATA, load_squad, subsample
-from cairn.knowledge import open_kb
+from cairn_eval.qa import DEFAULT_DATA, load_squad, subsample
 
 ALL = ("packaged", "packaged+refit", "adapted", "adapted+packaged-support")
 

@@ -1,6 +1,6 @@
 """The second domain of issue 13 (point 5): packaged vs adapted models on HotpotQA text nobody
 here tuned on; single-hop synthetic questions from the supporting sentences, their look-alikes,
-and real HotpotQA questions about entities absent from the collection (``cairn.eval.adapt_hotpot``).
+and real HotpotQA questions about entities absent from the collection (``cairn_eval.adapt_hotpot``).
 
 The adapted model is *transferred*: a version made by ``cairn adapt`` on another collection
 (e.g. the SQuAD fit articles), used here as it is, with its own support model and threshold.
@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from cairn.answer.adapted import load_version, packaged_models
-from cairn.eval import adapt_data
-from cairn.eval.adapt import ask_all
-from cairn.eval.adapt_hotpot import (
+from cairn.knowledge import open_kb
+from cairn_eval import adapt_data
+from cairn_eval.adapt import ask_all
+from cairn_eval.adapt_hotpot import (
     COLLECTION,
     HOTPOT,
     absent_entity_questions,
@@ -32,9 +33,8 @@ from cairn.eval.adapt_hotpot import (
     collection_docs,
     write_collection,
 )
-from cairn.eval.metrics import summarize_latencies
-from cairn.eval.qa import score_at
-from cairn.knowledge import open_kb
+from cairn_eval.metrics import summarize_latencies
+from cairn_eval.qa import score_at
 
 
 def say(stage: str, done: int, total: int | None) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from cairn.answer.adapted import load_version, packaged_models
 from cairn.answer.ask import ask
-from cairn.eval.qa import load_squad, subsample
 from cairn.knowledge import open_kb
+from cairn_eval.qa import load_squad, subsample
 
 
 def main() -> int:

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from cairn.answer import ask
-from cairn.eval.metrics import summarize_latencies
-from cairn.eval.qa import COLLECTION, DEFAULT_DATA, load_squad, normalize_answer, subsample
 from cairn.knowledge import open_kb
 from cairn.models.llm import LLM, load_llm
+from cairn_eval.metrics import summarize_latencies
+from cairn_eval.qa import COLLECTION, DEFAULT_DATA, load_squad, normalize_answer, subsample
 
 
 def pick_questions(kb: Any, data: Path, n: int, pool: int) -> list[tuple[str, list[str]]]:

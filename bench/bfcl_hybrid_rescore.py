@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from cairn.command.tool_hybrid import DEFAULT_CUTOFFS, Cutoffs
-from cairn.eval.functions_engines import ItemRecord, fit_cutoffs, rescore
+from cairn_eval.functions_engines import ItemRecord, fit_cutoffs, rescore
 
 
 def main() -> int:

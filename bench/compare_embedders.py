@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cairn.eval.beir import iter_corpus, load_beir
-from cairn.eval.metrics import evaluate_run
 from cairn.models.embed import packaged_minilm
+from cairn_eval.beir import iter_corpus, load_beir
+from cairn_eval.metrics import evaluate_run
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cairn.eval.beir import iter_corpus, load_beir
 from cairn.models.embed import packaged_minilm
+from cairn_eval.beir import iter_corpus, load_beir
 
 KEEP = 0.98  # share of relevant train pairs the floor keeps
 

@@ -18,8 +18,8 @@ from cairn.answer.ask import default_spans, rank_candidates
 from cairn.answer.question import analyse
 from cairn.answer.span import choose_span
 from cairn.answer.span_check import checked_span, relabelled
-from cairn.eval.qa import DEFAULT_DATA, load_squad
 from cairn.knowledge import open_kb
+from cairn_eval.qa import DEFAULT_DATA, load_squad
 
 
 def _norm(s: str) -> str:

@@ -30,7 +30,8 @@ sys.path.insert(0, str(HERE / "spoken_api"))
 from server import DOCUMENTS, serve  # noqa: E402
 
 import cairn  # noqa: E402
-from cairn.eval.spoken_api import (  # noqa: E402
+from cairn.tools import add_openapi  # noqa: E402
+from cairn_eval.spoken_api import (  # noqa: E402
     Calls,
     Outcome,
     failures,
@@ -39,7 +40,6 @@ from cairn.eval.spoken_api import (  # noqa: E402
     run_request,
     score_table,
 )
-from cairn.tools import add_openapi  # noqa: E402
 
 
 def main() -> None:

@@ -27,12 +27,12 @@ from typing import Any
 from cairn.command.lexicon_snap import snap
 from cairn.command.operations import from_api_tool, tool_value_names
 from cairn.command.schema_match import OperationIndex
-from cairn.eval.spoken_api import load_requests, params_match
 from cairn.models.embed import packaged_minilm
 from cairn.models.stt import load_stt
 from cairn.models.stt_context import context_text, tool_terms
 from cairn.tools.openapi import parse_spec
 from cairn.tools.registry import ApiTool
+from cairn_eval.spoken_api import load_requests, params_match
 
 DOCS = ("markets", "nyair", "history")
 

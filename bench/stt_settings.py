@@ -20,7 +20,9 @@ import statistics
 import time
 from typing import Any
 
-from cairn.eval.speech import (
+from cairn.models.stt import SpeechToText, load_stt
+from cairn.models.tts import load_tts
+from cairn_eval.speech import (
     DEFAULT_LIBRISPEECH,
     DEFAULT_POCKETSPHINX,
     ClipResult,
@@ -29,8 +31,6 @@ from cairn.eval.speech import (
     evaluate_stt,
     round_trip,
 )
-from cairn.models.stt import SpeechToText, load_stt
-from cairn.models.tts import load_tts
 
 
 def build(setting: str) -> SpeechToText:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HOTPOT = Path("../shared/benchdata/hotpotqa-1000/test.json")  # as cairn.eval.hotpot
+HOTPOT = Path("../shared/benchdata/hotpotqa-1000/test.json")  # as cairn_eval.hotpot
 
 
 def make(data_path: Path, examples: int, work: Path) -> None:

@@ -23,7 +23,8 @@ from typing import Any
 
 from cairn.answer import two_hop
 from cairn.answer.ask import ask
-from cairn.eval.qa import (
+from cairn.knowledge import open_kb
+from cairn_eval.qa import (
     COLLECTION,
     DEFAULT_DATA,
     load_squad,
@@ -31,7 +32,6 @@ from cairn.eval.qa import (
     subsample,
     write_corpus,
 )
-from cairn.knowledge import open_kb
 
 
 @dataclass

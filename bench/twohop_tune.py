@@ -20,8 +20,8 @@ from typing import Any
 
 from cairn.answer import two_hop
 from cairn.answer.ask import ask
-from cairn.eval.hotpot import COLLECTION, DEFAULT_DATA, contains_answer, load_hotpot
 from cairn.knowledge import open_kb
+from cairn_eval.hotpot import COLLECTION, DEFAULT_DATA, contains_answer, load_hotpot
 
 
 def main() -> int:

@@ -2,7 +2,7 @@
 
 Wall time on a machine shared with other work says little (BENCHMARKS.md: load average 17-34);
 the CPU time this process spends is the work itself. The pipeline is the one `cairn eval voice`
-times (`cairn.eval.voice.timed_run`: demo KB, real MiniLM embedder and spaCy, eSpeak NG); the
+times (`cairn_eval.voice.timed_run`: demo KB, real MiniLM embedder and spaCy, eSpeak NG); the
 engines take turns on each round after one warm-up round. eSpeak NG runs as a child process,
 so its time (~0.03 s per piece) is not in the CPU figure.
 
@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from cairn.demo import DEMO_LICENSE, DEMO_QUESTION, demo_files
-from cairn.eval.voice import SpacySpans, TimedEmbedder, TimedSpans, timed_run
 from cairn.knowledge import open_kb
 from cairn.models.embed import load_embedder
 from cairn.models.stt import load_stt
 from cairn.models.tts import TextToSpeech, load_tts
+from cairn_eval.voice import SpacySpans, TimedEmbedder, TimedSpans, timed_run
 
 
 class FirstPieceClock:

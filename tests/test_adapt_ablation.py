@@ -1,4 +1,4 @@
-"""cairn.eval.adapt_ablation: the gold-paragraph AUC, configs asked with their own models, the
+"""cairn_eval.adapt_ablation: the gold-paragraph AUC, configs asked with their own models, the
 precision read off the curve at a coverage; a tiny KB with deterministic fakes."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 
 import cairn
 from cairn.answer.verify import SupportModel
-from cairn.eval import adapt_ablation as ab
-from cairn.eval.qa import COLLECTION, Outcome, QAItem
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
+from cairn_eval import adapt_ablation as ab
+from cairn_eval.qa import COLLECTION, Outcome, QAItem
 
 LIGHTHOUSE = (
     "The Old Harbour Lighthouse stands on the pier. It was built in 1874 by Margaret Hale. "
@@ -174,9 +174,9 @@ def test_bench_script_refuses_a_version_adapted_on_report_articles(tmp_path: Pat
 def test_support_is_refitted_for_another_reader_on_the_versions_fit_questions(
     tmp_path: Path,
 ) -> None:
-    from cairn.eval.adapt_data import held_out, split
     from cairn.synthetic.dataset import collection_texts, write_jsonl
     from cairn.synthetic.questions import QAPair
+    from cairn_eval.adapt_data import held_out, split
 
     notes = tmp_path / "notes"
     notes.mkdir()

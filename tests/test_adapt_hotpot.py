@@ -1,4 +1,4 @@
-"""cairn.eval.adapt_hotpot: the HotpotQA collection, the absent-entity questions (the collection
+"""cairn_eval.adapt_hotpot: the HotpotQA collection, the absent-entity questions (the collection
 cannot answer them), and abstention counted per kind of unanswerable question."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 from cairn.answer.types import Candidate, Evidence
 from cairn.answer.verify import SupportModel
-from cairn.eval import adapt_hotpot as hp
-from cairn.eval.qa import Outcome, QAItem
+from cairn_eval import adapt_hotpot as hp
+from cairn_eval.qa import Outcome, QAItem
 
 DATA = [
     {

@@ -23,11 +23,11 @@ from cairn.answer.generate import (
 )
 from cairn.answer.span import RuleSpans
 from cairn.cli import answer_commands, eval_commands
-from cairn.eval import qa
 from cairn.knowledge import KnowledgeBase
 from cairn.models.embed import HashingEmbedder
 from cairn.models.llm import LLM, FakeLLM, LLMError, OpenAICompatibleLLM
 from cairn.ports import free_port
+from cairn_eval import qa
 from helpers import FIXED_SUPPORT, TOWN_DOCS, fake_kb
 from test_llm import CannedServer, Route, completion, start_canned_server
 

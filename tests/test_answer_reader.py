@@ -16,8 +16,8 @@ from cairn.answer.reader import READER_PATH, READER_SHA256, Reader, packaged_rea
 from cairn.answer.span import RuleSpans
 from cairn.answer.verify import SupportModel
 from cairn.errors import ModelError
-from cairn.eval import reader_train
 from cairn.knowledge import KnowledgeBase
+from cairn_eval import reader_train
 from helpers import TOWN_DOCS, fake_kb
 
 DIM, HEADS = reader_train.DIM, reader_train.HEADS

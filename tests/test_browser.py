@@ -96,7 +96,7 @@ def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def recording_wav(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A real recording (a person reading) and what it says, padded with silence."""
-    from cairn.eval.speech import sphinx_transcription
+    from cairn_eval.speech import sphinx_transcription
 
     clip = LIBRIVOX / f"{RECORDING}.wav"
     if not clip.is_file():

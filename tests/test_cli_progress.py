@@ -12,10 +12,10 @@ import cairn
 import cairn.cli.progress as progress_module
 from cairn.cli.progress import event_progress
 from cairn.cli.safe_text import SafeConsole
-from cairn.eval.retrieval import run_retrieval_eval
 from cairn.events import Event, EventType
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.models.embed import HashingEmbedder
+from cairn_eval.retrieval import run_retrieval_eval
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_retrieval_eval_reports_query_progress(tmp_path: Path, terminal: io.Stri
 
 
 def test_fit_fusion_reports_its_queries_and_grid(tmp_path: Path, terminal: io.StringIO) -> None:
-    from cairn.eval.fusion_fit import fit_fusion
+    from cairn_eval.fusion_fit import fit_fusion
 
     root = tmp_path / "mini"
     (root / "qrels").mkdir(parents=True)

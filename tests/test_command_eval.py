@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from cairn.cli import command_commands
 from cairn.command import INTENTS, Command
 from cairn.errors import ConfigError
-from cairn.eval.commands import (
+from cairn.ingest.provenance import normalise_license
+from cairn_eval.commands import (
     PRF,
     CommandItem,
     evaluate_commands,
@@ -22,7 +23,6 @@ from cairn.eval.commands import (
     run_command_eval,
     slot_pairs,
 )
-from cairn.ingest.provenance import normalise_license
 
 runner = CliRunner()
 

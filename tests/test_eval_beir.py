@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from cairn.errors import ConfigError, ModelError
-from cairn.eval.beir import BeirDataset, iter_corpus, load_beir, read_qrels
-from cairn.eval.peers import Bm25sPeer, run_peer
+from cairn_eval.beir import BeirDataset, iter_corpus, load_beir, read_qrels
+from cairn_eval.peers import Bm25sPeer, run_peer
 
 HEADER = "query-id\tcorpus-id\tscore\n"
 
@@ -283,7 +283,7 @@ def test_run_peer_collects_run_and_latencies() -> None:
 def test_run_peer_end_to_end_with_beir(beir_dir: Path) -> None:
     pytest.importorskip("bm25s")
     pytest.importorskip("Stemmer")
-    from cairn.eval.metrics import evaluate_run
+    from cairn_eval.metrics import evaluate_run
 
     ds = load_beir(beir_dir)
     peer = Bm25sPeer(iter_corpus(ds.corpus_path))

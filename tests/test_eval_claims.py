@@ -1,4 +1,4 @@
-"""cairn.eval.claims: SciFact-style claim labelling on gold documents and evidence recall,
+"""cairn_eval.claims: SciFact-style claim labelling on gold documents and evidence recall,
 on a tiny SciFact folder with a real SQLite KB (deterministic hashing embedder)."""
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ from cairn.answer.synthesize import (
 from cairn.answer.types import Evidence
 from cairn.cli import eval_commands
 from cairn.errors import ConfigError
-from cairn.eval import claims
-from cairn.eval.claims import (
+from cairn.graph.extract import CapitalisedExtractor
+from cairn.knowledge import KnowledgeBase
+from cairn.models.embed import HashingEmbedder
+from cairn_eval import claims
+from cairn_eval.claims import (
     fit_contradiction,
     label_report,
     load_scifact,
@@ -35,9 +38,6 @@ from cairn.eval.claims import (
     score_pairs,
     sentence_offsets,
 )
-from cairn.graph.extract import CapitalisedExtractor
-from cairn.knowledge import KnowledgeBase
-from cairn.models.embed import HashingEmbedder
 
 CORPUS = {
     11: (
@@ -217,7 +217,7 @@ def test_run_claims_eval_with_retrieval(scifact: tuple[Path, KnowledgeBase]) -> 
     assert ret["sentence_recall"] == 1.0
     assert 0.0 <= ret["lead_baseline_recall"] <= 1.0
     assert ret["latency_ms"]["n"] == 3
-    assert report["model"]["note"].startswith("fitted by cairn.eval.claims")
+    assert report["model"]["note"].startswith("fitted by cairn_eval.claims")
 
 
 def test_check_kb_refuses_a_kb_without_scifact(scifact: tuple[Path, KnowledgeBase]) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cairn.eval.functions import FunctionEvalError, load_items, predict, score_category
 from cairn.models.embed import HashingEmbedder
+from cairn_eval.functions import FunctionEvalError, load_items, predict, score_category
 
 pytest.importorskip("bfcl_eval", reason="pip install --no-deps bfcl-eval==2026.3.23")
 

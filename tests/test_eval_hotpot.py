@@ -1,4 +1,4 @@
-"""cairn.eval.hotpot: pooled evidence sentences in a real SQLite KB, the answer string checked
+"""cairn_eval.hotpot: pooled evidence sentences in a real SQLite KB, the answer string checked
 against what ``ask`` cites (deterministic hashing embedder, rule spans, fixed weights)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import cairn
 from cairn.answer.span import RuleSpans
 from cairn.cli import eval_commands
 from cairn.errors import ConfigError
-from cairn.eval.hotpot import contains_answer, load_hotpot, run_hotpot_eval, write_corpus
 from cairn.models.embed import HashingEmbedder
+from cairn_eval.hotpot import contains_answer, load_hotpot, run_hotpot_eval, write_corpus
 from helpers import FIXED_SUPPORT
 
 QUESTIONS = [

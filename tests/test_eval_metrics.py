@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cairn.eval.metrics import (
+from cairn_eval.metrics import (
     evaluate_run,
     mrr_at_k,
     ndcg_at_k,

@@ -1,4 +1,4 @@
-"""cairn.eval.qa on a tiny SQuAD-format file, with fake models."""
+"""cairn_eval.qa on a tiny SQuAD-format file, with fake models."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import cairn
 from cairn.answer.span import RuleSpans
 from cairn.answer.verify import SupportModel
-from cairn.eval import qa
 from cairn.graph.extract import CapitalisedExtractor
 from cairn.models.embed import HashingEmbedder
+from cairn_eval import qa
 
 CONTEXT_A = "The Old Harbour Lighthouse stands on the pier. It was built in 1874 by Margaret Hale."
 CONTEXT_B = "Rosa's Bakery opened on Mill Street in 1992. It sells sourdough bread."

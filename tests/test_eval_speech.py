@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 from cairn.answer.span import RuleSpans
 from cairn.demo import DEMO_QUESTION
 from cairn.errors import ConfigError
-from cairn.eval.speech import (
+from cairn.graph.extract import CapitalisedExtractor
+from cairn.models.embed import HashingEmbedder
+from cairn.models.stt import FakeSTT
+from cairn.models.tts import FakeTTS, write_wav
+from cairn_eval.speech import (
     GOFORWARD_TEXT,
     default_sets,
     librispeech_clips,
@@ -21,11 +25,7 @@ from cairn.eval.speech import (
     run_speech_eval,
     sphinx_transcription,
 )
-from cairn.eval.voice import run_voice_eval
-from cairn.graph.extract import CapitalisedExtractor
-from cairn.models.embed import HashingEmbedder
-from cairn.models.stt import FakeSTT
-from cairn.models.tts import FakeTTS, write_wav
+from cairn_eval.voice import run_voice_eval
 
 RATE = 16000
 
@@ -183,7 +183,7 @@ def test_voice_eval_with_fakes(tmp_path: Path) -> None:
 def test_speech_eval_bias_primes_each_clip_with_the_other_clips_words(
     librispeech: Path, sphinx: Path
 ) -> None:
-    from cairn.eval.speech import default_sets, evaluate_stt, leave_one_out_context
+    from cairn_eval.speech import default_sets, evaluate_stt, leave_one_out_context
 
     sets = default_sets(librispeech, sphinx)
     clips = sets["librispeech"]

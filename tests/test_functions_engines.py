@@ -8,7 +8,9 @@ import pytest
 
 from cairn.command.tool_hybrid import Cutoffs
 from cairn.command.tool_llm import ToolCallEngine
-from cairn.eval.functions_engines import (
+from cairn.models.embed import HashingEmbedder
+from cairn.models.llm import FakeLLM, Messages
+from cairn_eval.functions_engines import (
     ItemRecord,
     fit_cutoffs,
     hybrid_accuracy,
@@ -16,8 +18,6 @@ from cairn.eval.functions_engines import (
     run_engines,
     sample,
 )
-from cairn.models.embed import HashingEmbedder
-from cairn.models.llm import FakeLLM, Messages
 
 
 def test_the_sample_is_evenly_spaced() -> None:

@@ -1,12 +1,12 @@
 """The import layers of ``cairn`` (docs/architecture.md): a package imports only packages of its
 own layer or of lower layers.
 
-Every module under ``src/cairn`` is parsed with :mod:`ast`; every ``import`` and ``from ...
-import`` of a ``cairn`` module counts, at the top of a module or inside a function (a lazy
-import is still a dependency), and so does ``importlib.import_module("cairn....")`` with a
-literal name. The imports that break the table today are listed in ``KNOWN_EXCEPTIONS`` with
-the issue that removes them; the test fails on any other, and on an exception that is gone (so
-the list only shrinks).
+Every module under ``src/cairn`` and ``src/cairn_eval`` is parsed with :mod:`ast`; every
+``import`` and ``from ... import`` of a ``cairn`` module counts, at the top of a module or
+inside a function (a lazy import is still a dependency), and so does
+``importlib.import_module("cairn....")`` with a literal name. The imports that break the table
+today are listed in ``KNOWN_EXCEPTIONS`` with the issue that removes them; the test fails on any
+other, and on an exception that is gone (so the list only shrinks).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "cairn"
+EVAL_PACKAGE = SRC / "cairn_eval"  # evaluation and training: beside the runtime, not in it
 
 # Lowest first. A package may import its own layer and every layer below it.
 LAYERS: list[tuple[str, set[str]]] = [
@@ -32,7 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("composition", {"compose", "__root__"}),
     ("pipeline", {"pipeline"}),
     ("serving", {"server", "mcp"}),
-    ("evaluation", {"eval"}),
+    ("evaluation", {"cairn_eval"}),  # src/cairn_eval: benchmarks and training, outside the runtime
     ("command line", {"cli"}),
 ]
 LAYER_OF = {pkg: n for n, (_, pkgs) in enumerate(LAYERS) for pkg in pkgs}
@@ -48,6 +49,8 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
 def package_of(module: str) -> str:
     """``cairn.kb.sqlite`` -> ``kb``; ``cairn.knowledge`` -> ``knowledge``; ``cairn`` -> root."""
     parts = module.split(".")
+    if parts[0] == "cairn_eval":
+        return "cairn_eval"
     return parts[1] if len(parts) > 1 else "__root__"
 
 
@@ -84,11 +87,12 @@ def cairn_imports(path: Path, src: Path = SRC) -> set[str]:
             and isinstance(node.args[0].value, str)
         ):
             found.add(node.args[0].value)
-    return {m for m in found if m == "cairn" or m.startswith("cairn.")}
+    return {m for m in found if m.split(".")[0] in ("cairn", "cairn_eval")}
 
 
 def all_imports() -> dict[str, set[str]]:
-    return {module_name(p): cairn_imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+    files = [*PACKAGE.rglob("*.py"), *EVAL_PACKAGE.rglob("*.py")]
+    return {module_name(p): cairn_imports(p) for p in sorted(files)}
 
 
 def upward_imports() -> dict[tuple[str, str], tuple[str, str]]:
@@ -175,3 +179,16 @@ def test_the_check_sees_what_it_checks(tmp_path: Path) -> None:
     )
     found = cairn_imports(f, tmp_path / "src")
     assert found == {"cairn.errors", "cairn.kb.types", "cairn.search", "cairn.tools"}
+
+
+def test_the_runtime_reaches_evaluation_only_from_the_command_line() -> None:
+    """Benchmarks and training live in ``cairn_eval``; the runtime package imports it only in
+    the CLI's thin ``cairn eval`` / ``cairn adapt`` entry points."""
+    assert (EVAL_PACKAGE / "__init__.py").is_file() and not (PACKAGE / "eval").exists()
+    users = {
+        module
+        for module, imported in all_imports().items()
+        if package_of(module) not in ("cairn_eval",)
+        and any(package_of(t) == "cairn_eval" for t in imported)
+    }
+    assert users and {package_of(m) for m in users} == {"cli"}, sorted(users)

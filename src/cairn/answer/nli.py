@@ -3,7 +3,7 @@
 A cross-encoder with a three-way head: the claim and an evidence sentence are read together by
 a 6-layer MiniLM (all-MiniLM-L6-v2's weights, fine-tuned by Cairn on SciFact claims_train
 rationales, the fit part of Climate-FEVER and synthetic contradictions: negation, antonym,
-changed number, swapped roles, swapped entity; see ``cairn.eval.nli_train``). Because it reads
+changed number, swapped roles, swapped entity; see ``cairn_eval.nli_train``). Because it reads
 both at once it tells "the Mongols defeated the Tran" from "the Tran defeated the Mongols",
 which word overlap cannot.
 
@@ -51,7 +51,7 @@ class ClaimChecker(Protocol):
 
 
 class NliModel(Reader):
-    """An exported three-way checker (``cairn.eval.nli_train``) on onnxruntime."""
+    """An exported three-way checker (``cairn_eval.nli_train``) on onnxruntime."""
 
     def probabilities3(self, claim: str, sentences: Sequence[str]) -> np.ndarray:
         """(n, 3) probabilities in ``LABELS`` order."""

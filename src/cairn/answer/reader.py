@@ -3,7 +3,7 @@
 A cross-encoder: the question and a candidate sentence (prefixed with its document title) are
 read together by a 6-layer MiniLM (all-MiniLM-L6-v2's weights, fine-tuned by Cairn on the
 *fit* articles of SQuAD 2.0 to say whether the sentence holds the answer; see
-``cairn.eval.reader_train`` and docs/grounding.md). Unlike the sentence encoder, which embeds
+``cairn_eval.reader_train`` and docs/grounding.md). Unlike the sentence encoder, which embeds
 question and sentence apart, it sees both at once, so it can notice that a question asks about
 something the sentence does not say (SQuAD 2.0's unanswerable questions change one word).
 
@@ -57,7 +57,7 @@ def pair_text(title: str, sentence: str) -> str:
 
 
 class Reader:
-    """An exported reader (``cairn.eval.reader_train``) on onnxruntime, loaded on first use."""
+    """An exported reader (``cairn_eval.reader_train``) on onnxruntime, loaded on first use."""
 
     def __init__(self, path: str | Path, *, expected_sha256: str | None = None) -> None:
         self.path = Path(path)

@@ -3,7 +3,7 @@
 :func:`cairn.answer.span_check.checked_span` keeps the spans whose type, unit and role fit the
 question and picks the best by a hand-set score. Here the same signals, and more, are features
 of a small listwise ranker (a softmax over the sentence's candidate spans plus a "no short
-answer" option) fitted on SQuAD 2.0 *fit* articles 1-8 (``python -m cairn.eval.span_fit``,
+answer" option) fitted on SQuAD 2.0 *fit* articles 1-8 (``python -m cairn_eval.span_fit``,
 weights in ``span_rank.json``). Candidates are the span source's entities and noun chunks and
 their sensible sub/super spans: without a leading determiner or "about"/"up to", a number with
 the noun it counts ("45 tonnes"), two spans joined by "of"/"and". A span is shown only when its

@@ -9,7 +9,7 @@ strongly than any of its sentences supports it, ``supports`` likewise, else ``me
 When the checker's file is absent (or ``checker=None``), the earlier cue model decides:
 
 * ``contradicts``: a small logistic model (``contradiction.json``, 15 weights, fitted on the
-  SciFact *train* claims by ``python -m cairn.eval.claims --fit --save-weights``) over cues of
+  SciFact *train* claims by ``python -m cairn_eval.claims --fit --save-weights``) over cues of
   the claim and the sentence finds a contradiction likely: a negation or "no effect" statement
   on one side only, opposite directions ("increases" vs "reduces", "higher" vs "lower", ...),
   a different number; or, for a sentence that restates the claim almost word for word, one of

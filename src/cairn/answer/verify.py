@@ -6,7 +6,7 @@ the answer-sentence reader's logit (a cross-encoder Cairn fine-tuned from MiniLM
 terms (names and numbers weigh more) the sentence and its chunk cover, whether a span of the
 expected answer type was found, and whether that span is new (not already in the question).
 Weights and the threshold are fitted on SQuAD 2.0 articles disjoint from the ones reported
-and from the reader's training articles (``cairn.eval.qa``) and stored in ``verifier.json``.
+and from the reader's training articles (``cairn_eval.qa``) and stored in ``verifier.json``.
 """
 
 from __future__ import annotations

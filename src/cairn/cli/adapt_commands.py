@@ -11,8 +11,8 @@ import typer
 from cairn.cli.common import KbOption, console, errors_as_messages, fail, open_kb, print_json
 
 if TYPE_CHECKING:
-    from cairn.eval.adapt import AdaptResult
     from cairn.knowledge import KnowledgeBase
+    from cairn_eval.adapt import AdaptResult
 
 
 def register(app: typer.Typer) -> None:
@@ -144,8 +144,8 @@ def _run(
     report_questions: int | None = None,
 ) -> AdaptResult:
     from cairn.cli.progress import event_progress
-    from cairn.eval.adapt import AdaptOptions, adapt
     from cairn.events import Event, EventType
+    from cairn_eval.adapt import AdaptOptions, adapt
 
     opts = AdaptOptions(
         collection=collection,

@@ -131,7 +131,7 @@ def eval_commands_cli(
     json_out: JsonOption = False,
 ) -> None:
     """Intent accuracy and slot precision/recall/F1 of request understanding on the command set."""
-    from cairn.eval.commands import run_command_eval
+    from cairn_eval.commands import run_command_eval
 
     with errors_as_messages():
         report = run_command_eval(split, path=command_set, llm=_llm(llm), grammar=not no_grammar)

@@ -42,8 +42,8 @@ def retrieval(
 ) -> None:
     """nDCG@10, Recall@100, MRR@10 and latency p50/p95 per search mode."""
     from cairn.cli.progress import event_progress
-    from cairn.eval.retrieval import KEY_METRICS, run_retrieval_eval
     from cairn.knowledge import open_kb
+    from cairn_eval.retrieval import KEY_METRICS, run_retrieval_eval
 
     # Ingesting a corpus takes minutes: show the files, chunks embedded and queries run.
     with errors_as_messages(), open_kb(kb) as base, event_progress(quiet=json_out) as on_event:
@@ -90,8 +90,8 @@ def fit_fusion_command(
 ) -> None:
     """Grid-search the hybrid fusion weights for nDCG@10 on a train split."""
     from cairn.cli.progress import event_progress
-    from cairn.eval.fusion_fit import fit_fusion
     from cairn.knowledge import open_kb
+    from cairn_eval.fusion_fit import fit_fusion
 
     with errors_as_messages(), open_kb(kb) as base, event_progress(quiet=json_out) as on_event:
         result = fit_fusion(base, beir, split=split, method=method, on_event=on_event)
@@ -114,7 +114,7 @@ def ingest_bench(
     json_out: JsonOption = False,
 ) -> None:
     """Ingest throughput (chunks/s) beside the embedding model's raw throughput."""
-    from cairn.eval.ingest_bench import run_ingest_bench
+    from cairn_eval.ingest_bench import run_ingest_bench
 
     with errors_as_messages():
         r = run_ingest_bench(corpus, limit=limit, repeats=repeats)
@@ -185,8 +185,8 @@ def qa_command(
 
     from cairn.answer.verify import WEIGHTS_PATH
     from cairn.errors import ConfigError
-    from cairn.eval.qa import plot_risk_coverage, run_qa_eval
     from cairn.knowledge import open_kb
+    from cairn_eval.qa import plot_risk_coverage, run_qa_eval
 
     tmp = Path(tempfile.gettempdir())
     with errors_as_messages():
@@ -327,9 +327,9 @@ def speech_command(
     """Speech-to-text word error rate and real-time factor on real recordings."""
     import shutil
 
-    from cairn.eval.speech import run_speech_eval
     from cairn.models.stt import load_stt
     from cairn.models.tts import load_tts
+    from cairn_eval.speech import run_speech_eval
 
     with errors_as_messages():
         stt = load_stt(model, **stt_options(beam_size, window_pad))
@@ -399,10 +399,10 @@ def voice_command(
     """Spoken question -> spoken answer on the demo collection: p50 time, time to first
     audio, inference share."""
     from cairn.demo import DEMO_QUESTION
-    from cairn.eval.voice import run_voice_eval
     from cairn.models.embed import load_embedder
     from cairn.models.stt import load_stt
     from cairn.models.tts import load_tts
+    from cairn_eval.voice import run_voice_eval
 
     with errors_as_messages():
         stt = load_stt(model, **stt_options(beam_size, window_pad))
@@ -466,8 +466,8 @@ def claims_command(
     majority label, and evidence-sentence recall from the whole corpus."""
     import json
 
-    from cairn.eval.claims import run_claims_eval
     from cairn.knowledge import open_kb
+    from cairn_eval.claims import run_claims_eval
 
     with errors_as_messages():
         if kb is None:
@@ -537,12 +537,12 @@ def hotpot_command(
     import json
     import tempfile
 
-    from cairn.eval.hotpot import run_hotpot_eval
     from cairn.knowledge import open_kb
+    from cairn_eval.hotpot import run_hotpot_eval
 
     tmp = Path(tempfile.gettempdir())
     with errors_as_messages():
-        from cairn.eval.hotpot import load_hotpot
+        from cairn_eval.hotpot import load_hotpot
 
         load_hotpot(data)  # a clear error before any KB is created
         with open_kb(kb or tmp / "hotpot-kb.sqlite") as base:

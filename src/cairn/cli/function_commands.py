@@ -64,8 +64,8 @@ def eval_functions_cli(
         names = [c.strip() for c in categories.split(",") if c.strip()]
         eval_engines(names, half, engine, llm, limit, records_to, json_out)
         return
-    from cairn.eval.functions import score_category
     from cairn.models.embed import packaged_minilm
+    from cairn_eval.functions import score_category
 
     names = [c.strip() for c in categories.split(",") if c.strip()]
     rows = []

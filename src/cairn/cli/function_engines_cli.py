@@ -26,14 +26,14 @@ def eval_engines(
     from cairn.cli.progress import event_progress
     from cairn.command.tool_hybrid import load_tool_llm
     from cairn.command.tool_llm import ToolCallEngine
-    from cairn.eval.functions_engines import (
+    from cairn.events import Event, EventType
+    from cairn.models.embed import packaged_minilm
+    from cairn_eval.functions_engines import (
         ENGINES,
         fit_cutoffs,
         record_dicts,
         run_engines,
     )
-    from cairn.events import Event, EventType
-    from cairn.models.embed import packaged_minilm
 
     engines = ENGINES if engine == "all" else (engine,)
     if engine != "all" and engine not in ENGINES:

@@ -11,7 +11,7 @@ that the result contradicts the original:
 * ``role-swap``: subject and object exchanged ("The Mongols defeated the Tran");
 * ``entity-swap``: a name swapped for another of the same type from the collection.
 
-Used by ``cairn.eval.nli_train`` to make contradicting (and, with the unedited sentence,
+Used by ``cairn_eval.nli_train`` to make contradicting (and, with the unedited sentence,
 supporting) training pairs from corpus sentences. Needs a spaCy pipeline with a parser
 (``load_nlp`` from ``cairn.synthetic.dataset``).
 """

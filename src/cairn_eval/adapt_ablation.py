@@ -29,9 +29,9 @@ from cairn.answer.reader import SentenceReader
 from cairn.answer.span_rank import SpanRanker
 from cairn.answer.types import Candidate
 from cairn.answer.verify import SupportModel
-from cairn.eval.qa import COLLECTION, Outcome, QAItem, score_at
 from cairn.kb.types import ChunkRecord, Consent
 from cairn.search.types import SearchHit
+from cairn_eval.qa import COLLECTION, Outcome, QAItem, score_at
 
 Say = Callable[[str, int, int | None], None]
 
@@ -61,10 +61,10 @@ def refit_support(
     with ``reader``; and its figures on those questions (fit figures, not a result)."""
     from cairn.answer.adapted import Models
     from cairn.answer.verify import default_model
-    from cairn.eval import adapt_data
-    from cairn.eval.adapt import ask_all
-    from cairn.eval.qa import fit_support
     from cairn.synthetic.dataset import collection_texts, read_jsonl
+    from cairn_eval import adapt_data
+    from cairn_eval.adapt import ask_all
+    from cairn_eval.qa import fit_support
 
     synthetic = read_jsonl(version / "synthetic.jsonl")
     docs = list(collection_texts(fit_kb, collection))
@@ -162,7 +162,7 @@ def run_config(
     """The questions asked of ``kb`` with the config's models (as ``run_questions`` does, and
     with the config's short-answer ranker)."""
     from cairn.answer.ask import answer_question
-    from cairn.eval.qa import _holds_gold
+    from cairn_eval.qa import _holds_gold
 
     out = []
     for n, item in enumerate(items):
@@ -192,7 +192,7 @@ def score_config(config: Config, outcomes: Sequence[Outcome]) -> dict[str, Any]:
     candidate is then rescored with the config's model (as ``cairn eval qa --fit`` scores the
     report with its refitted model); only the second read and the second hop, which ``ask``
     tries when the asking model's best candidate falls short, can differ."""
-    from cairn.eval.metrics import summarize_latencies
+    from cairn_eval.metrics import summarize_latencies
 
     row = score_at(config.model, outcomes, config.model.threshold)
     row["precision_at_half_coverage"] = precision_at_coverage(config.model, outcomes, 0.5)

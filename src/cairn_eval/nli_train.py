@@ -1,8 +1,8 @@
 """Train the claim check (``cairn.answer.nli``): MiniLM cross-encoder, three-way head.
 
-The encoder, pooling, batching and ONNX export are the reader's (``cairn.eval.reader_train``);
+The encoder, pooling, batching and ONNX export are the reader's (``cairn_eval.reader_train``);
 only the head (256 -> 3 logits: supports, contradicts, neutral) and the loss (class-weighted
-softmax cross-entropy) differ. Training pairs come from fit data only (``cairn.eval.nli_data``):
+softmax cross-entropy) differ. Training pairs come from fit data only (``cairn_eval.nli_data``):
 SciFact claims_train rationales, the fit part of Climate-FEVER (split by claim) and synthetic
 contradictions of fit sentences. Training stops at ``--budget-min`` minutes; the learning rate
 follows warm-up then cosine decay over whichever runs out first, the planned steps or the
@@ -12,7 +12,7 @@ After training, both exports (int8-stored and float32) are scored on the held-ou
 claims (three-way accuracy per evidence sentence, beside the fit part's majority label), so the
 int8 file ships only if it holds the float32 accuracy.
 
-Run: ``nice python -m cairn.eval.nli_train --out src/cairn/answer/nli.onnx --budget-min 25``.
+Run: ``nice python -m cairn_eval.nli_train --out src/cairn/answer/nli.onnx --budget-min 25``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 from cairn.answer.nli import LABELS, NliModel
 from cairn.answer.reader import reader_tokenizer
 from cairn.errors import ConfigError
-from cairn.eval.nli_data import (
+from cairn_eval.nli_data import (
     CLIMATE_FEVER,
     SCIFACT,
     NliPair,
@@ -44,7 +44,7 @@ from cairn.eval.nli_data import (
     scifact_train_pairs,
     synthetic_pairs,
 )
-from cairn.eval.reader_train import (
+from cairn_eval.reader_train import (
     HEAD_LR,
     HIDDEN,
     _jax,
@@ -96,7 +96,7 @@ def params_from_onnx(path: Path) -> dict[str, Any]:
     import onnx
     from onnx import numpy_helper as nh
 
-    from cairn.eval.reader_train import _EMB_PARAMS, _LAYER_PARAMS, LAYERS
+    from cairn_eval.reader_train import _EMB_PARAMS, _LAYER_PARAMS, LAYERS
 
     w = {i.name: nh.to_array(i) for i in onnx.load(str(path)).graph.initializer}
     if "word_q" in w:

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cairn.eval.beir import load_beir
-from cairn.eval.metrics import evaluate_run
 from cairn.events import Event, EventCallback, EventType, ignore
 from cairn.kb.types import ScoredChunk
 from cairn.knowledge import KnowledgeBase
@@ -20,6 +18,8 @@ from cairn.search.engine import graph_candidates
 from cairn.search.fusion import FusionConfig, fuse
 from cairn.search.query import query_terms, validate_query
 from cairn.search.types import SearchFilters
+from cairn_eval.beir import load_beir
+from cairn_eval.metrics import evaluate_run
 
 KEYWORD_GRID = tuple(round(0.05 * i, 2) for i in range(21))
 

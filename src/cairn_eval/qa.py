@@ -1,8 +1,8 @@
-"""`cairn.eval.qa`: grounded question answering on SQuAD 2.0 (answerable + unanswerable).
+"""`cairn_eval.qa`: grounded question answering on SQuAD 2.0 (answerable + unanswerable).
 
 All paragraphs are ingested as one collection (one JSONL record per paragraph, ``_id`` =
 ``Article#index``). The first half of the articles (in file order) is for fitting: the reader
-(``cairn.eval.reader_train``) is trained on the first of them (its ``train_articles``), the
+(``cairn_eval.reader_train``) is trained on the first of them (its ``train_articles``), the
 support model's weights and threshold on the rest; every figure is reported on the other half,
 which neither saw:
 
@@ -14,7 +14,7 @@ which neither saw:
 * precision of the answers given, and a risk-coverage table across thresholds;
 * latency of ``ask`` (p50 / p95).
 
-Run: ``python -m cairn.eval.qa --kb /tmp/squad-kb.sqlite --out report.json [--fit]``.
+Run: ``python -m cairn_eval.qa --kb /tmp/squad-kb.sqlite --out report.json [--fit]``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from cairn.answer.ask import ask
 from cairn.answer.reader import Reader, SentenceReader, packaged_reader
 from cairn.answer.types import Candidate
 from cairn.answer.verify import FEATURES, WEIGHTS_PATH, SupportModel, default_model
-from cairn.eval.metrics import summarize_latencies
 from cairn.knowledge import KnowledgeBase, open_kb
+from cairn_eval.metrics import summarize_latencies
 
 DEFAULT_DATA = Path("../shared/benchdata/squad2-dev-half/dev-v2.0.json")
 COLLECTION = "squad2"
@@ -382,7 +382,7 @@ def run_qa_eval(
     if fit:
         model = fit_support(
             fit_out,
-            note=f"fitted by cairn.eval.qa on SQuAD 2.0 dev-half articles {sorted(support_names)} "
+            note=f"fitted by cairn_eval.qa on SQuAD 2.0 dev-half articles {sorted(support_names)} "
             f"({len(fit_out)} questions); threshold = best overall accuracy on those",
         )
         if save_weights is not None:

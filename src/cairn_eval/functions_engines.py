@@ -6,7 +6,7 @@ LLM alone, as the same-run peer) and once over the fast path's front runners (wh
 asks when the fast path is unsure; the same prompt is not asked twice). Decoding is greedy,
 so the hybrid's answer on an item routed to the LLM is exactly that second reply; the hybrid's
 latency is the fast path's plus the LLM's on routed items only. Every answer is scored by
-BFCL's own checker (see :mod:`cairn.eval.functions`).
+BFCL's own checker (see :mod:`cairn_eval.functions`).
 
 Each item also yields a :class:`ItemRecord` (the fast path's best score and whether each
 engine was right) from which :func:`fit_cutoffs` chooses the hybrid's cut-offs: run it on the
@@ -30,7 +30,7 @@ from cairn.command.tool_hybrid import (
     llm_candidates,
 )
 from cairn.command.tool_llm import ToolCallEngine, ToolReply
-from cairn.eval.functions import (
+from cairn_eval.functions import (
     CATEGORIES,
     _checker,
     _decoded,

@@ -1,4 +1,4 @@
-"""`cairn.eval.hotpot`: does the cited evidence hold the answer? (HotpotQA, 1,000 questions).
+"""`cairn_eval.hotpot`: does the cited evidence hold the answer? (HotpotQA, 1,000 questions).
 
 The evidence sentences of all questions (``"Title | sentence"``) are pooled into one document
 per Wikipedia title (sentences in order of first appearance, joined by a space) and ingested
@@ -37,9 +37,9 @@ from typing import Any
 
 from cairn.answer.ask import DEFAULT_K, ask
 from cairn.errors import ConfigError
-from cairn.eval.metrics import summarize_latencies
-from cairn.eval.qa import exact_match, f1_score, normalize_answer
 from cairn.knowledge import KnowledgeBase, open_kb
+from cairn_eval.metrics import summarize_latencies
+from cairn_eval.qa import exact_match, f1_score, normalize_answer
 
 DEFAULT_DATA = Path("../shared/benchdata/hotpotqa-1000/test.json")
 COLLECTION = "hotpotqa"

@@ -10,8 +10,8 @@ then scores, on the report articles 9-16 and in the same run, the learned choice
 * how often a short answer is shown, and the exact match of the ones shown (its precision);
 * the ceiling: the share of questions where some candidate span is a gold answer.
 
-Run: ``python -m cairn.eval.span_fit --save`` (rewrites ``span_rank.json``) and
-``python -m cairn.eval.span_fit --report --out report.json``.
+Run: ``python -m cairn_eval.span_fit --save`` (rewrites ``span_rank.json``) and
+``python -m cairn_eval.span_fit --report --out report.json``.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.span import SpanCandidate, SpanSource, choose_span
 from cairn.answer.span_check import checked_span, relabelled
 from cairn.answer.span_rank import FEATURES, WEIGHTS_PATH, Ranked, SpanRanker, rank_features
-from cairn.eval.qa import DEFAULT_DATA, Squad, exact_match, f1_score, load_squad, normalize_answer
 from cairn.text.sentences import split_sentences
+from cairn_eval.qa import DEFAULT_DATA, Squad, exact_match, f1_score, load_squad, normalize_answer
 
 FIT_ARTICLES = 8
 
@@ -207,7 +207,7 @@ def fit_on_squad(
     ranker = SpanRanker(weights, none, 0.5)
     thr = choose_threshold(ranker, examples)
     note = (
-        f"fitted by cairn.eval.span_fit on SQuAD 2.0 dev-half fit articles {fit_names} "
+        f"fitted by cairn_eval.span_fit on SQuAD 2.0 dev-half fit articles {fit_names} "
         f"({len(examples)} answerable questions, the sentence holding the gold answer); "
         "threshold = most right minus wrong short answers on those"
     )

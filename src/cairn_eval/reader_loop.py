@@ -1,6 +1,6 @@
 """The reader's fine-tuning loop, with a time budget and resumable checkpoints.
 
-``cairn.eval.reader_train`` holds the model (``make_forward``), the batching and the ONNX export;
+``cairn_eval.reader_train`` holds the model (``make_forward``), the batching and the ONNX export;
 this is the loop both it and ``cairn adapt`` run. The optimiser is Adam (AdamW for the encoder)
 with the learning rate applied by hand at each step (warm-up over the first tenth, then cosine
 down to a twentieth), so the number of steps can be set from the time budget once the first
@@ -95,10 +95,10 @@ def fit(
     base weights with a fresh head). Stops at the end of the schedule, when ``budget_s``
     seconds are spent (the schedule is shortened to fit once the first steps are timed), or
     after ``max_steps_this_run`` steps (tests use it to stand in for a kill)."""
-    from cairn.eval.reader_train import HEAD_LR, _jax, batches, encode_pairs, initial_params
+    from cairn_eval.reader_train import HEAD_LR, _jax, batches, encode_pairs, initial_params
 
     jax, jnp, optax = _jax()
-    from cairn.eval.reader_train import make_forward
+    from cairn_eval.reader_train import make_forward
 
     t0 = time.monotonic()
     forward = make_forward(jnp.asarray(base["embeddings.word_embeddings.weight"]))
@@ -220,7 +220,7 @@ def params_from_onnx(path: Path, base: dict[str, np.ndarray]) -> dict[str, Any]:
         raise ConfigError(
             "no-train-extra", "reading a reader needs onnx: pip install 'cairn[train]'"
         ) from err
-    from cairn.eval.reader_train import _EMB_PARAMS, _LAYER_PARAMS, LAYERS
+    from cairn_eval.reader_train import _EMB_PARAMS, _LAYER_PARAMS, LAYERS
 
     model = onnx.load(str(path))
     raw = {t.name: nh.to_array(t) for t in model.graph.initializer}

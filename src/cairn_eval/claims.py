@@ -1,4 +1,4 @@
-"""`cairn.eval.claims`: claim verification on SciFact (supports / contradicts), two ways.
+"""`cairn_eval.claims`: claim verification on SciFact (supports / contradicts), two ways.
 
 1. **Labels given the gold documents.** For every (claim, evidence document) pair of the
    split (SUPPORT or CONTRADICT; claims without evidence are skipped), every sentence of the
@@ -21,7 +21,7 @@ The contradiction model (``answer/contradiction.json``) is fitted on the *train*
 document's label), then the sentence threshold (best accuracy on those sentences) and the
 document threshold (best two-way accuracy of :func:`verdict` on the train pairs).
 
-Run: ``python -m cairn.eval.claims --kb /tmp/sf.sqlite [--fit --save-weights] --out r.json``.
+Run: ``python -m cairn_eval.claims --kb /tmp/sf.sqlite [--fit --save-weights] --out r.json``.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ from cairn.answer.synthesize import (
 )
 from cairn.answer.types import Evidence
 from cairn.errors import ConfigError
-from cairn.eval.metrics import summarize_latencies
 from cairn.knowledge import KnowledgeBase, open_kb
 from cairn.models.embed import Embedder
+from cairn_eval.metrics import summarize_latencies
 
 DEFAULT_DATA = Path("../shared/benchdata/scifact/original_format")
 COLLECTION = "beir-scifact"
@@ -218,7 +218,7 @@ def fit_contradiction(scored: Sequence[tuple[Pair, list[Evidence]]]) -> Contradi
         model.bias,
         sent_thr,
         doc_thr,
-        note=f"fitted by cairn.eval.claims on SciFact claims_train ({len(scored)} claim-document "
+        note=f"fitted by cairn_eval.claims on SciFact claims_train ({len(scored)} claim-document "
         f"pairs, {len(ys)} rationale sentences); thresholds = best train accuracy",
     )
 

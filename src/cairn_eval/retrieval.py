@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cairn.eval.beir import BeirDataset, iter_corpus, load_beir
-from cairn.eval.metrics import evaluate_run, summarize_latencies
-from cairn.eval.peers import Bm25sPeer, run_peer
 from cairn.events import Event, EventCallback, EventType, ignore
 from cairn.ingest.pipeline import Status
 from cairn.knowledge import KnowledgeBase
 from cairn.search.types import Mode
+from cairn_eval.beir import BeirDataset, iter_corpus, load_beir
+from cairn_eval.metrics import evaluate_run, summarize_latencies
+from cairn_eval.peers import Bm25sPeer, run_peer
 
 
 @dataclass

@@ -26,12 +26,12 @@ from typing import Any
 
 from cairn.answer.adapted import Models, adapted_root, next_version, packaged_models, set_active
 from cairn.errors import ConfigError
-from cairn.eval import adapt_data
+from cairn_eval import adapt_data
 
 SUPPORT_QUESTIONS = 300  # held-out questions asked to refit the support model (and to report)
 SECONDS_PER_QUESTION = 0.4  # the least the budget keeps back per question asked after training
 TIMED_QUESTIONS = 3  # asked before training, to learn what the asks after it will cost
-SQUAD_FIT_ARTICLES = range(8)  # the first half in file order; cairn.eval.qa reports on the rest
+SQUAD_FIT_ARTICLES = range(8)  # the first half in file order; cairn_eval.qa reports on the rest
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
 
@@ -73,7 +73,7 @@ def check_writable(root: Path) -> None:
 
 def check_train_extra() -> None:
     """Fail early, with one line, when the ``train`` extra is missing."""
-    from cairn.eval.reader_train import _jax
+    from cairn_eval.reader_train import _jax
 
     _jax()
     try:
@@ -153,7 +153,7 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
     base, init = _start_weights(opts)
     reported = opts.support_questions if opts.report_questions is None else opts.report_questions
     reserve = _ask_seconds(kb, parts, opts) * (opts.support_questions + 2 * reported)
-    from cairn.eval.reader_loop import fit
+    from cairn_eval.reader_loop import fit
 
     result = fit(
         pairs + squad_pairs,
@@ -174,7 +174,7 @@ def adapt(kb: Any, opts: AdaptOptions, progress: Progress | None = None) -> Adap
     folder = root / version
     tmp = root / f".{version}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
-    from cairn.eval.reader_train import export
+    from cairn_eval.reader_train import export
 
     meta = {"name": f"cairn-reader-adapted-{version}", "seed": opts.seed, "steps": result.steps}
     export(result.params, base, tmp / "reader.onnx", meta)
@@ -240,8 +240,8 @@ def _ask_seconds(kb: Any, parts: dict[str, list[Any]], opts: AdaptOptions) -> fl
 
 
 def _squad_pairs(opts: AdaptOptions) -> list[Any]:
-    from cairn.eval.qa import DEFAULT_DATA
-    from cairn.eval.reader_train import build_pairs
+    from cairn_eval.qa import DEFAULT_DATA
+    from cairn_eval.reader_train import build_pairs
 
     path = opts.squad_data or DEFAULT_DATA
     if not path.is_file():
@@ -253,9 +253,9 @@ def _squad_pairs(opts: AdaptOptions) -> list[Any]:
 
 def _span_ranker(parts: dict[str, list[Any]], opts: AdaptOptions) -> tuple[Any, dict[str, Any]]:
     """The short-answer ranker refitted on the synthetic pairs (and the SQuAD fit articles'
-    gold sentences with ``--with-squad-fit``); see ``cairn.eval.span_fit.fit_adapted``."""
-    from cairn.eval.qa import DEFAULT_DATA, load_squad
-    from cairn.eval.span_fit import fit_adapted, gold_sentences
+    gold sentences with ``--with-squad-fit``); see ``cairn_eval.span_fit.fit_adapted``."""
+    from cairn_eval.qa import DEFAULT_DATA, load_squad
+    from cairn_eval.span_fit import fit_adapted, gold_sentences
 
     extra: list[tuple[str, str, tuple[str, ...]]] = []
     if opts.with_squad_fit:
@@ -266,15 +266,15 @@ def _span_ranker(parts: dict[str, list[Any]], opts: AdaptOptions) -> tuple[Any, 
 
 def _start_weights(opts: AdaptOptions) -> tuple[dict[str, Any], dict[str, Any] | None]:
     from cairn.answer.reader import READER_PATH
-    from cairn.eval.reader_loop import params_from_onnx
-    from cairn.eval.reader_train import find_base, load_base
+    from cairn_eval.reader_loop import params_from_onnx
+    from cairn_eval.reader_train import find_base, load_base
 
     base = load_base(find_base())
     if opts.start not in ("packaged", "base"):
         raise ConfigError("bad-start", f"--start {opts.start!r}: must be 'packaged' or 'base'")
     init = params_from_onnx(READER_PATH, base) if opts.start == "packaged" else None
     if opts.layers is not None:
-        from cairn.eval.reader_train import initial_params
+        from cairn_eval.reader_train import initial_params
 
         init = init or initial_params(base, opts.seed)
         init = {**init, "layers": init["layers"][: opts.layers]}
@@ -286,7 +286,7 @@ def _support_and_report(
 ) -> dict[str, Any]:
     """Refit the support model on ``fit``; the ``report`` figures of both models."""
     from cairn.answer.verify import default_model
-    from cairn.eval.qa import fit_support, score_at
+    from cairn_eval.qa import fit_support, score_at
 
     fit_items = adapt_data.held_out(parts["fit"], opts.support_questions, opts.seed)
     reported = opts.support_questions if opts.report_questions is None else opts.report_questions
@@ -324,10 +324,10 @@ def ask_all(
     stage: str,
     say: Progress,
 ) -> list[Any]:
-    """Each held-out question asked of the knowledge base, as ``cairn.eval.qa`` outcomes (a
+    """Each held-out question asked of the knowledge base, as ``cairn_eval.qa`` outcomes (a
     candidate is grounded when its sentence holds the question's answer)."""
     from cairn.answer.ask import ask
-    from cairn.eval.qa import Outcome, QAItem
+    from cairn_eval.qa import Outcome, QAItem
 
     out = []
     for n, it in enumerate(items):

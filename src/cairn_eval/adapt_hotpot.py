@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cairn.eval.adapt_data import HeldOut
+from cairn_eval.adapt_data import HeldOut
 
-HOTPOT = Path("../shared/benchdata/hotpotqa-1000/test.json")  # as cairn.eval.hotpot
+HOTPOT = Path("../shared/benchdata/hotpotqa-1000/test.json")  # as cairn_eval.hotpot
 COLLECTION = "hotpot"
 
 
@@ -79,7 +79,7 @@ def absent_entity_questions(
 
 def by_edit(outcomes: Sequence[Any], edits: dict[str, str], model: Any) -> dict[str, str]:
     """Per kind of unanswerable question: abstained / asked, under ``model``'s threshold."""
-    from cairn.eval.qa import decide
+    from cairn_eval.qa import decide
 
     counts: dict[str, list[int]] = {}
     for o in outcomes:
