@@ -1,4 +1,4 @@
-"""The cases issue 15 names, with the trained claim check (answer/nli.onnx), real models and
+"""The cases issue 15 names, with the trained claim check (models/data/nli.onnx), real models and
 real SQLite: `--synthesize` over notes that say the opposite of the claim lists them as
 contradicting (library, CLI and the HTTP API), and a role swap is not entailed by the
 sentence it swaps."""
@@ -17,8 +17,8 @@ from cairn.answer.types import Evidence
 from cairn.knowledge import KnowledgeBase
 
 # The cue model alone lists one of the two notes as supporting (the bug issue 15 reports), so
-# these cases need the trained claim check; without answer/nli.onnx they are skipped.
-pytestmark = pytest.mark.skipif(packaged_checker() is None, reason="answer/nli.onnx not built")
+# these cases need the trained claim check; without models/data/nli.onnx they are skipped.
+pytestmark = pytest.mark.skipif(packaged_checker() is None, reason="models/data/nli.onnx not built")
 
 BATTLE = "In 1288 the Tran defeated the Mongols at the Bach Dang river."
 NOTES = {

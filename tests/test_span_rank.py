@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from pathlib import Path
 
 import pytest
 import typer
@@ -212,8 +211,10 @@ def test_ask_shows_the_money_not_the_share_count(notes_kb: cairn.KnowledgeBase) 
     assert not c.abstained and c.short_answer == "45 tonnes"
 
 
-def test_weights_path_is_beside_the_code() -> None:
-    assert WEIGHTS_PATH.parent == Path(cairn.answer.span_rank.__file__).parent
+def test_weights_live_with_the_other_packaged_models() -> None:
+    from cairn.models.packaged import DATA_DIR, recorded_sha256
+
+    assert WEIGHTS_PATH.parent == DATA_DIR and recorded_sha256(WEIGHTS_PATH.name)
 
 
 @pytest.mark.integration

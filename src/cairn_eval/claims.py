@@ -16,7 +16,7 @@
    document recall of the search (``k`` hits) and a lead baseline: as many sentences as
    ``synthesize`` cited, taken in document order from the top hits.
 
-The contradiction model (``answer/contradiction.json``) is fitted on the *train* claims only
+The contradiction model (``models/data/contradiction.json``) is fitted on the *train* claims only
 (``--fit``): a logistic regression over the cues of each gold rationale sentence (label: its
 document's label), then the sentence threshold (best accuracy on those sentences) and the
 document threshold (best two-way accuracy of :func:`verdict` on the train pairs).
@@ -58,6 +58,7 @@ from cairn.answer.types import Evidence
 from cairn.errors import ConfigError
 from cairn.knowledge import KnowledgeBase, open_kb
 from cairn.models.embed import Embedder
+from cairn.models.packaged import note_written
 from cairn_eval.metrics import summarize_latencies
 
 DEFAULT_DATA = Path("../shared/benchdata/scifact/original_format")
@@ -410,6 +411,7 @@ def run_claims_eval(
         model = fit_contradiction(score_pairs(train, embedder))
         if save_weights is not None:
             save_weights.write_text(model.to_json() + "\n", encoding="utf-8")
+            note_written(save_weights)
     scored = score_pairs(report_data, embedder)
     nli = resolve_checker(checker)
     report: dict[str, Any] = {

@@ -12,7 +12,7 @@ After training, both exports (int8-stored and float32) are scored on the held-ou
 claims (three-way accuracy per evidence sentence, beside the fit part's majority label), so the
 int8 file ships only if it holds the float32 accuracy.
 
-Run: ``nice python -m cairn_eval.nli_train --out src/cairn/answer/nli.onnx --budget-min 25``.
+Run: ``nice python -m cairn_eval.nli_train --out src/cairn/models/data/nli.onnx --budget-min 25``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import numpy as np
 from cairn.answer.nli import LABELS, NliModel
 from cairn.answer.reader import reader_tokenizer
 from cairn.errors import ConfigError
+from cairn.models.packaged import note_written
 from cairn_eval.nli_data import (
     CLIMATE_FEVER,
     SCIFACT,
@@ -326,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rep = three_way_report(NliModel(path), held_out, majority)
         rep["bytes"] = path.stat().st_size
         reports["int8" if int8 else "float32"] = rep
+    note_written(args.out)  # the int8 model, when written into the packaged folder
     meta["climate_fever_held_out"] = reports
     sys.stdout.write(json.dumps(meta, indent=1) + "\n")
     return 0

@@ -38,6 +38,7 @@ from cairn.answer.reader import Reader, SentenceReader, packaged_reader
 from cairn.answer.types import Candidate
 from cairn.answer.verify import FEATURES, WEIGHTS_PATH, SupportModel, default_model
 from cairn.knowledge import KnowledgeBase, open_kb
+from cairn.models.packaged import note_written
 from cairn_eval.metrics import summarize_latencies
 
 DEFAULT_DATA = Path("../shared/benchdata/squad2-dev-half/dev-v2.0.json")
@@ -387,6 +388,7 @@ def run_qa_eval(
         )
         if save_weights is not None:
             save_weights.write_text(model.to_json() + "\n", encoding="utf-8")
+            note_written(save_weights)
     rep_out = run_questions(kb, rep_items, k, **chosen)
     latency = summarize_latencies([o.ms for o in rep_out])
     peer = None

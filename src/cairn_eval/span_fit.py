@@ -31,6 +31,7 @@ from cairn.answer.question import QuestionInfo, analyse
 from cairn.answer.span import SpanCandidate, SpanSource, choose_span
 from cairn.answer.span_check import checked_span, relabelled
 from cairn.answer.span_rank import FEATURES, WEIGHTS_PATH, Ranked, SpanRanker, rank_features
+from cairn.models.packaged import note_written
 from cairn.text.sentences import split_sentences
 from cairn_eval.qa import DEFAULT_DATA, Squad, exact_match, f1_score, load_squad, normalize_answer
 
@@ -270,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.save:
         WEIGHTS_PATH.write_text(ranker.to_json() + "\n", encoding="utf-8")
+        note_written(WEIGHTS_PATH)
     if args.report:
         from cairn.answer.ask import default_spans
 

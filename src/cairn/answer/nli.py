@@ -17,15 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
 
 from cairn.answer.reader import Reader
+from cairn.models.packaged import packaged_path, recorded_sha256
 
-NLI_PATH = Path(__file__).with_name("nli.onnx")
-NLI_SHA256 = ""
+NLI_PATH = packaged_path("nli.onnx")
+NLI_SHA256 = recorded_sha256("nli.onnx") or ""
 LABELS = ("supports", "contradicts", "neutral")
 ENTAILED = 0.5  # P(supports) a generated sentence needs from what it cites
 

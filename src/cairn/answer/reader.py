@@ -27,9 +27,10 @@ import numpy as np
 
 from cairn.errors import ModelError
 from cairn.models.embed import MINILM_TOKENIZER
+from cairn.models.packaged import packaged_path, recorded_sha256
 
-READER_PATH = Path(__file__).with_name("reader.onnx")
-READER_SHA256 = "1dc26256c1d4afc66cd5c39fdbc3040cec7a50910a010946d969dbb64e88b78d"
+READER_PATH = packaged_path("reader.onnx")
+READER_SHA256 = recorded_sha256("reader.onnx") or ""
 MAX_TOKENS = 128
 
 

@@ -19,13 +19,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 
 from cairn.answer.question import AnswerType, QuestionInfo, stem, stems
 from cairn.answer.span import SpanCandidate, choose_span, type_fit
 from cairn.answer.span_check import CURRENCY, Frame, checked_span, frame, relabelled, verb_stem
+from cairn.models.packaged import packaged_path
 
-WEIGHTS_PATH = Path(__file__).with_name("span_rank.json")
+WEIGHTS_PATH = packaged_path("span_rank.json")
 _TOKEN = re.compile(r"\w+(?:[.,]\d+)*")
 _LEAD = re.compile(
     r"^(?:the|a|an|its|their|his|her|our|this|that|these|those|some|about|around|roughly|"

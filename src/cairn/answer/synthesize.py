@@ -31,7 +31,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from cairn.answer.ask import check_collections, citation
@@ -40,6 +39,7 @@ from cairn.answer.nli import CheckerArg, Judgement, resolve_checker
 from cairn.answer.question import analyse, stems
 from cairn.answer.types import Citation, Evidence
 from cairn.knowledge import KnowledgeBase
+from cairn.models.packaged import packaged_path
 
 _NEG = frozenset(
     {
@@ -119,7 +119,7 @@ NUMBER_OVERLAP = 0.5  # ... or this share, when it states another number than th
 SUPPORT_OVERLAP = 0.6
 SUPPORT_COSINE = 0.5
 VERDICT_SENTENCES = 3  # most relevant sentences of a source weighed for its verdict
-WEIGHTS_PATH = Path(__file__).with_name("contradiction.json")
+WEIGHTS_PATH = packaged_path("contradiction.json")
 CONTRADICTION_FEATURES = (
     "claim_neg",
     "sentence_neg",

@@ -16,12 +16,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from cairn.answer.question import QuestionInfo, stems
 from cairn.answer.types import Evidence
+from cairn.models.packaged import packaged_path
 
-WEIGHTS_PATH = Path(__file__).with_name("verifier.json")
+WEIGHTS_PATH = packaged_path("verifier.json")
 _NEG = frozenset({"not", "never", "no", "none", "nobody", "nothing", "neither", "nor", "n't"})
 
 FEATURES = (

@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 
 from cairn.errors import ModelError
+from cairn.models.packaged import DATA_DIR
 
 Vectors = npt.NDArray[np.float32]
 
-DATA_DIR = Path(__file__).parent / "data"
 MINILM_TOKENIZER = DATA_DIR / "all-MiniLM-L6-v2.tokenizer.json"
 MINILM_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MINILM_ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
