@@ -1,0 +1,115 @@
+"""Date and clock-time slots: which parameters take a date, and the dates a request gives them.
+
+A start/end pair takes the two ends of one range (or two dates); other date parameters take
+the request's dates in order, written the way the schema asks (ISO day, ISO date-time, a year
+as an integer, ``MM/DD/YYYY`` when the description says so).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from cairn.command.operations import OperationDoc, ParamDoc, split_name
+from cairn.command.slot_request import Filled, _has, _Request
+
+_START_WORDS = ("start", "from", "since", "begin", "after", "min", "first", "lower")
+_END_WORDS = ("end", "to", "until", "till", "before", "max", "last", "upper", "through")
+_DATE_WORDS = ("date", "day", "time", "start", "end", "from", "to", "since", "until", "year",
+               "month", "period", "when")  # fmt: skip
+
+
+def is_date_param(p: ParamDoc) -> bool:
+    if p.type not in ("string", "integer", "any"):
+        return False
+    if p.format in ("date", "date-time"):
+        return True
+    parts = set(split_name(p.name).split())
+    if p.type == "integer":
+        return "year" in parts
+    return bool(parts & {"date", "day", "year", "month", "period"}) or (
+        bool(parts & {"start", "end", "from", "to", "since", "until"})
+        and bool(re.search(r"\bdate|yyyy|\bday\b", p.description, re.IGNORECASE))
+    )
+
+
+_TIME = re.compile(
+    r"\b(?:([01]?\d|2[0-3]):([0-5]\d)(?:\s*([ap])\.?\s?m\b\.?)?|(1[0-2]|0?[1-9])\s*([ap])\.?\s?m\b\.?)",
+    re.IGNORECASE,
+)
+
+
+def _is_time_param(p: ParamDoc) -> bool:
+    """A clock time as a string: ``show_time``, ``start_time`` ("HH:MM" or the like)."""
+    parts = set(split_name(p.name).split())
+    return p.type == "string" and not p.enum and "time" in parts and not parts & {"zone", "date"}
+
+
+def _time_said(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    """The first clock time the request says ("5:30pm", "19:30", "4 pm"), written as the
+    description asks: "HH:MM" (24-hour; "HH:MM:SS" when it shows seconds), or as said when
+    it names no format."""
+    for m in _TIME.finditer(req.text):
+        if not req.free(m.start(), m.end()):
+            continue
+        hour = int(m.group(1) or m.group(4))
+        minute = int(m.group(2) or 0)
+        half = (m.group(3) or m.group(5) or "").lower()
+        if half == "p" and hour < 12:
+            hour += 12
+        elif half == "a" and hour == 12:
+            hour = 0
+        if not re.search(r"hh:mm|24[- ]hour|military", p.description, re.IGNORECASE):
+            return m.group(0).strip(), m.start(), m.end()
+        seconds = ":00" if re.search(r"hh:mm:ss", p.description, re.IGNORECASE) else ""
+        return f"{hour:02d}:{minute:02d}{seconds}", m.start(), m.end()
+    return None
+
+
+def _format_date(p: ParamDoc, d: date, *, end: bool, grain: str) -> Any:
+    desc = p.description.lower()
+    if p.type == "integer" or ("year" in split_name(p.name).split() and p.format == ""):
+        return d.year if p.type == "integer" else str(d.year)
+    if p.format == "date-time" or "date-time" in desc or "iso 8601 timestamp" in desc:
+        return f"{d.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
+    written = re.search(r"\b(yyyy|mm|dd)([-/.])(yyyy|mm|dd)\2(yyyy|mm|dd)\b", desc)
+    if written:  # "MM-DD-YYYY", "dd/mm/yyyy", "YYYY.MM.DD": the order the description asks
+        codes = {"yyyy": "%Y", "mm": "%m", "dd": "%d"}
+        return d.strftime(written.group(2).join(codes[written.group(i)] for i in (1, 3, 4)))
+    if re.search(r"yyyy-mm(?!-)", desc) and grain in ("month",):
+        return d.strftime("%Y-%m")
+    return d.isoformat()
+
+
+def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
+    date_params = [p for p in op.params if is_date_param(p) and not p.enum]
+    if not date_params or not req.dates:
+        return
+    span = req.dates[0]
+    starts = [p for p in date_params if _has(p.name, _START_WORDS)]
+    ends = [p for p in date_params if _has(p.name, _END_WORDS)]
+    others = [p for p in date_params if p not in starts and p not in ends]
+    if starts or ends:
+        if len(req.dates) >= 2 and span.grain != "range":
+            first, last = req.dates[0], req.dates[1]
+        else:
+            first = last = span
+        if first is last and span.single_day and starts and ends:
+            out.loss += 0.5
+        for p in starts[:1]:
+            out.values[p.name] = _format_date(p, first.start, end=False, grain=first.grain)
+            out.evidence[p.name] = first.text
+        for p in ends[:1]:
+            out.values[p.name] = _format_date(p, last.end, end=True, grain=last.grain)
+            out.evidence[p.name] = last.text
+    for p, s in zip(others, req.dates, strict=False):
+        out.values[p.name] = _format_date(p, s.start, end=False, grain=s.grain)
+        out.evidence[p.name] = s.text
+        if not s.single_day and not (p.type == "integer" and s.grain == "year"):
+            out.loss += 1.0
+    for s in req.dates:
+        req.used.append((s.at, s.at + len(s.text)))
+    out.typed |= {p.name for p in date_params if p.name in out.values}
+    taken = {out.evidence[p.name] for p in date_params if p.name in out.values}
+    out.dates_taken = sum(1 for s in req.dates if any(s.text in t for t in taken))

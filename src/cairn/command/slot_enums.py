@@ -1,0 +1,143 @@
+"""Enum and yes/no slots: the enum value a request says, and whether it states a flag.
+
+An enum takes one of its values, a word its description gives a value ("Apple=AAPL"), or a
+common synonym of an action value ("remove" for ``delete``); a "True"/"False" enum and a
+boolean parameter are stated by the parameter's own words, unless negated.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cairn.command.operations import ParamDoc, split_name
+from cairn.command.slot_request import _STOP, _Request, _stem
+
+# common English words for the action words enums use (general language, no API named)
+_ACTION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "delete": ("remove", "erase", "get rid of", "drop"),
+    "remove": ("delete", "erase", "get rid of"),
+    "add": ("create", "insert", "remember", "append"),
+    "create": ("add", "make a new", "new"),
+    "complete": ("finish", "finished", "done", "mark as done", "completed"),
+    "update": ("change", "modify", "edit", "rename"),
+    "asc": ("ascending", "smallest to the largest", "smallest to largest", "lowest first"),
+    "ascending": ("smallest to the largest", "smallest to largest", "lowest first"),
+    "desc": ("descending", "largest to the smallest", "largest to smallest", "highest first"),
+    "descending": ("largest to the smallest", "largest to smallest", "highest first"),
+}
+
+
+def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
+    """The enum value the request says: a value itself before an alias the description gives
+    it, a specific value before a catch-all ("postgres" before "all" in "all the PostgreSQL
+    servers"), then the longest; a value of 6+ letters may start a longer word ("postgres"
+    in "PostgreSQL")."""
+    best: tuple[tuple[bool, bool, int], Any, str] | None = None
+    values_said = {str(v).lower() for v in p.enum}
+    choices: list[tuple[str, Any]] = [(str(v), v) for v in p.enum]
+    choices += [(split_name(str(v)), v) for v in p.enum if split_name(str(v)) != str(v).lower()]
+    choices += list(p.aliases)
+    said_choices = {w.lower() for w, _ in choices}
+    for v in p.enum:  # "remove" says "delete", "finished" says "complete"
+        for synonym in _ACTION_SYNONYMS.get(str(v).lower(), ()):
+            if synonym not in said_choices:
+                choices.append((synonym, v))
+    for words, value in choices:
+        if not words.strip():
+            continue
+        rank = (
+            words.lower() in values_said or split_name(str(value)) == words.lower(),
+            str(value).lower() not in _CATCH_ALL,
+            len(words),
+        )
+        if p.aliases and words.isdigit():
+            # "5=May": the values have words, so a bare number ("the 5 hottest days") is
+            # some other parameter's unless the parameter is named before it ("month 5")
+            cue = r"\b" + r"\s+".join(map(re.escape, p.words.split())) + r"\s+" + words + r"\b"
+            m = re.search(cue, req.low)
+            if m and (best is None or rank > best[0]):
+                best = (rank, value, m.group(0))
+            continue
+        said = re.escape(words.lower()).replace("\\&", r"\s*(?:&|and)\s*")  # S&P: s and p
+        tail = r"[a-z]*" if len(words) >= 6 and words.isalpha() else r"(?:'s|s|'|es|d|ed)?"
+        m = re.search(r"(?<![\w])" + said + tail + r"(?![\w])", req.low)
+        if m and (best is None or rank > best[0]):
+            best = (rank, value, m.group(0))
+    return (best[1], best[2]) if best else None
+
+
+_CATCH_ALL = frozenset(("all", "any", "none", "dontcare", "default", "other", "both", "either"))
+
+
+def _is_yes_enum(p: ParamDoc) -> bool:
+    said = {str(v).lower() for v in p.enum}
+    return {"true", "false"} <= said
+
+
+def _yes_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
+    """An enum of "True" / "False" (/ "dontcare") is a yes/no, whatever words its description
+    gives the values: "True" when the request says the parameter's own words ("has laundry
+    service") or its last word ("suitable for children" for ``good_for_kids``), "False" when
+    that word is negated ("not for kids"); unset otherwise."""
+    value = {str(v).lower(): v for v in p.enum}
+    if _phrase_stated(p, req):
+        return value["true"], "(stated)"
+    words = [w for w in split_name(p.name).split() if w not in _STOP]
+    if not words:
+        return None
+    tokens = re.findall(r"[a-z']+", req.low)
+    hits: list[int] = []
+    # the last word ("kids"), else the first of two unless it only praises ("free" of
+    # free_entry, not "good" of good_for_kids)
+    for word in (words[-1], words[0] if len(words) == 2 and words[0] not in _PRAISE else ""):
+        names = {_stem(word), *_SAME_THING.get(_stem(word), ())} if word else set()
+        hits = [i for i, t in enumerate(tokens) if _stem(t) in names]
+        if hits:
+            break
+    if not hits:
+        return None
+    negated = any(t in _NEGATIONS for t in tokens[max(0, hits[0] - 4) : hits[0]])
+    return (value["false"], "(negated)") if negated else (value["true"], "(stated)")
+
+
+_PRAISE = frozenset(("good", "best", "great", "nice", "top", "is", "has", "allow", "allows"))
+# words people use for the same thing in a yes/no parameter's name
+_SAME_THING: dict[str, tuple[str, ...]] = {
+    "kid": ("child", "children", "famili", "family"),
+    "kids": ("child", "children", "famili", "family"),
+    "pet": ("dog", "dogs", "cat", "cats"),
+    "wifi": ("internet", "wi-fi"),
+}
+
+
+def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
+    """A yes/no parameter is stated when the request holds its own words, generic ones
+    ("is", "has", "status", "enabled") aside, each as a word or a word it starts ("details" ->
+    "detailed", "closed" -> "closed"), and not negated ("no garage", "without a pool")."""
+    generic = ("is", "has", "have", "include", "use", "with", "status", "flag", "enabled",
+               "enable", "mode")  # fmt: skip
+    words = [w for w in split_name(p.name).split() if w not in generic]
+    if not words:
+        return False
+    tokens = re.findall(r"[a-z']+", req.low)
+
+    def says(w: str, w2: str) -> bool:
+        return w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) or _same_root(w, w2)
+
+    hits = [i for i, t in enumerate(tokens) if t not in _STOP and says(words[0], t)]
+    if not hits or not all(any(says(w, t) for t in tokens if t not in _STOP) for w in words):
+        return False
+    before = tokens[max(0, hits[0] - 4) : hits[0]]
+    return not any(t in _NEGATIONS for t in before)
+
+
+_NEGATIONS = frozenset((
+    "no", "not", "without", "never", "don't", "dont", "nor", "exclude", "excluding", "except",
+))  # fmt: skip
+
+
+def _same_root(word: str, said: str) -> bool:
+    """ "standardize" is stated by "standardization", "normalise" by "normalised": long words
+    whose only difference is a final "e" and what follows it."""
+    return len(word) >= 7 and word.endswith("e") and said.startswith(word[:-1])

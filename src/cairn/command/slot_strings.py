@@ -1,0 +1,223 @@
+"""String slots: a phrase, a street address, a place or a person's name for a string parameter.
+
+A phrase after the parameter's own words ("named X"), a place after "in/at/near" for a
+location-like parameter, a capitalised name, or else the next unused phrase; a full name
+after "with", "starring", "by" or before "as the director" for a parameter naming a person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cairn.command.operations import ParamDoc, split_name
+from cairn.command.slot_request import _BOUNDARY, _NUMBER, _STOP, _has, _Request, _stem
+from cairn.command.values import words_of
+
+_LOCATION_WORDS = ("location", "city", "place", "country", "state", "address", "region", "area",
+                   "destination", "origin", "town", "venue", "where")  # fmt: skip
+
+
+_STREET = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl|"
+    r"Parkway|Pkwy|Terrace|Highway|Hwy|Square|Sq)"
+)
+_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:[A-Z][\w'.-]*\s+){1,4}" + _STREET + r"\b\.?"
+    r"(?:,\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})?(?:,\s*[A-Z]{2}\b)?(?:\s+\d{5})?(?:,\s*USA\b)?"
+)
+_ADDRESS_WORDS = frozenset(("address", "loc", "location", "destination", "origin", "pickup",
+                            "dropoff", "street", "from", "to", "place"))  # fmt: skip
+
+
+def _named_as(p: ParamDoc, words: frozenset[str]) -> bool:
+    """One of ``words`` is in ``p``'s name or the first sentence of its description."""
+    head = re.split(r"[.;(]", p.description, maxsplit=1)[0]
+    return bool(words & (set(split_name(p.name).split()) | set(words_of(head))))
+
+
+def _asks_address(p: ParamDoc) -> bool:
+    """A string parameter for a place a street address can fill."""
+    return _named_as(p, _ADDRESS_WORDS)
+
+
+def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, int] | None:
+    rest = req.text[start:]
+    m = re.match(r"\s*(?:the\s+|a\s+|an\s+)?", rest, re.IGNORECASE)
+    pos = start + (m.end() if m else 0)
+    words = list(re.finditer(r"[\w'&.\-]+(?:,\s*[A-Z]{2}\b)?", req.text[pos:]))
+    taken: list[re.Match[str]] = []
+    for w in words:
+        token = w.group(0).lower().rstrip(".")
+        gap = req.text[pos + (taken[-1].end() if taken else 0) : pos + w.start()]
+        if taken and re.search(r"[?!;:()]|\.\s", gap):
+            break
+        if token in _BOUNDARY or len(taken) >= max_words:
+            break
+        if not req.free(pos + w.start(), pos + w.end()):
+            break
+        taken.append(w)
+        if _ends_sentence(w.group(0), req.text[pos + w.end() : pos + w.end() + 2]):
+            break  # "Ji Sung Park. Can you ...": the value ends with its sentence
+    if not taken:
+        return None
+    return pos + taken[0].start(), pos + taken[-1].end()
+
+
+def _ends_sentence(token: str, after: str) -> bool:
+    """A word with a full stop, then a space: the end of a sentence unless an abbreviation
+    ("Inc.", "Dr.") or an initial ("J.")."""
+    return (
+        token.endswith(".")
+        and after[:1].isspace()
+        and not _ABBREVIATION.search(token)
+        and not re.fullmatch(r"(?:[A-Za-z]\.)+", token)
+    )
+
+
+def _sentence_cut(text: str) -> str:
+    """``text`` up to the end of its first sentence (see :func:`_ends_sentence`)."""
+    for m in re.finditer(r"\S+\.(?=\s)", text):
+        if _ends_sentence(m.group(0), text[m.end() : m.end() + 1]):
+            return text[: m.end()]
+    return text
+
+
+def _fill_string(
+    p: ParamDoc, req: _Request, *, cued_only: bool = False, topic: frozenset[str] = frozenset()
+) -> tuple[str, int, int] | None:
+    """A phrase for a string parameter; ``cued_only``: only one that follows the parameter's
+    own name ("the song_id is X", "directed by X"), as for an optional parameter. A phrase
+    after a preposition that starts with a ``topic`` word (the operation's own name: "the
+    names of proteins found in ..." for ``get_proteins``) is what is asked for, not a value."""
+    name_words = [w for w in split_name(p.name).split() if w not in _STOP]
+    if name_words:
+        cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
+        cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
+        for m in re.finditer(cue, req.low):
+            span = _phrase_after(req, m.end())
+            if span and req.free(*span) and _clean(req.text[span[0] : span[1]]):
+                return _without_own_name(p, _clean(req.text[span[0] : span[1]])), *span
+            before = _named_before(req, m.start(), m.start() + len(m.group(0).split()[0]))
+            if before is not None:
+                return before
+    if cued_only:
+        return None
+    if _has(p.name, _LOCATION_WORDS) or any(
+        w in p.description.lower() for w in ("city", "location")
+    ):
+        place = re.compile(
+            r"[A-Z][\w'.-]*(?:\s+(?:of\s+)?[A-Z][\w'.-]*)*(?:,\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)*)?"
+        )
+        for m in re.finditer(r"\b(?:in|at|near|for|from|to)\s+(?:the\s+)?", req.low):
+            got = place.match(req.text, m.end())
+            if got and req.free(got.start(), got.end()):
+                where = re.split(r"\.\s", got.group(0))[0]  # not into the next sentence
+                return _clean(where), got.start(), got.start() + len(where)
+    for m in re.finditer(
+        r"(?<=[a-z,] )(?:[A-Z][\w'.&-]*)(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.&-]*)*", req.text
+    ):
+        if req.free(m.start(), m.end()) and m.group(0).lower() not in _STOP:
+            name = _sentence_cut(m.group(0))  # "Berkshire Hathaway. Retrieve" -> the firm
+            return _clean(name), m.start(), m.start() + len(name)
+    for m in re.finditer(r"\b(?:named|called|titled|of|for|about|on|in|by)\s+", req.low):
+        span = _phrase_after(req, m.end(), max_words=4)
+        if span and req.free(*span):
+            text = _clean(req.text[span[0] : span[1]])
+            if text and _stem(text.split()[0].lower()) in topic:
+                continue
+            if text and text.lower() not in _STOP and not _NUMBER.fullmatch(text):
+                return _without_own_name(p, text), *span
+    return None
+
+
+_ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Jr|Sr|St|Dr|Mr|Mrs|Ms|Bros)\.$")
+
+
+def _clean(text: str) -> str:
+    """A phrase without the punctuation around it or a possessive ("Ronaldo's" -> "Ronaldo");
+    an abbreviation keeps its full stop ("Apple Inc.")."""
+    text = text.strip(" ,?!;:")
+    if text.endswith(".") and not _ABBREVIATION.search(text):
+        text = text.rstrip(".")
+    return re.sub(r"(?:'s|’s|')$", "", text).strip(" ,")
+
+
+def _without_own_name(p: ParamDoc, text: str) -> str:
+    """ "hill slope" for ``slope_type`` -> "hill", "2019-2020 season" for ``season`` ->
+    "2019-2020": a lower-case last word that is the parameter's own name is not the value
+    (a capitalised one is: "Premier League" for ``league``)."""
+    words = text.split()
+    own = {_stem(w) for w in split_name(p.name).split()}
+    if len(words) > 1 and words[-1].islower() and _stem(words[-1]) in own:
+        return " ".join(words[:-1])
+    if len(words) > 1 and words[0].lower().rstrip(".:#") in _ID_LABELS:
+        return " ".join(words[1:])  # "UUID AB1010CD" -> "AB1010CD", "id SUPERFANCY"
+    return text
+
+
+_ID_LABELS = frozenset(("id", "uuid", "guid", "identifier", "no", "number", "code", "ref"))
+
+
+_CAPITALS_END = re.compile(r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*)$")
+_VALUE_END = re.compile(r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*|\d[\d/-]*)\s+$")
+
+
+def _named_before(req: _Request, start: int, end: int) -> tuple[str, int, int] | None:
+    """The value in front of a parameter's name when nothing follows it: "the Premier
+    League" (a capitalised name holds the word), "the Spring season", "in 2022 season"."""
+    if req.text[start:end][:1].isupper():
+        m = _CAPITALS_END.search(req.text[:end])
+        if m and m.start() < start and req.free(m.start(), m.end()):
+            return m.group(1), m.start(), m.end()
+        return None
+    m = _VALUE_END.search(req.text[:start])
+    if m and req.free(m.start(1), m.end(1)) and m.group(1).lower() not in _STOP:
+        return m.group(1), m.start(1), m.end(1)
+    return None
+
+
+_PERSON_WORDS = frozenset((
+    "cast", "actor", "actors", "actress", "star", "stars", "starring", "artist", "artists",
+    "singer", "author", "writer", "director", "composer", "performer", "musician", "band",
+))  # fmt: skip
+_FULL_NAME = r"([A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})"
+_PERSON_CUE = re.compile(
+    r"\b(?:with|featuring|features?|featured|feat\.|starring|stars|starred|by|acted by|"
+    r"played by|sung by)\s+" + _FULL_NAME
+)
+_AS_ROLE = re.compile(_FULL_NAME + r"\s+as\s+(?:the\s+|an?\s+)?([a-z]+)")
+
+
+def _is_person(p: ParamDoc) -> bool:
+    """A parameter that names a person by role: cast, artist, author, director..."""
+    return _named_as(p, _PERSON_WORDS)
+
+
+def _person_as_role(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    """ "Jim Henson as the director" for ``directed_by``: a full name followed by "as" and
+    one of the parameter's own words."""
+    own = {_stem(w) for w in split_name(p.name).split()} | {
+        _stem(w) for w in words_of(p.description)
+    }
+    for m in _AS_ROLE.finditer(req.text):
+        role = _stem(m.group(2))
+        if any(w.startswith(role[:5]) or role.startswith(w[:5]) for w in own if len(w) >= 4):
+            name = m.group(1).split(". ")[-1]  # "... Connelly. Jim Henson as the director"
+            if " " in name and req.free(m.end(1) - len(name), m.end(1)):
+                return name, m.end(1) - len(name), m.end(1)
+    return None
+
+
+def _person_after_cue(_p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    """The first free full name ("Lupita Nyong'o", two to four capitalised words) after
+    "with", "featuring", "starring", "by"...: a role's person where the request does not
+    name the role."""
+    for m in _PERSON_CUE.finditer(req.text):
+        name = _clean(re.split(r"\.\s", m.group(1))[0])  # not into the next sentence
+        if (
+            " " in name
+            and req.free(m.start(1), m.start(1) + len(name))
+            and name.lower() not in _STOP
+        ):
+            return name, m.start(1), m.start(1) + len(name)
+    return None
