@@ -27,12 +27,13 @@ import numpy as np
 from cairn.command.operations import from_api_tool
 from cairn.command.schema_match import OperationIndex
 from cairn.models.embed import packaged_minilm
-from cairn.models.stt_context import context_text, tool_terms
+from cairn.models.stt_context import context_text
 from cairn.models.stt_moonshine import MoonshineSTT
 from cairn.models.tts import load_tts
 from cairn.models.wer import word_errors
 from cairn.tools.openapi import parse_spec
 from cairn.tools.registry import ApiTool
+from cairn.tools.vocabulary import tool_terms
 from cairn_eval.speech import ROUND_TRIP_SENTENCES, demo_context
 from cairn_eval.spoken_api import SpokenRequest, load_requests, params_match
 

@@ -11,7 +11,7 @@ when operation and parameters are exactly right. Modes:
 
 * ``none``: no priming;
 * ``hotwords``: the tools' words as faster-whisper ``hotwords`` (what ``cairn voice`` does on
-  main: tool names first, then models.stt_context.tool_terms);
+  main: tool names first, then tools.vocabulary.tool_terms);
 * ``names``: as ``hotwords``, with the names descriptions give enum values (``Xerox=XRX`` ->
   Xerox; command.operations.tool_value_names) after the tool names;
 * ``prompt``: the ``hotwords`` line given as ``initial_prompt`` too.
@@ -29,9 +29,10 @@ from cairn.command.operations import from_api_tool, tool_value_names
 from cairn.command.schema_match import OperationIndex
 from cairn.models.embed import packaged_minilm
 from cairn.models.stt import load_stt
-from cairn.models.stt_context import context_text, tool_terms
+from cairn.models.stt_context import context_text
 from cairn.tools.openapi import parse_spec
 from cairn.tools.registry import ApiTool
+from cairn.tools.vocabulary import tool_terms
 from cairn_eval.spoken_api import load_requests, params_match
 
 DOCS = ("markets", "nyair", "history")

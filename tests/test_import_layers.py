@@ -39,11 +39,7 @@ LAYERS: list[tuple[str, set[str]]] = [
 LAYER_OF = {pkg: n for n, (_, pkgs) in enumerate(LAYERS) for pkg in pkgs}
 
 # (importing module, imported module): why it is allowed for now, and the issue that ends it.
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("cairn.models.stt_context", "cairn.tools.registry"): (
-        "issue 16.2: the composition root hands STT its tool names"
-    ),
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def package_of(module: str) -> str:

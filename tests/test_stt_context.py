@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import cairn
+from cairn.compose import speech_context
 from cairn.demo import DEMO_LICENSE, demo_files
 from cairn.events import Event, EventType
 from cairn.graph.extract import CapitalisedExtractor
@@ -19,14 +20,13 @@ from cairn.models.stt import FakeSTT, WhisperSTT
 from cairn.models.stt_context import (
     context_text,
     frequent_terms,
-    kb_context,
     kb_terms,
-    tool_terms,
 )
 from cairn.models.tts import FakeTTS, wav_bytes, write_wav
 from cairn.pipeline import run_pipeline
 from cairn.server.gate import GatedSTT, WorkGate
 from cairn.tools import add_openapi, list_api_tools
+from cairn.tools.vocabulary import tool_terms
 
 WEATHER = {
     "openapi": "3.0.3",
@@ -93,22 +93,22 @@ def test_tool_words(tmp_path: Path) -> None:
         terms = tool_terms(list_api_tools(kb.store))
         words = ["weather", "Weather Service", "list Readings", "id", "unit", "celsius"]
         assert terms == [*words, "fahrenheit"]
-        line = kb_context(kb.store)
+        line = speech_context(kb.store)
         assert line is not None and line.startswith("weather, Weather Service")
         assert "fahrenheit" in line
 
 
 def test_kb_context_is_cached_until_the_kb_changes(demo_kb: KnowledgeBase, tmp_path: Path) -> None:
-    first = kb_context(demo_kb.store)
+    first = speech_context(demo_kb.store)
     assert first is not None and "Steam engine" in first and len(first) <= 600
-    assert kb_context(demo_kb.store) is first  # the same object: from the cache
+    assert speech_context(demo_kb.store) is first  # the same object: from the cache
     note = tmp_path / "lighthouse.md"
     note.write_text("# Lighthouse\n\nMargaret Hale built the Lighthouse in 1874.\n")
     demo_kb.ingest([note], collection="notes")
-    second = kb_context(demo_kb.store)
+    second = speech_context(demo_kb.store)
     assert second is not None and second.startswith("Lighthouse, ")
     demo_kb.forget(str(note))
-    assert kb_context(demo_kb.store) == first
+    assert speech_context(demo_kb.store) == first
 
 
 def test_with_context_shares_the_loaded_model() -> None:
@@ -126,7 +126,7 @@ def test_the_pipeline_primes_stt_with_the_kb(demo_kb: KnowledgeBase, tmp_path: P
     result = run_pipeline(demo_kb, audio=tone(tmp_path), stt=fake, on_event=events.append)
     assert result.transcript == "who patented a steam engine"
     (context,) = fake.contexts
-    assert context == kb_context(demo_kb.store)
+    assert context == speech_context(demo_kb.store)
     assert fake.context is None  # the caller's model is left as it was
     (end,) = [e for e in events if e.type == EventType.stage_end and e.stage == "stt"]
     assert end.data["primed"] is True
@@ -139,13 +139,13 @@ def test_the_pipeline_primes_stt_with_the_kb(demo_kb: KnowledgeBase, tmp_path: P
 def test_an_unreadable_kb_leaves_stt_unprimed(
     demo_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from cairn import compose
     from cairn.errors import StoreError
-    from cairn.models import stt_context
 
     def broken(store: object) -> str:
         raise StoreError("kb-read", "the disk went away")
 
-    monkeypatch.setattr(stt_context, "kb_context", broken)
+    monkeypatch.setattr(compose, "speech_context", broken)
     fake = FakeSTT("who patented a steam engine")
     result = run_pipeline(demo_kb, audio=tone(tmp_path), stt=fake, save=False)
     assert result.ok and fake.contexts == [None]
@@ -179,7 +179,7 @@ def test_server_transcription_prompt_and_kb_priming(demo_kb: KnowledgeBase, tmp_
         assert client.post("/v1/audio/transcriptions", files=audio, data=form).status_code == 200
         plain = client.post("/v1/audio/transcriptions", files=audio, data={"model": "whisper-1"})
         assert plain.status_code == 200
-    assert fake.contexts == ["Rosa, sourdough", kb_context(demo_kb.store)]
+    assert fake.contexts == ["Rosa, sourdough", speech_context(demo_kb.store)]
 
 
 def test_cli_transcribe_primes_with_an_existing_kb(demo_kb: KnowledgeBase, tmp_path: Path) -> None:

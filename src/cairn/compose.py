@@ -234,6 +234,17 @@ def tool_operations(kb: KnowledgeBase) -> OperationIndex | None:
     return index if index.ops else None
 
 
+def speech_context(store: Store) -> str | None:
+    """The line that primes speech-to-text for this knowledge base: its titles, names and
+    frequent terms, led by the names of its API tools (:mod:`cairn.models.stt_context`)."""
+    from cairn.models.stt_context import kb_context
+    from cairn.tools.registry import list_api_tools
+    from cairn.tools.vocabulary import tool_names, tool_terms
+
+    tools = list_api_tools(store)
+    return kb_context(store, tool_terms(tools), tool_names(tools))
+
+
 _matchers: dict[tuple[str, str], HybridMatcher | None] = {}
 
 

@@ -18,7 +18,7 @@ With ``bias=True`` the model is primed (:meth:`SpeechToText.with_context`) as Ca
 for a knowledge base: each clip with the frequent words of the *other* clips' transcripts of
 its set (a knowledge base about the same book or game, never the clip's own words), and the
 round trip with the names and terms of the bundled demo collection
-(:func:`cairn.models.stt_context.kb_context`).
+(:func:`cairn.compose.speech_context`).
 """
 
 from __future__ import annotations
@@ -360,14 +360,14 @@ def demo_context() -> str | None:
     """The priming Cairn gives speech about the bundled demo collection (a throwaway KB)."""
     import tempfile
 
+    from cairn.compose import speech_context
     from cairn.demo import DEMO_LICENSE, demo_files
     from cairn.knowledge import open_kb
     from cairn.models.embed import HashingEmbedder
-    from cairn.models.stt_context import kb_context
 
     with (
         tempfile.TemporaryDirectory(prefix="cairn-speech-") as tmp,
         open_kb(Path(tmp) / "demo.sqlite", embedder=HashingEmbedder()) as kb,
     ):
         kb.ingest(demo_files(), collection="demo", license=DEMO_LICENSE)
-        return kb_context(kb.store)
+        return speech_context(kb.store)

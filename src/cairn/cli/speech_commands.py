@@ -113,15 +113,15 @@ def _kb_words(kb: str | None) -> str | None:
     or None when there is none: a missing SQLite file is not created just to be read."""
     import os
 
+    from cairn.compose import speech_context
     from cairn.config import default_kb_path
     from cairn.knowledge import open_kb
-    from cairn.models.stt_context import kb_context
 
     where = kb or (os.environ.get("CAIRN_KB") or "").strip() or str(default_kb_path())
     if "://" not in where and not Path(where).expanduser().is_file():
         return None
     with open_kb(where) as base:
-        return kb_context(base.store)
+        return speech_context(base.store)
 
 
 def say(

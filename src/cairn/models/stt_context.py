@@ -4,9 +4,10 @@ Whisper hears a name it expects far better than one it does not ("patented a ste
 rotary motion" rather than "happened to dusty men ... loader emotion"). :func:`kb_context`
 lists, best first, the document titles, the most mentioned entity names and the most frequent
 content words of a knowledge base, then the names, titles, operations and enum values of its
-registered API tools, as one comma-separated line for :meth:`SpeechToText.with_context`
-(faster-whisper's ``hotwords``). The line is capped at :data:`MAX_CONTEXT_CHARS` (Whisper keeps
-at most 223 prompt tokens) and cached per knowledge-base state, so a request pays for it once.
+registered API tools (handed in by :func:`cairn.compose.speech_context`), as one comma-separated
+line for :meth:`SpeechToText.with_context` (faster-whisper's ``hotwords``). The line is capped
+at :data:`MAX_CONTEXT_CHARS` (Whisper keeps at most 223 prompt tokens) and cached per knowledge-
+base state, so a request pays for it once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from cairn.kb.protocol import Store
-    from cairn.tools.registry import ApiTool
 
 __all__ = [
     "MAX_CONTEXT_CHARS",
@@ -31,7 +31,6 @@ __all__ = [
     "kb_context",
     "kb_terms",
     "key_phrases",
-    "tool_terms",
 ]
 
 MAX_CONTEXT_CHARS = 600  # ~130 Whisper tokens: well inside the 223 the prompt may hold
@@ -146,26 +145,6 @@ def kb_terms(store: Store, max_sources: int = MAX_SOURCES) -> list[str]:
     return [*titles, *key_phrases(texts), *entities, *frequent_terms(texts)]
 
 
-def _words_of(identifier: str) -> str:
-    """``listSeries`` / ``list_series`` -> ``list series``."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", identifier)
-    return " ".join(re.sub(r"[_\-./]+", " ", spaced).split())
-
-
-def tool_terms(tools: Sequence[ApiTool]) -> list[str]:
-    """The words of registered API tools: names, titles, operations and their summaries'
-    names, parameter names and enum values."""
-    terms: list[str] = []
-    for tool in tools:
-        terms += [_words_of(tool.name), tool.spec.title]
-        for op_id, op in tool.spec.operations.items():
-            terms.append(_words_of(op_id))
-            for param in op.params:
-                terms.append(_words_of(param.name))
-                terms += [str(v) for v in (param.enum or ()) if isinstance(v, str)]
-    return terms
-
-
 _cache: dict[tuple[Any, ...], str | None] = {}
 _cache_lock = threading.Lock()
 
@@ -186,19 +165,24 @@ def _state(store: Store) -> tuple[Any, ...]:
     )
 
 
-def kb_context(store: Store, max_chars: int = MAX_CONTEXT_CHARS) -> str | None:
-    """The priming line for speech about this knowledge base (cached per its state)."""
-    from cairn.tools.registry import list_api_tools
+def kb_context(
+    store: Store,
+    tool_words: Sequence[str] = (),
+    tool_names: Sequence[str] = (),
+    max_chars: int = MAX_CONTEXT_CHARS,
+) -> str | None:
+    """The priming line for speech about this knowledge base (cached per its state).
 
-    key = (*_state(store), max_chars)
+    ``tool_words`` are the words of its API tools and ``tool_names`` their names, which lead
+    the line; the composition root reads them from the tool registry
+    (:func:`cairn.compose.speech_context`), so this module needs no tools of its own.
+    """
+    key = (*_state(store), tuple(tool_words), tuple(tool_names), max_chars)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    tools = list_api_tools(store)
-    tool_words = tool_terms(tools)
     # Tool names first: they are few, and a request names one exactly or not at all.
-    names = tool_words[: 2 * len(tools)]
-    line = context_text([*names, *kb_terms(store), *tool_words], max_chars)
+    line = context_text([*tool_names, *kb_terms(store), *tool_words], max_chars)
     with _cache_lock:
         if len(_cache) > 16:
             _cache.clear()

@@ -129,10 +129,10 @@ def prime_stt(model: SpeechToText, kb: KnowledgeBase, on_event: EventCallback) -
     cannot be read for this leaves the model as it is, with a warning."""
     if model.context is not None:
         return model
-    from cairn.models.stt_context import kb_context
+    from cairn.compose import speech_context
 
     try:
-        return model.with_context(kb_context(kb.store))
+        return model.with_context(speech_context(kb.store))
     except CairnError as err:
         on_event(Event(EventType.warning, Stage.stt, {"message": f"not primed: {err.message}"}))
         return model
