@@ -524,3 +524,67 @@ def test_a_true_false_enum_reads_the_thing_it_names_in_other_words() -> None:
     assert got == {"city": "Lyon", "good_for_kids": "False"}
     # "good" alone praises; it does not say good_for_kids
     assert fill(op, "good sights in Lyon").values == {"city": "Lyon"}
+
+
+def test_a_label_word_or_a_url_after_the_parameters_name() -> None:
+    op = _op(
+        {
+            "firm": {"type": "string", "description": "Name of the firm."},
+            "cik": {"type": "string", "description": "The Central Index Key of the firm."},
+        }
+    )
+    got = fill(op, "Look up the filings of Globex. Their CIK number is 0001234567.").values
+    assert got == {"firm": "Globex", "cik": "0001234567"}
+    server = _op(
+        {
+            "host": {"type": "string", "description": "The server's hostname."},
+            "api_key": {"type": "string", "description": "Key."},
+        }
+    )
+    got = fill(server, "The host address is https://data.example.org, and the API key is 9876.")
+    assert got.values == {"host": "https://data.example.org", "api_key": "9876"}
+
+
+def test_a_list_named_in_the_singular_and_an_include_flag_named_by_what_it_includes() -> None:
+    op = _op(
+        {
+            "product_id": {"type": "string", "description": "The product."},
+            "sizes": {"type": "array", "items": {"type": "string"}, "description": "Sizes."},
+            "include_status": {"type": "boolean", "description": "Whether to add its status."},
+        },
+        ["product_id", "sizes"],
+    )
+    got = fill(op, "Is product SH-42 still in stock in size 38, including its status?").values
+    assert got == {"product_id": "SH-42", "sizes": ["38"], "include_status": True}
+    assert fill(op, "Do you have product SH-42 in size M?").values["sizes"] == ["M"]
+    # "the size of my last order" names no size
+    assert "sizes" not in fill(op, "Product SH-42 in the size of my last order?").values
+    assert "include_status" not in fill(op, "Product SH-42 in size M?").values
+
+
+def test_dates_in_the_words_the_description_uses_and_a_month_by_its_name() -> None:
+    words = _op({"date": {"type": "string", "description": "The date (month-day-year)."}})
+    assert fill(words, "the pollen count on 2024/05/03").values == {"date": "05-03-2024"}
+    two = _op({"show_date": {"type": "string", "description": "Date in 'mm-yyyy' format."}})
+    assert fill(two, "shows in April 2025").values == {"show_date": "04-2025"}
+    month = _op(
+        {
+            "artist": {"type": "string", "description": "The band."},
+            "month": {"type": "string", "description": "Month of the show."},
+        }
+    )
+    assert fill(month, "When does Blur play in March?").values == {
+        "artist": "Blur",
+        "month": "March",
+    }
+
+
+def test_a_name_ends_where_a_verb_starts() -> None:
+    op = _op(
+        {
+            "artist": {"type": "string", "description": "The performer."},
+            "location": {"type": "string", "description": "City of the show."},
+        }
+    )
+    got = fill(op, "Details for the artist Adele singing in Leeds").values
+    assert got == {"artist": "Adele", "location": "Leeds"}

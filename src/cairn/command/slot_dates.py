@@ -67,18 +67,28 @@ def _time_said(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
     return None
 
 
+_CODES = {
+    "yyyy": "%Y", "yyy": "%Y", "year": "%Y", "mm": "%m", "month": "%m", "dd": "%d", "day": "%d",
+}  # fmt: skip
+
+
 def _format_date(p: ParamDoc, d: date, *, end: bool, grain: str) -> Any:
     desc = p.description.lower()
     if p.type == "integer" or ("year" in split_name(p.name).split() and p.format == ""):
         return d.year if p.type == "integer" else str(d.year)
     if p.format == "date-time" or "date-time" in desc or "iso 8601 timestamp" in desc:
         return f"{d.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
-    written = re.search(r"\b(yyyy|mm|dd)([-/.])(yyyy|mm|dd)\2(yyyy|mm|dd)\b", desc)
-    if written:  # "MM-DD-YYYY", "dd/mm/yyyy", "YYYY.MM.DD": the order the description asks
-        codes = {"yyyy": "%Y", "mm": "%m", "dd": "%d"}
-        return d.strftime(written.group(2).join(codes[written.group(i)] for i in (1, 3, 4)))
+    part = r"(yyyy|yyy|mm|dd|year|month|day)"
+    written = re.search(rf"\b{part}([-/.]){part}\2{part}\b", desc)
+    if written:  # "MM-DD-YYYY", "dd/mm/yyyy", "(month-day-year)": the order the description asks
+        return d.strftime(written.group(2).join(_CODES[written.group(i)] for i in (1, 3, 4)))
     if re.search(r"yyyy-mm(?!-)", desc) and grain in ("month",):
         return d.strftime("%Y-%m")
+    two = re.search(r"\b(mm|yyyy)([-/.])(mm|yyyy)\b(?![-/.])", desc)
+    if two and two.group(1) != two.group(3):  # "in 'mm-yyyy' format"
+        return d.strftime(two.group(2).join(_CODES[two.group(i)] for i in (1, 3)))
+    if split_name(p.name).split()[-1:] == ["month"] and p.type == "string":
+        return d.strftime("%B")  # a month parameter with no format asked: "December"
     return d.isoformat()
 
 

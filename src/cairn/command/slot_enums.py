@@ -117,7 +117,10 @@ def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
     "detailed", "closed" -> "closed"), and not negated ("no garage", "without a pool")."""
     generic = ("is", "has", "have", "include", "use", "with", "status", "flag", "enabled",
                "enable", "mode")  # fmt: skip
-    words = [w for w in split_name(p.name).split() if w not in generic]
+    own = split_name(p.name).split()
+    words = [w for w in own if w not in generic]
+    if not words:  # "include_status": the thing to include is the word to hear
+        words = [w for w in own if w not in ("is", "has", "have", "include", "use", "with")]
     if not words:
         return False
     tokens = re.findall(r"[a-z']+", req.low)

@@ -36,6 +36,9 @@ def _fill_list(
                 req.used.append((n[0], n[1]))
             return [n[2] for n in free], " ".join(str(n[2]) for n in free)
     if p.items == "string":
+        named = _after_singular_name(p, req)
+        if named is not None:
+            return named
         quoted = _quoted_run(req)
         if quoted is not None:
             return quoted
@@ -51,6 +54,22 @@ def _fill_list(
                 tail[0] = _last_words(tail[0], width)
                 if all(tail):
                     return tail, found.group(1)
+    return None
+
+
+def _after_singular_name(p: ParamDoc, req: _Request) -> tuple[list[Any], str] | None:
+    """ "size 40" or "in size L" for a ``sizes`` list: the list's name said in the singular,
+    then a short code (a number or a capitalised word), is a list of that one item."""
+    name = p.name.lower()
+    if not name.endswith("s") or len(name) < 4 or not name.isalpha():
+        return None
+    cue = rf"\b{re.escape(name[:-1])}\s+(?:of\s+|is\s+|=\s*)?([A-Z0-9][\w.-]*)"
+    for m in re.finditer(cue, req.text, re.IGNORECASE):
+        token = m.group(1).rstrip(".")
+        if token[:1].isdigit() or token[:1].isupper():
+            if token.lower() not in _STOP and req.free(m.start(1), m.end(1)):
+                req.used.append((m.start(1), m.start(1) + len(token)))
+                return [token], m.group(0)
     return None
 
 

@@ -40,11 +40,14 @@ def _asks_address(p: ParamDoc) -> bool:
     return _named_as(p, _ADDRESS_WORDS)
 
 
+_URL = r"https?://[^\s,;'\"<>()]+"
+
+
 def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, int] | None:
     rest = req.text[start:]
     m = re.match(r"\s*(?:the\s+|a\s+|an\s+)?", rest, re.IGNORECASE)
     pos = start + (m.end() if m else 0)
-    words = list(re.finditer(r"[\w'&.\-]+(?:,\s*[A-Z]{2}\b)?", req.text[pos:]))
+    words = list(re.finditer(rf"{_URL}|[\w'&.\-]+(?:,\s*[A-Z]{{2}}\b)?", req.text[pos:]))
     taken: list[re.Match[str]] = []
     for w in words:
         token = w.group(0).lower().rstrip(".")
@@ -53,6 +56,8 @@ def _phrase_after(req: _Request, start: int, max_words: int = 5) -> tuple[int, i
             break
         if token in _BOUNDARY or len(taken) >= max_words:
             break
+        if taken and token.endswith("ing") and all(t.group(0)[:1].isupper() for t in taken):
+            break  # "Beyonce performing in ...": a name ends where a verb starts
         if not req.free(pos + w.start(), pos + w.end()):
             break
         taken.append(w)
@@ -92,7 +97,8 @@ def _fill_string(
     name_words = [w for w in split_name(p.name).split() if w not in _STOP]
     if name_words:
         cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
-        cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
+        # "the CIK number is X", "the host address is X": a label word may come between
+        cue += r"(?:\s+(?:number|no\.?|address|id|code))?(?:\s+(?:is|of|by|named|called|=|:|as))?"
         for m in re.finditer(cue, req.low):
             span = _phrase_after(req, m.end())
             if span and req.free(*span) and _clean(req.text[span[0] : span[1]]):
