@@ -66,10 +66,10 @@ def _after_singular_name(p: ParamDoc, req: _Request) -> tuple[list[Any], str] | 
     cue = rf"\b{re.escape(name[:-1])}\s+(?:of\s+|is\s+|=\s*)?([A-Z0-9][\w.-]*)"
     for m in re.finditer(cue, req.text, re.IGNORECASE):
         token = m.group(1).rstrip(".")
-        if token[:1].isdigit() or token[:1].isupper():
-            if token.lower() not in _STOP and req.free(m.start(1), m.end(1)):
-                req.used.append((m.start(1), m.start(1) + len(token)))
-                return [token], m.group(0)
+        code = token[:1].isdigit() or token[:1].isupper()
+        if code and token.lower() not in _STOP and req.free(m.start(1), m.end(1)):
+            req.used.append((m.start(1), m.start(1) + len(token)))
+            return [token], m.group(0)
     return None
 
 
