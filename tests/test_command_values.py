@@ -588,3 +588,22 @@ def test_a_name_ends_where_a_verb_starts() -> None:
     )
     got = fill(op, "Details for the artist Adele singing in Leeds").values
     assert got == {"artist": "Adele", "location": "Leeds"}
+
+
+def test_people_go_to_the_role_their_cue_names() -> None:
+    op = _op(
+        {
+            "directed_by": {"type": "string", "description": "Director of the movie."},
+            "cast": {"type": "string", "description": "An actor in the movie."},
+        },
+        [],
+    )
+    assert fill(op, "I want a film with Ana Lopez in it.").values == {"cast": "Ana Lopez"}
+    assert fill(op, "A movie that features Tom Gray in the cast.").values == {"cast": "Tom Gray"}
+    got = fill(op, "Movies acted by J. Patrick McNamara and directed by Ann Lee").values
+    assert got == {"directed_by": "Ann Lee", "cast": "J. Patrick McNamara"}
+    got = fill(op, "Find the movie directed by Joel Zwick that Joey Fatone acted in?").values
+    assert got == {"directed_by": "Joel Zwick", "cast": "Joey Fatone"}
+    # with no acting parameter, "with X" still names the person
+    songs = _op({"artist": {"type": "string", "description": "The performer."}}, [])
+    assert fill(songs, "Play songs with Ana Lopez").values == {"artist": "Ana Lopez"}

@@ -187,10 +187,13 @@ _PERSON_WORDS = frozenset((
     "singer", "author", "writer", "director", "composer", "performer", "musician", "band",
 ))  # fmt: skip
 _FULL_NAME = r"([A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3})"
-_PERSON_CUE = re.compile(
-    r"\b(?:with|featuring|features?|featured|feat\.|starring|stars|starred|by|acted by|"
-    r"played by|sung by)\s+" + _FULL_NAME
+_ACTING_CUE = r"with|featuring|features?|featured|feat\.|starring|stars|starred|acted by|played by"
+_PERSON_CUE = re.compile(rf"\b({_ACTING_CUE}|directed by|by|sung by)\s+" + _FULL_NAME)
+# "Camila Sosa in it", "C.J. Rush in the cast", "that Joey Fatone acted in": acting, said after
+_ACTED_IN = re.compile(
+    _FULL_NAME + r"\s+(?:in it\b|in the cast\b|(?:acted|starred|stars|appears|appeared) in\b)"
 )
+_ACTING_WORDS = frozenset(("cast", "actor", "actors", "actress", "star", "stars", "starring"))
 _AS_ROLE = re.compile(_FULL_NAME + r"\s+as\s+(?:the\s+|an?\s+)?([a-z]+)")
 
 
@@ -214,16 +217,30 @@ def _person_as_role(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
     return None
 
 
-def _person_after_cue(_p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+def _is_acting(p: ParamDoc) -> bool:
+    return _named_as(p, _ACTING_WORDS)
+
+
+def _person_for_role(
+    p: ParamDoc, req: _Request, *, acting: bool, any_role: bool = False
+) -> tuple[str, int, int] | None:
     """The first free full name ("Lupita Nyong'o", two to four capitalised words) after
     "with", "featuring", "starring", "by"...: a role's person where the request does not
-    name the role."""
+    name the role. Acting cues ("with", "starring", "... in the cast") go to an ``acting``
+    parameter (cast, actor, star), "directed by" to a director, and "by" to a person who is
+    not acting ("songs by Jinjer"); with ``any_role`` (an operation with no acting parameter)
+    every cue goes to any person."""
+    found: list[tuple[int, str, bool, bool]] = []  # start, name, acting cue, directing cue
     for m in _PERSON_CUE.finditer(req.text):
-        name = _clean(re.split(r"\.\s", m.group(1))[0])  # not into the next sentence
-        if (
-            " " in name
-            and req.free(m.start(1), m.start(1) + len(name))
-            and name.lower() not in _STOP
-        ):
-            return name, m.start(1), m.start(1) + len(name)
+        cue = m.group(1)
+        found.append((m.start(2), m.group(2), bool(re.fullmatch(_ACTING_CUE, cue)),
+                      cue == "directed by"))  # fmt: skip
+    found += [(m.start(1), m.group(1), True, False) for m in _ACTED_IN.finditer(req.text)]
+    directing = _named_as(p, frozenset(("director", "directed", "directors")))
+    for start, said, acting_cue, directing_cue in sorted(found):
+        if not any_role and (acting_cue != acting or (directing_cue and not directing)):
+            continue
+        name = _clean(_sentence_cut(said))  # not into the next sentence; "J. Patrick" stays
+        if " " in name and req.free(start, start + len(name)) and name.lower() not in _STOP:
+            return name, start, start + len(name)
     return None

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import date
 
 from cairn.command import places, values
-from cairn.command.operations import OperationDoc, split_name
+from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.slot_dates import _fill_dates, _is_time_param, _time_said
 from cairn.command.slot_dates import is_date_param as is_date_param
 from cairn.command.slot_enums import _fill_enum, _is_yes_enum, _phrase_stated, _yes_enum
@@ -42,9 +42,10 @@ from cairn.command.slot_strings import (
     _ADDRESS,
     _asks_address,
     _fill_string,
+    _is_acting,
     _is_person,
-    _person_after_cue,
     _person_as_role,
+    _person_for_role,
 )
 
 
@@ -104,7 +105,12 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 out.values[p.name] = stated
                 out.evidence[p.name] = "(stated)" if stated else "(not stated)"
     people = [p for p in op.params if p.type == "string" and not p.enum and _is_person(p)]
-    for find in (_person_as_role, _person_after_cue):  # "Jim Henson as the director" first
+    any_role = not any(_is_acting(p) for p in people)  # no cast: "with X" is any person
+
+    def after_cue(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+        return _person_for_role(p, req, acting=_is_acting(p), any_role=any_role)
+
+    for find in (_person_as_role, after_cue):  # "Jim Henson as the director" first
         for p in people:  # an optional person: "with Lupita Nyong'o", "by Ed Sheeran"
             person = None if p.name in out.values else find(p, req)
             if person is not None:
