@@ -607,3 +607,13 @@ def test_people_go_to_the_role_their_cue_names() -> None:
     # with no acting parameter, "with X" still names the person
     songs = _op({"artist": {"type": "string", "description": "The performer."}}, [])
     assert fill(songs, "Play songs with Ana Lopez").values == {"artist": "Ana Lopez"}
+
+
+def test_a_citys_nickname_is_its_name_for_a_city_parameter() -> None:
+    weather = _op({"city": {"type": "string", "description": "City name."}})
+    assert fill(weather, "How's the weather in LA?").values == {"city": "Los Angeles"}
+    stay = _op({"where_to": {"type": "string", "description": "In the format 'City, State'."}})
+    assert fill(stay, "a house at Chi-town").values == {"where_to": "Chicago, IL"}
+    assert fill(stay, "a hotel in New York City").values == {"where_to": "New York, NY"}
+    airport = _op({"origin": {"type": "string", "description": "Airport code."}})
+    assert fill(airport, "flights from LA").values == {"origin": "LA"}  # not a city parameter

@@ -46,6 +46,26 @@ def _table() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
     return cities, states
 
 
+# What people call a few big cities; a city parameter gets the name ("weather in LA").
+_NICKNAMES = {
+    "la": "Los Angeles", "l.a.": "Los Angeles", "nyc": "New York", "sf": "San Francisco",
+    "chi-town": "Chicago", "chitown": "Chicago", "philly": "Philadelphia", "vegas": "Las Vegas",
+    "nola": "New Orleans", "the big apple": "New York", "big apple": "New York",
+}  # fmt: skip
+_CITY_WORDS = frozenset(("city", "location", "where", "town", "destination", "place"))
+
+
+def full_name(p: ParamDoc, value: str) -> str:
+    """A city's nickname as its name ("LA" -> "Los Angeles") for a parameter that asks for a
+    city or a location; any other value unchanged."""
+    name = _NICKNAMES.get(value.lower())
+    if name is None or p.type != "string":
+        return value
+    words = set(re.findall(r"[a-z]+", p.name.lower()))
+    city = bool(words & _CITY_WORDS) or "city" in p.description.lower()
+    return name if city or asks_city_state(p) else value
+
+
 def asks_city_state(p: ParamDoc) -> bool:
     return p.type == "string" and bool(_ASKS.search(p.description))
 
@@ -54,8 +74,11 @@ def with_state(p: ParamDoc, value: str, text: str) -> str:
     """``value`` as "City, ST" when ``p`` asks for that and ``value`` is a known city (or is
     followed in the request ``text`` by a state's name, or its code in capitals); otherwise
     ``value`` unchanged."""
+    value = full_name(p, value)
     if not asks_city_state(p) or "," in value or not value[:1].isupper():
         return value
+    if value.lower() == "new york city":
+        value = "New York"  # the city's name in "City, State"
     cities, states = _table()
     said = re.search(re.escape(value) + r",?\s+([A-Za-z]+(?:\s+[A-Za-z]+)?)", text, re.I)
     if said:
