@@ -617,3 +617,26 @@ def test_a_citys_nickname_is_its_name_for_a_city_parameter() -> None:
     assert fill(stay, "a hotel in New York City").values == {"where_to": "New York, NY"}
     airport = _op({"origin": {"type": "string", "description": "Airport code."}})
     assert fill(airport, "flights from LA").values == {"origin": "LA"}  # not a city parameter
+
+
+def test_a_city_said_with_its_country_or_state_fills_both() -> None:
+    op = _op(
+        {
+            "city": {"type": "string", "description": "The city."},
+            "country": {"type": "string", "description": "The country of the city."},
+        }
+    )
+    got = fill(op, "What is the humidity of Osaka, Japan right now?").values
+    assert got == {"city": "Osaka", "country": "Japan"}
+    tax = _op(
+        {
+            "amount": {"type": "number", "description": "Purchase amount in dollars."},
+            "state": {"type": "string", "description": "U.S. state abbreviation, such as 'CA'."},
+            "city": {"type": "string", "description": "The city."},
+        },
+        ["amount", "state"],
+    )
+    got = fill(tax, "I spent $20.50 in Austin, Texas. What is the sales tax?").values
+    assert got == {"amount": 20.5, "state": "TX", "city": "Austin"}
+    one = _op({"location": {"type": "string", "description": "The city."}})
+    assert fill(one, "weather in Osaka, Japan").values == {"location": "Osaka, Japan"}

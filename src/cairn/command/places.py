@@ -11,16 +11,63 @@ one's; a state said after the city wins over the table."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from typing import Any
 
-from cairn.command.operations import ParamDoc
+from cairn.command.operations import ParamDoc, split_name
 
 # the description asks for "City, State" or shows one ("such as 'Berkeley, CA'")
 _ASKS = re.compile(
     r"(?i:city,\s*state\b|city and state\b)"
     r"|(?:['\"]|e\.g\.,?\s+|such as\s+)[A-Z][A-Za-z .'-]+,\s*[A-Z]{2}\b"
 )
+
+
+@cache
+def _countries() -> frozenset[str]:
+    """The countries of the table's cities outside the US, lower case."""
+    text = resources.files("cairn.command").joinpath("places.tsv").read_text("utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line.startswith("W\t"))
+    return frozenset(row[1].lower() for row in rows) | {"usa", "us", "united states", "uk"}
+
+
+def split_places(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
+    """ "Tokyo, Japan" said for a city when the operation also asks for the country: the city
+    gets "Tokyo" and the country "Japan"; "San Francisco, California" put in a state parameter
+    gives the state ("CA" when the description asks for an abbreviation) and, to an empty city
+    parameter, the city. Changes ``values`` in place."""
+    _, states = _table()
+    kinds: dict[str, ParamDoc] = {}
+    for p in params:
+        words = split_name(p.name).split()
+        for kind in ("city", "state", "country"):
+            if p.type == "string" and not p.enum and kind in words:
+                kinds.setdefault(kind, p)
+    city = kinds.get("city")
+    for p in [q for q in kinds.values() if isinstance(values.get(q.name), str)]:
+        value = values[p.name]
+        parts = [s.strip() for s in value.split(",")]
+        if len(parts) != 2 or not all(parts):
+            continue
+        where, region = parts
+        said = "state" if region.lower() in states else None
+        said = said or ("country" if region.lower() in _countries() else None)
+        target = kinds.get(said) if said else None
+        if target is None or p.name not in (target.name, city.name if city else ""):
+            continue
+        if target is not p and values.get(target.name, region) != region:
+            continue  # the request named another state or country for it
+        values[target.name] = _state_as_asked(target, region, states) if said == "state" else region
+        if city is not None and (p is city or city.name not in values):
+            values[city.name] = where
+
+
+def _state_as_asked(p: ParamDoc, said: str, states: dict[str, str]) -> str:
+    code = states[said.lower()]
+    asks_code = re.search(r"abbreviat|two.letter|\bcode\b|'[A-Z]{2}'", p.description, re.I)
+    return code if asks_code else said
 
 
 @cache
