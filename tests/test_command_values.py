@@ -640,3 +640,27 @@ def test_a_city_said_with_its_country_or_state_fills_both() -> None:
     assert got == {"amount": 20.5, "state": "TX", "city": "Austin"}
     one = _op({"location": {"type": "string", "description": "The city."}})
     assert fill(one, "weather in Osaka, Japan").values == {"location": "Osaka, Japan"}
+
+
+def test_a_date_with_its_clock_time_as_the_description_writes_it() -> None:
+    flight = _op(
+        {
+            "from_city": {"type": "string", "description": "Departure city, 'City, State'."},
+            "leave_time": {"type": "string", "description": "In the format 'dd/mm/yyyy HH:MM'."},
+        }
+    )
+    got = fill(flight, "A flight from Denver, CO on the 20th of June 2022 at 5 in the afternoon")
+    assert got.values == {"from_city": "Denver, CO", "leave_time": "20/06/2022 17:00"}
+    move = _op(
+        {
+            "event_id": {"type": "string", "description": "The event."},
+            "new_datetime": {
+                "type": "string",
+                "description": "ISO-8601, e.g. '2023-04-15T13:45:00Z'.",
+            },
+        }
+    )
+    got = fill(move, "Move event 'dentist-7' to the 15th of April 2021 at 1:45 pm")
+    assert got.values == {"event_id": "dentist-7", "new_datetime": "2021-04-15T13:45:00Z"}
+    day = _op({"leave_time": {"type": "string", "description": "Departure, 'dd/mm/yyyy'."}})
+    assert fill(day, "leave on March 3, 2024 please").values == {"leave_time": "03/03/2024"}

@@ -28,7 +28,12 @@ def is_date_param(p: ParamDoc) -> bool:
     parts = set(split_name(p.name).split())
     if p.type == "integer":
         return "year" in parts
-    return bool(parts & {"date", "day", "year", "month", "period"}) or (
+    written = re.search(
+        r"\b(?:yyyy|dd|mm)([-/.])(?:yyyy|dd|mm)\1(?:yyyy|dd|mm)\b", p.description, re.I
+    )
+    if p.type == "string" and ((written and "time" in parts) or _asks_date_and_time(p)):
+        return True  # "departure_time" in 'dd/mm/yyyy HH:MM', "new_datetime" in ISO-8601
+    return bool(parts & {"date", "day", "year", "month", "period", "datetime"}) or (
         bool(parts & {"start", "end", "from", "to", "since", "until"})
         and bool(re.search(r"\bdate|yyyy|\bday\b", p.description, re.IGNORECASE))
     )
@@ -38,6 +43,68 @@ _TIME = re.compile(
     r"\b(?:([01]?\d|2[0-3]):([0-5]\d)(?:\s*([ap])\.?\s?m\b\.?)?|(1[0-2]|0?[1-9])\s*([ap])\.?\s?m\b\.?)",
     re.IGNORECASE,
 )
+
+
+_WRITTEN_DATE_TIME = re.compile(r"\b(?:yyyy|dd)[-/.](?:mm|dd)[-/.](?:yyyy|dd)[ t]hh:mm", re.I)
+_ISO_EXAMPLE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?(Z?)|YYYY-MM-DDTHH:MM(?::SS)?(Z?)")
+
+
+def _asks_date_and_time(p: ParamDoc) -> bool:
+    """The description asks for a date with a clock time: a written format ('dd/mm/yyyy
+    HH:MM'), an ISO-8601 example ('2023-04-15T13:45:00Z'), or "ISO-8601 ... date and time"."""
+    desc = p.description
+    return bool(
+        _WRITTEN_DATE_TIME.search(desc)
+        or _ISO_EXAMPLE.search(desc)
+        or (re.search(r"iso.?8601", desc, re.I) and re.search(r"date and time", desc, re.I))
+    )
+
+
+def _with_clock(p: ParamDoc, d: date, clock: tuple[int, int] | None) -> str | None:
+    """``d`` with the clock time said, as a description that asks for both writes it; None
+    when it asks for a date alone."""
+    hour, minute = clock or (0, 0)
+    written = _WRITTEN_DATE_TIME.search(p.description)
+    if written:
+        order = re.findall(r"yyyy|mm|dd", written.group(0).lower()[:-6])  # the date part
+        sep = re.search(r"[-/.]", written.group(0))
+        day = d.strftime((sep.group(0) if sep else "-").join(_CODES[c] for c in order))
+        joint = "T" if written.group(0)[-6:-5] in "tT" else " "
+        return f"{day}{joint}{hour:02d}:{minute:02d}"
+    iso = _ISO_EXAMPLE.search(p.description)
+    if iso or _asks_date_and_time(p):
+        zone = "Z" if iso and (iso.group(1) or iso.group(2)) else ""
+        return f"{d.isoformat()}T{hour:02d}:{minute:02d}:00{zone}"
+    return None
+
+
+_PART_OF_DAY = re.compile(
+    r"\b(1[0-2]|0?[1-9])(?::([0-5]\d))?\s+(?:o'clock\s+)?in\s+the\s+(morning|afternoon|evening)\b"
+    r"|\b(noon|midday|midnight)\b",
+    re.IGNORECASE,
+)
+
+
+def clock_said(req: _Request) -> tuple[int, int, int, int] | None:
+    """The first free clock time the request says, as (hour, minute, start, end): "4pm",
+    "13:45", "5 in the afternoon", "noon"."""
+    found: list[tuple[int, int, int, int]] = []
+    for m in _TIME.finditer(req.text):
+        hour, minute = int(m.group(1) or m.group(4)), int(m.group(2) or 0)
+        half = (m.group(3) or m.group(5) or "").lower()
+        hour = hour + 12 if half == "p" and hour < 12 else 0 if half == "a" and hour == 12 else hour
+        found.append((hour, minute, m.start(), m.end()))
+    for m in _PART_OF_DAY.finditer(req.text):
+        if m.group(4):
+            hour = 0 if m.group(4).lower() == "midnight" else 12
+            found.append((hour, 0, m.start(), m.end()))
+            continue
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if m.group(3).lower() != "morning" and hour < 12:
+            hour += 12
+        found.append((hour, minute, m.start(), m.end()))
+    free = [f for f in found if req.free(f[2], f[3])]
+    return min(free, key=lambda f: f[2]) if free else None
 
 
 def _is_time_param(p: ParamDoc) -> bool:
@@ -96,6 +163,8 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
     date_params = [p for p in op.params if is_date_param(p) and not p.enum]
     if not date_params or not req.dates:
         return
+    said = clock_said(req) if any(_asks_date_and_time(p) for p in date_params) else None
+    clock = said[:2] if said else None
     span = req.dates[0]
     starts = [p for p in date_params if _has(p.name, _START_WORDS)]
     ends = [p for p in date_params if _has(p.name, _END_WORDS)]
@@ -114,8 +183,11 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
             out.values[p.name] = _format_date(p, last.end, end=True, grain=last.grain)
             out.evidence[p.name] = last.text
     for p, s in zip(others, req.dates, strict=False):
-        out.values[p.name] = _format_date(p, s.start, end=False, grain=s.grain)
+        timed = _with_clock(p, s.start, clock) if _asks_date_and_time(p) else None
+        out.values[p.name] = timed or _format_date(p, s.start, end=False, grain=s.grain)
         out.evidence[p.name] = s.text
+        if timed and said:
+            req.used.append((said[2], said[3]))
         if not s.single_day and not (p.type == "integer" and s.grain == "year"):
             out.loss += 1.0
     for s in req.dates:
