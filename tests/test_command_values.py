@@ -664,3 +664,20 @@ def test_a_date_with_its_clock_time_as_the_description_writes_it() -> None:
     assert got.values == {"event_id": "dentist-7", "new_datetime": "2021-04-15T13:45:00Z"}
     day = _op({"leave_time": {"type": "string", "description": "Departure, 'dd/mm/yyyy'."}})
     assert fill(day, "leave on March 3, 2024 please").values == {"leave_time": "03/03/2024"}
+
+
+def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
+    op = _op(
+        {
+            "airline": {"type": "string", "description": "The airline, such as 'Delta'."},
+            "person_name": {"type": "string", "description": "The passenger's full name."},
+            "ticket": {"type": "string", "description": "Ticket number."},
+        }
+    )
+    got = fill(op, "Hi, I am Priya Nair. Is my Delta flight on time? My ticket number is DL9876.")
+    assert got.values == {"person_name": "Priya Nair", "airline": "Delta", "ticket": "DL9876"}
+    place = _op(
+        {"location": {"type": "string", "description": "'City, State', e.g. 'Austin, TX'."}}
+    )
+    got = fill(place, "Weather in Zion National Park, which is near Springdale, UT?")
+    assert got.values == {"location": "Springdale, UT"}

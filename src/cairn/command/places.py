@@ -11,7 +11,7 @@ one's; a state said after the city wins over the table."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -111,6 +111,18 @@ def full_name(p: ParamDoc, value: str) -> str:
     words = set(re.findall(r"[a-z]+", p.name.lower()))
     city = bool(words & _CITY_WORDS) or "city" in p.description.lower()
     return name if city or asks_city_state(p) else value
+
+
+_SHAPED = re.compile(r"\b((?:[A-Z][a-z]+\s+){0,2}[A-Z][a-z]+),\s*([A-Z]{2})\b")
+
+
+def city_state_said(text: str, free: Callable[[int, int], bool]) -> tuple[str, int, int] | None:
+    """The first free "City, ST" the request says with a real state code ("Mariposa, CA")."""
+    _, states = _table()
+    for m in _SHAPED.finditer(text):
+        if states.get(m.group(2).lower()) == m.group(2) and free(m.start(), m.end()):
+            return f"{m.group(1)}, {m.group(2)}", m.start(), m.end()
+    return None
 
 
 def asks_city_state(p: ParamDoc) -> bool:

@@ -244,3 +244,25 @@ def _person_for_role(
         if " " in name and req.free(start, start + len(name)) and name.lower() not in _STOP:
             return name, start, start + len(name)
     return None
+
+
+_SELF_NAMED = re.compile(
+    r"\b(?:I am|I'm|my name is|this is|call me)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
+)
+_WHO_WORDS = frozenset(("person", "passenger", "customer", "guest", "patient", "user", "full"))
+
+
+def _self_named(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
+    """ "Hi, I am Karan" for a ``person_name`` or a passenger's name: the speaker's own name,
+    for a parameter that asks for a person's name."""
+    words = set(split_name(p.name).split())
+    first = p.description.lower().split(".")[0]
+    if p.type != "string" or p.enum or "name" not in words | set(re.findall(r"[a-z]+", first)):
+        return None
+    if not (words & _WHO_WORDS or any(w in first for w in _WHO_WORDS)):
+        return None
+    for m in _SELF_NAMED.finditer(req.text):
+        if req.free(m.start(1), m.end(1)):
+            name = _clean(_sentence_cut(m.group(1)))
+            return name, m.start(1), m.start(1) + len(name)
+    return None

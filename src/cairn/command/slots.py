@@ -46,6 +46,7 @@ from cairn.command.slot_strings import (
     _is_person,
     _person_as_role,
     _person_for_role,
+    _self_named,
 )
 
 
@@ -88,6 +89,16 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             if m is not None:
                 req.used.append((m.start(), m.end()))
                 out.values[p.name], out.evidence[p.name] = m.group(0).rstrip(" ,."), m.group(0)
+    for p in strings:  # "Hi, I am Karan" to a passenger's name
+        said = None if p.name in out.values else _self_named(p, req)
+        if said is not None:
+            req.used.append((said[1], said[2]))
+            out.values[p.name], out.evidence[p.name] = said[0], said[0]
+        elif places.asks_city_state(p) and p.name not in out.values:
+            shaped = places.city_state_said(req.text, req.free)  # "at Mariposa, CA"
+            if shaped is not None:
+                req.used.append((shaped[1], shaped[2]))
+                out.values[p.name], out.evidence[p.name] = shaped[0], shaped[0]
     strings = [p for p in strings if p.name not in out.values]
     _put_found(values.string_values(strings, req.text, req.free), req, out)
     topic = frozenset(_stem(w) for w in split_name(op.name.rsplit(".", 1)[-1]).split()) - _STOP
