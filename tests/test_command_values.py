@@ -681,3 +681,32 @@ def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     )
     got = fill(place, "Weather in Zion National Park, which is near Springdale, UT?")
     assert got.values == {"location": "Springdale, UT"}
+
+
+def test_quotes_go_by_joined_name_words_not_by_the_operations_topic() -> None:
+    stats = _op(
+        {
+            "game": {"type": "string", "description": "The name of the video game."},
+            "username": {"type": "string", "description": "The username of the player."},
+            "platform": {"type": "string", "description": "The platform user plays on."},
+        },
+        ["game", "username"],
+    )
+    got = fill(stats, "Show stats of 'Tetris' for user 'Kim'.").values
+    assert got["username"] == "Kim" and got["game"] == "Tetris"
+    price = from_function_doc(
+        {
+            "name": "auction.fetch_artwork_price",
+            "description": "Fetch the price of an artwork.",
+            "parameters": {
+                "type": "dict",
+                "properties": {
+                    "artwork_name": {"type": "string", "description": "The artwork."},
+                    "platform": {"type": "string", "description": "Where the price is from."},
+                },
+                "required": ["artwork_name"],
+            },
+        }
+    )
+    got = fill(price, "What is the price of the painting 'Water Lilies'?").values
+    assert got == {"artwork_name": "Water Lilies"}  # "price" is the call's topic, not a cue

@@ -100,8 +100,8 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 req.used.append((shaped[1], shaped[2]))
                 out.values[p.name], out.evidence[p.name] = shaped[0], shaped[0]
     strings = [p for p in strings if p.name not in out.values]
-    _put_found(values.string_values(strings, req.text, req.free), req, out)
     topic = frozenset(_stem(w) for w in split_name(op.name.rsplit(".", 1)[-1]).split()) - _STOP
+    _put_found(values.string_values(strings, req.text, req.free, topic), req, out)
     for p in op.params:
         if p.name in out.values or p.enum:
             continue

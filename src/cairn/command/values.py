@@ -93,7 +93,14 @@ def stem(word: str) -> str:
 
 
 def name_cues(p: ParamDoc) -> set[str]:
-    return {stem(w) for w in split_name(p.name).split() if w not in _NOISE}
+    """The stems of the parameter's name words; a joined word also gives its first part
+    ("username" -> "user", "hostname" -> "host", "zipcode" -> "zip")."""
+    words = [w for w in split_name(p.name).split() if w not in _NOISE]
+    joined = [m.group(1) for w in words if (m := _JOINED.fullmatch(w))]
+    return {stem(w) for w in words + joined}
+
+
+_JOINED = re.compile(r"([a-z]{3,})(?:name|code|id)")
 
 
 def description_cues(p: ParamDoc) -> set[str]:
@@ -110,11 +117,15 @@ def quoted_phrases(text: str) -> list[tuple[str, int, int]]:
     return sorted(found, key=lambda f: f[1])
 
 
-def cue_before(p: ParamDoc, text: str, at: int, window: int = 6) -> float | None:
+def cue_before(
+    p: ParamDoc, text: str, at: int, window: int = 6, topic: frozenset[str] = frozenset()
+) -> float | None:
     """Words between the nearest of ``p``'s own words and position ``at`` (name words count
-    as they are, description words one more), or None when none is within ``window``."""
+    as they are, description words one more), or None when none is within ``window``.
+    Description words in ``topic`` (the operation's own name: "price" for
+    ``fetch_artwork_price``) describe the whole call, not this parameter: they do not count."""
     before = [stem(w) for w in words_of(text[max(0, at - 80) : at])][-window:]
-    names, desc = name_cues(p), description_cues(p)
+    names, desc = name_cues(p), description_cues(p) - topic
     for dist, w in enumerate(reversed(before)):
         if w in names:
             return float(dist)
@@ -326,14 +337,17 @@ Found = dict[str, tuple[Any, int, int]]
 
 
 def _greedy(
-    params: Sequence[ParamDoc], spans: Sequence[tuple[Any, int, int]], text: str
+    params: Sequence[ParamDoc],
+    spans: Sequence[tuple[Any, int, int]],
+    text: str,
+    topic: frozenset[str] = frozenset(),
 ) -> tuple[Found, set[int]]:
     """Each span to the parameter whose own words stand nearest before it; required
     parameters left over take the spans left, in order."""
     pairs = []
     for p in params:
         for i, (_, start, _end) in enumerate(spans):
-            d = cue_before(p, text, max(0, start - 1))
+            d = cue_before(p, text, max(0, start - 1), topic=topic)
             if d is not None:
                 pairs.append((d, i, p))
     found: Found = {}
@@ -351,10 +365,13 @@ def _greedy(
     return found, taken
 
 
-def string_values(params: Sequence[ParamDoc], text: str, free: Free) -> Found:
+def string_values(
+    params: Sequence[ParamDoc], text: str, free: Free, topic: frozenset[str] = frozenset()
+) -> Found:
     """Values for free string parameters, in order of how specific the evidence is: an
     address, link or path the parameter asks for; a value its description names; a quoted
-    phrase after the parameter's own words (required ones take the quotes left)."""
+    phrase after the parameter's own words (required ones take the quotes left); ``topic``:
+    the stems of the operation's name (see :func:`cue_before`)."""
     found: Found = {}
     low = text.lower()
     # one address to one parameter: those whose name asks for it before those whose
@@ -372,7 +389,7 @@ def string_values(params: Sequence[ParamDoc], text: str, free: Free) -> Found:
             found[p.name] = said
     quotes = [q for q in quoted_phrases(text) if free(q[1], q[2]) and not _inside(q, found)]
     left = [p for p in params if p.name not in found]
-    by_quote, _ = _greedy(left, quotes, text)
+    by_quote, _ = _greedy(left, quotes, text, topic)
     found.update(by_quote)
     return found
 
