@@ -710,3 +710,8 @@ def test_quotes_go_by_joined_name_words_not_by_the_operations_topic() -> None:
     )
     got = fill(price, "What is the price of the painting 'Water Lilies'?").values
     assert got == {"artwork_name": "Water Lilies"}  # "price" is the call's topic, not a cue
+
+
+def test_a_month_written_against_its_day() -> None:
+    op = _op({"date": {"type": "string", "description": "The date, 'MM-DD-YYYY'."}})
+    assert fill(op, "the UV index for Oslo tomorrow, June01 2023").values == {"date": "06-01-2023"}
