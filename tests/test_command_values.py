@@ -715,3 +715,24 @@ def test_quotes_go_by_joined_name_words_not_by_the_operations_topic() -> None:
 def test_a_month_written_against_its_day() -> None:
     op = _op({"date": {"type": "string", "description": "The date, 'MM-DD-YYYY'."}})
     assert fill(op, "the UV index for Oslo tomorrow, June01 2023").values == {"date": "06-01-2023"}
+
+
+def test_a_state_parameter_gets_the_state_of_the_city_said() -> None:
+    op = _op(
+        {
+            "city": {"type": "string", "description": "The name of the city."},
+            "state": {"type": "string", "description": "The state where the city is located."},
+        }
+    )
+    assert fill(op, "the crime rate in Denver in 2020").values == {
+        "city": "Denver",
+        "state": "Colorado",
+    }
+    code = _op(
+        {
+            "city": {"type": "string", "description": "The name of the city."},
+            "state": {"type": "string", "description": "Two-letter state code."},
+        }
+    )
+    assert fill(code, "Weather in Boise please").values == {"city": "Boise", "state": "ID"}
+    assert fill(code, "Weather in Paris please").values == {"city": "Paris"}  # not a US city

@@ -64,10 +64,50 @@ def split_places(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
             values[city.name] = where
 
 
-def _state_as_asked(p: ParamDoc, said: str, states: dict[str, str]) -> str:
+def state_of_city(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
+    """A state parameter left empty, or holding what is not a state ("violent crime"), gets
+    the state of the US city in the city parameter ("San Francisco" -> "CA", or "California"
+    when the description does not ask for an abbreviation). Changes ``values`` in place."""
+    cities, states = _table()
+    city = next(
+        (p for p in params if p.type == "string" and "city" in split_name(p.name).split()), None
+    )
+    state = next(
+        (
+            p
+            for p in params
+            if p.type == "string" and not p.enum and split_name(p.name).split() == ["state"]
+        ),
+        None,
+    )
+    if city is None or state is None or not isinstance(values.get(city.name), str):
+        return
+    said = values.get(state.name)
+    if isinstance(said, str) and said.lower() in states:
+        return
+    place = cities.get(values[city.name].lower())
+    if place is None or place[0].lower() not in states:
+        return  # not a US city of the table
+    code = place[0]
+    values[state.name] = _state_as_asked(state, code, states, names=_state_names())
+
+
+@cache
+def _state_names() -> dict[str, str]:
+    """State code -> its name."""
+    text = resources.files("cairn.command").joinpath("places.tsv").read_text("utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line.startswith("S\t"))
+    return {row[1]: row[2] for row in rows}
+
+
+def _state_as_asked(
+    p: ParamDoc, said: str, states: dict[str, str], names: dict[str, str] | None = None
+) -> str:
     code = states[said.lower()]
     asks_code = re.search(r"abbreviat|two.letter|\bcode\b|'[A-Z]{2}'", p.description, re.I)
-    return code if asks_code else said
+    if asks_code:
+        return code
+    return names.get(code, said) if names is not None else said
 
 
 @cache

@@ -128,6 +128,7 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 req.used.append((person[1], person[2]))
                 out.values[p.name], out.evidence[p.name] = person[0], person[0]
     places.split_places(op.params, out.values)  # "Tokyo, Japan": a city and a country
+    places.state_of_city(op.params, out.values)  # "San Francisco" gives its state
     for p in op.params:  # "Long Beach" for a "City, State" parameter: "Long Beach, CA"
         if isinstance(out.values.get(p.name), str):
             out.values[p.name] = places.with_state(p, out.values[p.name], req.text)
