@@ -451,7 +451,7 @@ def test_a_value_ends_with_its_sentence_and_loses_an_id_label() -> None:
     assert fill(firm, "Filings of Fern Ltd. please").values == {"company": "Fern Ltd."}
 
 
-def test_excluding_a_yes_no_does_not_state_it() -> None:
+def test_excluding_a_yes_no_says_false_and_not_naming_it_says_nothing() -> None:
     op = _op(
         {
             "owner": {"type": "string", "description": "Who."},
@@ -460,7 +460,9 @@ def test_excluding_a_yes_no_does_not_state_it() -> None:
         ["owner"],
     )
     assert fill(op, "boards of Priya, include archived").values["include_archived"] is True
-    assert "include_archived" not in fill(op, "boards of Priya, exclude any archived").values
+    got = fill(op, "boards of Priya, exclude any archived").values
+    assert got["include_archived"] is False
+    assert "include_archived" not in fill(op, "boards of Priya").values
 
 
 def test_an_enum_value_said_beats_an_alias_and_a_catch_all() -> None:
@@ -736,3 +738,35 @@ def test_a_state_parameter_gets_the_state_of_the_city_said() -> None:
     )
     assert fill(code, "Weather in Boise please").values == {"city": "Boise", "state": "ID"}
     assert fill(code, "Weather in Paris please").values == {"city": "Paris"}  # not a US city
+
+
+def test_yes_no_parameters_heard_through_stop_words_and_non() -> None:
+    op = _op(
+        {
+            "city": {"type": "string", "description": "City."},
+            "in_unit_laundry": {"type": "boolean", "description": "Laundry in the unit."},
+            "smoking_allowed": {"type": "boolean", "description": "Smoking rooms."},
+            "private_visibility": {"type": "boolean", "description": "Hide the payment."},
+        },
+        ["city"],
+    )
+    got = fill(op, "A non-smoking flat in Leeds with in-unit laundry; keep it private").values
+    assert got == {
+        "city": "Leeds",
+        "in_unit_laundry": True,
+        "smoking_allowed": False,
+        "private_visibility": True,
+    }
+
+
+def test_dates_written_with_slashes() -> None:
+    op = _op(
+        {
+            "check_in_date": {"type": "string", "description": "Check-in, 'YYYY-MM-DD'."},
+            "check_out_date": {"type": "string", "description": "Check-out, 'YYYY-MM-DD'."},
+        }
+    )
+    got = fill(op, "check in on 05/10/2023 and check out on 05/15/2023").values
+    assert got == {"check_in_date": "2023-05-10", "check_out_date": "2023-05-15"}
+    day_first = _op({"day": {"type": "string", "description": "The date, 'YYYY-MM-DD'."}})
+    assert fill(day_first, "on 20/06/2022").values == {"day": "2022-06-20"}

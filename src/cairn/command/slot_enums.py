@@ -115,14 +115,21 @@ def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
     """A yes/no parameter is stated when the request holds its own words, generic ones
     ("is", "has", "status", "enabled") aside, each as a word or a word it starts ("details" ->
     "detailed", "closed" -> "closed"), and not negated ("no garage", "without a pool")."""
+    return _phrase_said(p, req) is True
+
+
+def _phrase_said(p: ParamDoc, req: _Request) -> bool | None:
+    """What the request says of a yes/no parameter: True when it holds the parameter's own
+    words (see :func:`_phrase_stated`), False when it holds them negated ("non-smoking", "no
+    garage"), None when it does not hold them."""
     generic = ("is", "has", "have", "include", "use", "with", "status", "flag", "enabled",
-               "enable", "mode")  # fmt: skip
-    own = split_name(p.name).split()
+               "enable", "mode", "visibility", "allowed", "option", "setting")  # fmt: skip
+    own = [w for w in split_name(p.name).split() if w not in _STOP or w in generic]
     words = [w for w in own if w not in generic]
     if not words:  # "include_status": the thing to include is the word to hear
         words = [w for w in own if w not in ("is", "has", "have", "include", "use", "with")]
     if not words:
-        return False
+        return None
     tokens = re.findall(r"[a-z']+", req.low)
 
     def says(w: str, w2: str) -> bool:
@@ -130,13 +137,14 @@ def _phrase_stated(p: ParamDoc, req: _Request) -> bool:
 
     hits = [i for i, t in enumerate(tokens) if t not in _STOP and says(words[0], t)]
     if not hits or not all(any(says(w, t) for t in tokens if t not in _STOP) for w in words):
-        return False
+        return None
     before = tokens[max(0, hits[0] - 4) : hits[0]]
     return not any(t in _NEGATIONS for t in before)
 
 
 _NEGATIONS = frozenset((
     "no", "not", "without", "never", "don't", "dont", "nor", "exclude", "excluding", "except",
+    "non",
 ))  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from cairn.command import places, values
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.slot_dates import _fill_dates, _is_time_param, _time_said
 from cairn.command.slot_dates import is_date_param as is_date_param
-from cairn.command.slot_enums import _fill_enum, _is_yes_enum, _phrase_stated, _yes_enum
+from cairn.command.slot_enums import _fill_enum, _is_yes_enum, _phrase_said, _yes_enum
 from cairn.command.slot_lists import _fill_list
 from cairn.command.slot_numbers import _fill_numbers
 from cairn.command.slot_request import _STOP as _STOP
@@ -111,10 +111,12 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 req.used.append((phrase[1], phrase[2]))
                 out.values[p.name], out.evidence[p.name] = phrase[0], phrase[0]
         elif p.type == "boolean":
-            stated = _phrase_stated(p, req)
-            if stated or p.required:
-                out.values[p.name] = stated
-                out.evidence[p.name] = "(stated)" if stated else "(not stated)"
+            heard = _phrase_said(p, req)  # "non-smoking" says False
+            if heard is not None or p.required:
+                out.values[p.name] = bool(heard)
+                out.evidence[p.name] = (
+                    "(not stated)" if heard is None else "(stated)" if heard else "(negated)"
+                )
     people = [p for p in op.params if p.type == "string" and not p.enum and _is_person(p)]
     any_role = not any(_is_acting(p) for p in people)  # no cast: "with X" is any person
 

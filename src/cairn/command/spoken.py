@@ -200,9 +200,11 @@ _RELATIVE = (
     r"|(?P<ago>yesterday|today)"
     r"|(?:the\s+)?(?:last|past)\s+(?P<n>\d+)\s+(?P<nunit>days|weeks|months|years)"
 )
+# "05/15/2023" (month first, as in the US) or "20/06/2022" (a first number over 12: day first)
+_SLASHED = r"(?P<sa>[0-3]?\d)/(?P<sb>[0-3]?\d)/(?P<sy>" + _YEAR + r")(?!\d)"
 _ONE = re.compile(
-    r"\b(?:" + _ISO + r"|" + _PART + r"|" + _QUARTER + r"|" + _MDY + r"|" + _DMY + r"|" + _MY
-    + r"|" + _RELATIVE + r"|(?P<year>" + _YEAR + r"))\b",
+    r"\b(?:" + _SLASHED + r"|" + _ISO + r"|" + _PART + r"|" + _QUARTER + r"|" + _MDY + r"|" + _DMY
+    + r"|" + _MY + r"|" + _RELATIVE + r"|(?P<year>" + _YEAR + r"))\b",
     re.IGNORECASE,
 )  # fmt: skip
 _RANGE_WORDS = re.compile(
@@ -214,6 +216,14 @@ _RANGE_START = re.compile(r"(?:from|between|since|starting|after)\s+(?:the\s+)?$
 
 def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
     g = m.groupdict()
+    if g["sy"]:
+        first, second = int(g["sa"]), int(g["sb"])
+        month, day_of = (second, first) if first > 12 else (first, second)
+        try:
+            d = date(int(g["sy"]), month, day_of)
+        except ValueError:
+            return None
+        return d, d, "day"
     if g["iy"]:
         y, mo = int(g["iy"]), int(g["im"] or g["im2"])
         day = g["id"] or g["id2"]
