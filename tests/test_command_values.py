@@ -770,3 +770,22 @@ def test_dates_written_with_slashes() -> None:
     assert got == {"check_in_date": "2023-05-10", "check_out_date": "2023-05-15"}
     day_first = _op({"day": {"type": "string", "description": "The date, 'YYYY-MM-DD'."}})
     assert fill(day_first, "on 20/06/2022").values == {"day": "2022-06-20"}
+
+
+def test_a_name_said_before_the_bare_word_of_a_name_parameter() -> None:
+    op = _op(
+        {
+            "location": {"type": "string", "description": "City, 'City, State'."},
+            "theater_name": {"type": "string", "description": "The name of the theater."},
+        },
+        ["location"],
+    )
+    got = fill(op, "Any regular movies in San Jose at the Century 20 theater?").values
+    assert got == {"location": "San Jose, CA", "theater_name": "Century 20"}
+    got = fill(op, "Movies in Fresno, CA where the theater name is Tower Cinema").values
+    assert got["theater_name"] == "Tower Cinema"
+    museum = _op({"museum_name": {"type": "string", "description": "The museum."}})
+    got = fill(museum, "Opening hours of the Metropolitan Museum of Art?").values
+    assert got["museum_name"] != "Art"  # a capitalised "Museum" is part of the name
+    album = _op({"album": {"type": "string", "description": "The album."}}, [])
+    assert fill(album, "songs from the 'Get Weird' album?").values == {"album": "Get Weird"}

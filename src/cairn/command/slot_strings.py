@@ -95,10 +95,18 @@ def _fill_string(
     after a preposition that starts with a ``topic`` word (the operation's own name: "the
     names of proteins found in ..." for ``get_proteins``) is what is asked for, not a value."""
     name_words = [w for w in split_name(p.name).split() if w not in _STOP]
+    if len(name_words) > 1 and name_words[-1] in ("name", "title"):
+        # "theater_name": "at the Century 20 theater", the name before the bare word
+        short = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words[:-1]) + r"\b"
+        for m in re.finditer(short, req.text):  # lower case: "Museum of Art" is a name
+            before = _named_before(req, m.start(), m.end())
+            if before is not None and not re.match(r"\s+(?:of|for)\b", req.text[m.end() :]):
+                return before
     if name_words:
         cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
         # "the CIK number is X", "the host address is X": a label word may come between
-        cue += r"(?:\s+(?:number|no\.?|address|id|code))?(?:\s+(?:is|of|by|named|called|=|:|as))?"
+        cue += r"(?:\s+(?:number|no\.?|address|id|code|name|title))?"
+        cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
         for m in re.finditer(cue, req.low):
             span = _phrase_after(req, m.end())
             if span and req.free(*span) and _clean(req.text[span[0] : span[1]]):
@@ -165,7 +173,9 @@ _ID_LABELS = frozenset(("id", "uuid", "guid", "identifier", "no", "number", "cod
 
 
 _CAPITALS_END = re.compile(r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*)$")
-_VALUE_END = re.compile(r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*|\d[\d/-]*)\s+$")
+_VALUE_END = re.compile(
+    r"((?:[A-Z][\w'.&-]*\s+)*[A-Z][\w'.&-]*(?:\s+\d+)?|\d[\d/-]*)\s+$"
+)  # "the Spring season", "the Century 20 theater", "in 2022 season"
 
 
 def _named_before(req: _Request, start: int, end: int) -> tuple[str, int, int] | None:

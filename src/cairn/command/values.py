@@ -389,6 +389,13 @@ def string_values(
             found[p.name] = said
     quotes = [q for q in quoted_phrases(text) if free(q[1], q[2]) and not _inside(q, found)]
     left = [p for p in params if p.name not in found]
+    for q in list(quotes):  # "the 'Get Weird' album": the parameter's name right after
+        after = re.match(r"['\"]?\s+(?:the\s+)?([a-z]+)", text[q[2] :])
+        named = [p for p in left if after and stem(after.group(1).lower()) in name_cues(p)]
+        if len(named) == 1:
+            found[named[0].name] = q
+            quotes.remove(q)
+            left.remove(named[0])
     by_quote, _ = _greedy(left, quotes, text, topic)
     found.update(by_quote)
     return found
