@@ -789,3 +789,20 @@ def test_a_name_said_before_the_bare_word_of_a_name_parameter() -> None:
     assert got["museum_name"] != "Art"  # a capitalised "Museum" is part of the name
     album = _op({"album": {"type": "string", "description": "The album."}}, [])
     assert fill(album, "songs from the 'Get Weird' album?").values == {"album": "Get Weird"}
+
+
+def test_no_fee_says_free() -> None:
+    yes_no = ["True", "False", "dontcare"]
+    op = _op(
+        {
+            "location": {"type": "string", "description": "City."},
+            "free_entry": {"type": "string", "description": "Free?", "enum": yes_no},
+            "is_free": {"type": "boolean", "description": "No charge."},
+        },
+        ["location"],
+    )
+    got = fill(op, "museums in Lyon with no entry fee").values
+    assert got == {"location": "Lyon", "free_entry": "True", "is_free": True}
+    got = fill(op, "museums in Lyon, not free").values
+    assert got == {"location": "Lyon", "free_entry": "False", "is_free": False}
+    assert fill(op, "museums in Lyon").values == {"location": "Lyon"}

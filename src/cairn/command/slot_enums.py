@@ -81,6 +81,8 @@ def _yes_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
     service") or its last word ("suitable for children" for ``good_for_kids``), "False" when
     that word is negated ("not for kids"); unset otherwise."""
     value = {str(v).lower(): v for v in p.enum}
+    if _says_free(p, req):
+        return value["true"], "(stated)"
     if _phrase_stated(p, req):
         return value["true"], "(stated)"
     words = [w for w in split_name(p.name).split() if w not in _STOP]
@@ -99,6 +101,18 @@ def _yes_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
         return None
     negated = any(t in _NEGATIONS for t in tokens[max(0, hits[0] - 4) : hits[0]])
     return (value["false"], "(negated)") if negated else (value["true"], "(stated)")
+
+
+_NO_FEE = re.compile(
+    r"\b(?:no|without(?:\s+an?)?|zero|not\s+(?:have\s+|charge\s+)?an?)\s+"
+    r"(?:entry\s+|entrance\s+|admission\s+|cover\s+)?(?:fees?|charges?|costs?)\b"
+    r"|\bfree\s+of\s+charge\b"
+)
+
+
+def _says_free(p: ParamDoc, req: _Request) -> bool:
+    """ "no entry fee", "free of charge": a yes/no named "free" said in other words."""
+    return "free" in split_name(p.name).split() and bool(_NO_FEE.search(req.low))
 
 
 _PRAISE = frozenset(("good", "best", "great", "nice", "top", "is", "has", "allow", "allows"))
@@ -122,6 +136,8 @@ def _phrase_said(p: ParamDoc, req: _Request) -> bool | None:
     """What the request says of a yes/no parameter: True when it holds the parameter's own
     words (see :func:`_phrase_stated`), False when it holds them negated ("non-smoking", "no
     garage"), None when it does not hold them."""
+    if _says_free(p, req):
+        return True
     generic = ("is", "has", "have", "include", "use", "with", "status", "flag", "enabled",
                "enable", "mode", "visibility", "allowed", "option", "setting")  # fmt: skip
     own = [w for w in split_name(p.name).split() if w not in _STOP or w in generic]
