@@ -523,7 +523,7 @@ def test_a_true_false_enum_reads_the_thing_it_names_in_other_words() -> None:
     got = fill(op, "sights in Lyon that are free and suitable for children").values
     assert got == {"city": "Lyon", "good_for_kids": "True", "free_entry": "True"}
     got = fill(op, "sights in Lyon, not for children, no fee").values
-    assert got == {"city": "Lyon", "good_for_kids": "False"}
+    assert got == {"city": "Lyon", "good_for_kids": "False", "free_entry": "True"}  # no fee: free
     # "good" alone praises; it does not say good_for_kids
     assert fill(op, "good sights in Lyon").values == {"city": "Lyon"}
 
