@@ -806,3 +806,18 @@ def test_no_fee_says_free() -> None:
     got = fill(op, "museums in Lyon, not free").values
     assert got == {"location": "Lyon", "free_entry": "False", "is_free": False}
     assert fill(op, "museums in Lyon").values == {"location": "Lyon"}
+
+
+def test_a_longer_place_for_an_address_and_more_ways_to_say_no() -> None:
+    ride = _op({"destination": {"type": "string", "description": "Where to go."}})
+    got = fill(ride, "The destination is the 12 Oak Tree Garden Apartments, Palo Alto").values
+    assert got == {"destination": "12 Oak Tree Garden Apartments, Palo Alto"}
+    salon = _op(
+        {
+            "city": {"type": "string", "description": "City."},
+            "is_unisex": {"type": "boolean", "description": "Serves everyone."},
+        },
+        ["city"],
+    )
+    got = fill(salon, "A hair stylist in Fresno, and it shouldn't be unisex").values
+    assert got == {"city": "Fresno", "is_unisex": False}

@@ -160,7 +160,7 @@ def _phrase_said(p: ParamDoc, req: _Request) -> bool | None:
 
 _NEGATIONS = frozenset((
     "no", "not", "without", "never", "don't", "dont", "nor", "exclude", "excluding", "except",
-    "non",
+    "non", "shouldn't", "isn't", "aren't", "doesn't", "won't", "can't", "cannot", "neither",
 ))  # fmt: skip
 
 

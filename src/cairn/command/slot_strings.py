@@ -107,8 +107,9 @@ def _fill_string(
         # "the CIK number is X", "the host address is X": a label word may come between
         cue += r"(?:\s+(?:number|no\.?|address|id|code|name|title))?"
         cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
+        longest = 8 if _asks_address(p) else 5  # "123 Park Branham Apartments, San Jose"
         for m in re.finditer(cue, req.low):
-            span = _phrase_after(req, m.end())
+            span = _phrase_after(req, m.end(), max_words=longest)
             if span and req.free(*span) and _clean(req.text[span[0] : span[1]]):
                 return _without_own_name(p, _clean(req.text[span[0] : span[1]])), *span
             before = _named_before(req, m.start(), m.start() + len(m.group(0).split()[0]))
