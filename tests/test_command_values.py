@@ -821,3 +821,10 @@ def test_a_longer_place_for_an_address_and_more_ways_to_say_no() -> None:
     )
     got = fill(salon, "A hair stylist in Fresno, and it shouldn't be unisex").values
     assert got == {"city": "Fresno", "is_unisex": False}
+
+
+def test_an_enum_value_said_by_its_root() -> None:
+    genres = ["Mystery", "Thriller", "Horror", "dontcare"]
+    op = _op({"genre": {"type": "string", "description": "Genre.", "enum": genres}}, [])
+    assert fill(op, "something mysterious with a twist").values == {"genre": "Mystery"}
+    assert fill(op, "an international film").values == {}  # "intern..." is not a genre

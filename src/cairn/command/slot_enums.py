@@ -64,7 +64,28 @@ def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
         m = re.search(r"(?<![\w])" + said + tail + r"(?![\w])", req.low)
         if m and (best is None or rank > best[0]):
             best = (rank, value, m.group(0))
-    return (best[1], best[2]) if best else None
+    if best is None:
+        return _enum_by_root(p, req)
+    return best[1], best[2]
+
+
+def _enum_by_root(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
+    """ "mysterious" for Mystery, "thrill" for Thriller: a word said that shares its first
+    six letters or more, and four fifths of the shorter word, with one enum value."""
+    said = set(re.findall(r"[a-z]{6,}", req.low))
+    found = []
+    for v in p.enum:
+        value = str(v).lower()
+        if len(value) < 6 or not value.isalpha() or value in _CATCH_ALL:
+            continue
+        for w in said:
+            common = next(
+                (i for i, (a, b) in enumerate(zip(w, value, strict=False)) if a != b),
+                min(len(w), len(value)),
+            )
+            if common >= 6 and common >= 0.8 * min(len(w), len(value)):
+                found.append((v, w))
+    return found[0] if len({v for v, _ in found}) == 1 else None
 
 
 _CATCH_ALL = frozenset(("all", "any", "none", "dontcare", "default", "other", "both", "either"))
