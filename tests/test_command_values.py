@@ -828,3 +828,32 @@ def test_an_enum_value_said_by_its_root() -> None:
     op = _op({"genre": {"type": "string", "description": "Genre.", "enum": genres}}, [])
     assert fill(op, "something mysterious with a twist").values == {"genre": "Mystery"}
     assert fill(op, "an international film").values == {}  # "intern..." is not a genre
+
+
+def test_a_percentage_kept_when_asked_and_hyphenated_words_and_a_country_over_a_guess() -> None:
+    rate = _op(
+        {
+            "principal": {"type": "integer", "description": "Money invested."},
+            "annual_rate": {"type": "number", "description": "Yearly rate as a percentage."},
+        }
+    )
+    assert fill(rate, "Interest on $2000 at 4% a year").values == {
+        "principal": 2000,
+        "annual_rate": 4.0,
+    }
+    games = _op(
+        {
+            "year": {"type": "integer", "description": "Release year."},
+            "multiplayer": {"type": "boolean", "description": "For several players."},
+        }
+    )
+    got = fill(games, "multi-player games released in 2019").values
+    assert got == {"year": 2019, "multiplayer": True}
+    clock = _op(
+        {
+            "city": {"type": "string", "description": "The city."},
+            "country": {"type": "string", "description": "The country."},
+        }
+    )
+    got = fill(clock, "What time is it in Lyon, France in 24 hour format?").values
+    assert got == {"city": "Lyon", "country": "France"}

@@ -57,7 +57,8 @@ def split_places(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
         target = kinds.get(said) if said else None
         if target is None or p.name not in (target.name, city.name if city else ""):
             continue
-        if target is not p and values.get(target.name, region) != region:
+        held = values.get(target.name, region)
+        if target is not p and held != region and _is_region(str(held), states):
             continue  # the request named another state or country for it
         values[target.name] = _state_as_asked(target, region, states) if said == "state" else region
         if city is not None and (p is city or city.name not in values):
@@ -98,6 +99,10 @@ def _state_names() -> dict[str, str]:
     text = resources.files("cairn.command").joinpath("places.tsv").read_text("utf-8")
     rows = (line.split("\t") for line in text.splitlines() if line.startswith("S\t"))
     return {row[1]: row[2] for row in rows}
+
+
+def _is_region(value: str, states: dict[str, str]) -> bool:
+    return value.lower() in states or value.lower() in _countries()
 
 
 def _state_as_asked(

@@ -167,7 +167,11 @@ def _phrase_said(p: ParamDoc, req: _Request) -> bool | None:
         words = [w for w in own if w not in ("is", "has", "have", "include", "use", "with")]
     if not words:
         return None
-    tokens = re.findall(r"[a-z']+", req.low)
+    tokens = [  # "multi-player": "multi", "player" and "multiplayer", in their place
+        part
+        for said in re.findall(r"[a-z']+(?:-[a-z']+)*", req.low)
+        for part in ([*said.split("-"), said.replace("-", "")] if "-" in said else [said])
+    ]
 
     def says(w: str, w2: str) -> bool:
         return w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) or _same_root(w, w2)

@@ -67,6 +67,10 @@ def _number_for(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> 
             whole = round(value * 100, 6)
             return int(whole) if float(whole).is_integer() else None
         return None
+    raw = req.text[n[0] : n[1]]
+    as_percent = re.search(r"\b(?:as an?|in)\s+percent(?:age)?\b", p.description, re.I)
+    if ("%" in raw or "percent" in raw) and as_percent and "decimal" not in p.description.lower():
+        return float(f"{value * 100:.12g}")  # "5%" for "the rate as a percentage": 5.0
     scale = values.unit_scale(p, req.text, n[1])
     if scale != 1.0:  # "100µF" for a capacitance in farads: 0.0001
         value = float(f"{value * scale:.12g}")
