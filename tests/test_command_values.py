@@ -857,3 +857,24 @@ def test_a_percentage_kept_when_asked_and_hyphenated_words_and_a_country_over_a_
     )
     got = fill(clock, "What time is it in Lyon, France in 24 hour format?").values
     assert got == {"city": "Lyon", "country": "France"}
+
+
+def test_bound_words_are_no_distance_and_two_name_words_beat_one() -> None:
+    house = _op(
+        {
+            "where_to": {"type": "string", "description": "City, State."},
+            "rating": {"type": "number", "description": "The minimum review rating."},
+        },
+        ["where_to"],
+    )
+    got = fill(house, "a house in Long Beach with a review rating of at least 4.2").values
+    assert got == {"where_to": "Long Beach, CA", "rating": 4.2}
+    growth = _op(
+        {
+            "initial_value": {"type": "integer", "description": "Start value."},
+            "final_value": {"type": "integer", "description": "End value."},
+            "years": {"type": "integer", "description": "Years."},
+        }
+    )
+    got = fill(growth, "growth from an initial sum of $500, final value of $900 over 3 years")
+    assert got.values == {"initial_value": 500, "final_value": 900, "years": 3}

@@ -22,6 +22,12 @@ def _cue_words(p: ParamDoc) -> set[str]:
     return words | set(list(_word_set(head))[:6])
 
 
+_BOUND_WORDS = frozenset((
+    "of", "at", "least", "most", "more", "less", "than", "up", "to", "above", "below", "over",
+    "under", "about", "around", "approximately", "roughly", "is", "be", "minimum", "maximum",
+))  # fmt: skip
+
+
 def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> float | None:
     """How far the nearest of the parameter's own words is from number ``n`` (in words; a
     word of its description counts one more), nudged by the number's unit: "$" to an amount,
@@ -32,16 +38,24 @@ def _cue_distance(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -
     cues |= {_root(w) for w in cues}  # "rated 4.2" cues ``rating``
     desc = values.description_cues(p) - cues
     before_text = req.low[max(0, n[0] - 50) : n[0]]
-    before = re.findall(r"[a-z0-9]+", before_text)[-5:]
+    before = [  # "a rating of at least 4.2": the words of a bound are no distance
+        w
+        for w in re.findall(r"[a-z0-9]+", before_text)
+        if w not in _BOUND_WORDS or _stem(w) in cues or _root(w) in cues
+    ][-5:]
     # "3 bedrooms, 2 bathrooms": a cue behind a comma belongs to the number before it
     clause = len(re.findall(r"[a-z0-9]+", re.split(r"[,;]", before_text)[-1]))
     after = re.findall(r"[a-z]+|\d+", req.low[n[1] : n[1] + 30])[:3]
     after = after[: next((i for i, w in enumerate(after) if w.isdigit()), 3)]  # not the next's
     best: float | None = None
-    for dist, w in enumerate(reversed(before)):
+    back = list(reversed(before))
+    for dist, w in enumerate(back):
         own = _stem(w) in cues or _root(w) in cues
         if own or _stem(w) in desc:
             best = float(dist) + (not own) + (dist >= clause)
+            ahead = back[dist + 1] if dist + 1 < len(back) else ""
+            if own and len(cues) > 1 and (_stem(ahead) in cues or _root(ahead) in cues):
+                best -= 0.5  # "final value of $3000": two of final_value's words, not one
             break
     for dist, w in enumerate(after):
         own = _stem(w) in cues or _root(w) in cues
