@@ -878,3 +878,18 @@ def test_bound_words_are_no_distance_and_two_name_words_beat_one() -> None:
     )
     got = fill(growth, "growth from an initial sum of $500, final value of $900 over 3 years")
     assert got.values == {"initial_value": 500, "final_value": 900, "years": 3}
+
+
+def test_a_party_said_without_a_number() -> None:
+    op = _op(
+        {
+            "where_to": {"type": "string", "description": "City."},
+            "number_of_adults": {"type": "integer", "description": "Adults."},
+        },
+        ["where_to"],
+    )
+    got = fill(op, "a house in Leeds, it's just for myself").values
+    assert got == {"where_to": "Leeds", "number_of_adults": 1}
+    got = fill(op, "a house in Leeds for me and my wife").values
+    assert got == {"where_to": "Leeds", "number_of_adults": 2}
+    assert fill(op, "a house in Leeds").values == {"where_to": "Leeds"}

@@ -136,7 +136,30 @@ def _fill_numbers(op: OperationDoc, req: _Request, out: Filled) -> None:
             placed[p.name] = n
             taken.add(i)
             break
+    for p in params:  # "just for myself" is one adult, "me and my wife" two
+        counts_people = _word_set(p.name.replace("_", " ")) & {_stem(w) for w in _PEOPLE}
+        if p.name not in out.values and counts_people and p.type == "integer":
+            size = _party_said(req)
+            if size is not None:
+                out.values[p.name], out.evidence[p.name] = size[0], size[1]
     _order_families(op, placed, req, out)
+
+
+_ALONE = re.compile(r"\b(?:(?:just\s+)?for\s+myself|by\s+myself|just\s+me|only\s+me|alone|solo)\b")
+_COUPLE = re.compile(
+    r"\b(?:me|myself|i)\s+and\s+my\s+(?:wife|husband|partner|girlfriend|boyfriend|friend|"
+    r"mom|mother|dad|father|son|daughter|brother|sister)\b"
+)
+
+
+def _party_said(req: _Request) -> tuple[int, str] | None:
+    """How many people the request speaks for without a number: one ("just for myself"),
+    two ("me and my wife")."""
+    if m := _COUPLE.search(req.low):
+        return 2, m.group(0)
+    if m := _ALONE.search(req.low):
+        return 1, m.group(0)
+    return None
 
 
 def _root(word: str) -> str:
