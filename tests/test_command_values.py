@@ -893,3 +893,25 @@ def test_a_party_said_without_a_number() -> None:
     got = fill(op, "a house in Leeds for me and my wife").values
     assert got == {"where_to": "Leeds", "number_of_adults": 2}
     assert fill(op, "a house in Leeds").values == {"where_to": "Leeds"}
+
+
+def test_an_optional_place_and_seconds_and_zone_as_written() -> None:
+    op = _op(
+        {
+            "units": {"type": "string", "description": "Unit.", "enum": ["Celsius", "Kelvin"]},
+            "location": {"type": "string", "description": "'City, Country'."},
+        },
+        ["units"],
+    )
+    got = fill(op, "the temperature in Pune, India, in Celsius?").values
+    assert got == {"units": "Celsius", "location": "Pune, India"}
+    move = _op(
+        {
+            "event": {"type": "string", "description": "The event."},
+            "when": {"type": "string", "description": "ISO-8601, 'YYYY-MM-DDTHH:MM:SSZ'."},
+            "at_date": {"type": "string", "description": "As 'YYYY-MM-DD HH:MM:SS'."},
+        },
+        ["event", "when"],
+    )
+    got = fill(move, "Move event 'gym-1' to November 1, 2023 at 4pm").values
+    assert got["when"] == "2023-11-01T16:00:00Z"

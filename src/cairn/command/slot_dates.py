@@ -45,7 +45,9 @@ _TIME = re.compile(
 )
 
 
-_WRITTEN_DATE_TIME = re.compile(r"\b(?:yyyy|dd)[-/.](?:mm|dd)[-/.](?:yyyy|dd)[ t]hh:mm", re.I)
+_WRITTEN_DATE_TIME = re.compile(
+    r"\b(?:yyyy|dd)[-/.](?:mm|dd)[-/.](?:yyyy|dd)([ t])hh:mm(:ss)?(z)?", re.I
+)
 _ISO_EXAMPLE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?(Z?)|YYYY-MM-DDTHH:MM(?::SS)?(Z?)")
 
 
@@ -66,11 +68,14 @@ def _with_clock(p: ParamDoc, d: date, clock: tuple[int, int] | None) -> str | No
     hour, minute = clock or (0, 0)
     written = _WRITTEN_DATE_TIME.search(p.description)
     if written:
-        order = re.findall(r"yyyy|mm|dd", written.group(0).lower()[:-6])  # the date part
-        sep = re.search(r"[-/.]", written.group(0))
+        date_part = written.group(0)[: written.start(1) - written.start(0)].lower()
+        order = re.findall(r"yyyy|mm|dd", date_part)
+        sep = re.search(r"[-/.]", date_part)
         day = d.strftime((sep.group(0) if sep else "-").join(_CODES[c] for c in order))
-        joint = "T" if written.group(0)[-6:-5] in "tT" else " "
-        return f"{day}{joint}{hour:02d}:{minute:02d}"
+        joint = "T" if written.group(1) in "tT" else " "
+        seconds = ":00" if written.group(2) else ""
+        zone = "Z" if written.group(3) else ""
+        return f"{day}{joint}{hour:02d}:{minute:02d}{seconds}{zone}"
     iso = _ISO_EXAMPLE.search(p.description)
     if iso or _asks_date_and_time(p):
         zone = "Z" if iso and (iso.group(1) or iso.group(2)) else ""

@@ -115,8 +115,8 @@ def _fill_string(
             before = _named_before(req, m.start(), m.start() + len(m.group(0).split()[0]))
             if before is not None:
                 return before
-    if cued_only:
-        return None
+    if cued_only and not _has(p.name, _LOCATION_WORDS):
+        return None  # an optional place is read as a required one: "in Hyderabad, India"
     if _has(p.name, _LOCATION_WORDS) or any(
         w in p.description.lower() for w in ("city", "location")
     ):
@@ -128,6 +128,8 @@ def _fill_string(
             if got and req.free(got.start(), got.end()):
                 where = re.split(r"\.\s", got.group(0))[0]  # not into the next sentence
                 return _clean(where), got.start(), got.start() + len(where)
+    if cued_only:
+        return None
     for m in re.finditer(
         r"(?<=[a-z,] )(?:[A-Z][\w'.&-]*)(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.&-]*)*", req.text
     ):
