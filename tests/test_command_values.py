@@ -915,3 +915,37 @@ def test_an_optional_place_and_seconds_and_zone_as_written() -> None:
     )
     got = fill(move, "Move event 'gym-1' to November 1, 2023 at 4pm").values
     assert got["when"] == "2023-11-01T16:00:00Z"
+
+
+def test_the_kind_of_a_type_parameter() -> None:
+    van = _op(
+        {
+            "distance": {"type": "integer", "description": "Miles a year."},
+            "fuel_type": {"type": "string", "description": "Type of fuel."},
+        }
+    )
+    got = fill(van, "CO2 from a diesel-fueled van that travels 9,000 miles per year").values
+    assert got == {"distance": 9000, "fuel_type": "diesel"}
+    saving = _op(
+        {
+            "energy_type": {"type": "string", "description": "Kind of energy."},
+            "months": {"type": "integer", "description": "Months."},
+        }
+    )
+    got = fill(saving, "savings if I switched to solar energy for 6 months").values
+    assert got == {"energy_type": "solar", "months": 6}
+    room = from_function_doc(
+        {
+            "name": "hotel_booking.book",
+            "description": "Book a room.",
+            "parameters": {
+                "type": "dict",
+                "properties": {
+                    "city": {"type": "string", "description": "City."},
+                    "room_type": {"type": "string", "description": "Kind of room."},
+                },
+                "required": ["city"],
+            },
+        }
+    )
+    assert fill(room, "Book a hotel room in Oslo").values == {"city": "Oslo"}  # "hotel": the call

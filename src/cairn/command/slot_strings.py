@@ -88,7 +88,12 @@ def _sentence_cut(text: str) -> str:
 
 
 def _fill_string(
-    p: ParamDoc, req: _Request, *, cued_only: bool = False, topic: frozenset[str] = frozenset()
+    p: ParamDoc,
+    req: _Request,
+    *,
+    cued_only: bool = False,
+    topic: frozenset[str] = frozenset(),
+    op_words: frozenset[str] = frozenset(),
 ) -> tuple[str, int, int] | None:
     """A phrase for a string parameter; ``cued_only``: only one that follows the parameter's
     own name ("the song_id is X", "directed by X"), as for an optional parameter. A phrase
@@ -102,6 +107,10 @@ def _fill_string(
             before = _named_before(req, m.start(), m.end())
             if before is not None and not re.match(r"\s+(?:of|for)\b", req.text[m.end() :]):
                 return before
+    if len(name_words) > 1 and name_words[-1] in ("type", "kind"):
+        kind = _kind_said(name_words[:-1], req, op_words)  # "renewable energy", "gas-fueled"
+        if kind is not None:
+            return kind
     if name_words:
         cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
         # "the CIK number is X", "the host address is X": a label word may come between
@@ -278,4 +287,24 @@ def _self_named(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
         if req.free(m.start(1), m.end(1)):
             name = _clean(_sentence_cut(m.group(1)))
             return name, m.start(1), m.start(1) + len(name)
+    return None
+
+
+def _kind_said(
+    words: list[str], req: _Request, op_words: frozenset[str] = frozenset()
+) -> tuple[str, int, int] | None:
+    """The kind of a ``*_type`` parameter: the word joined to its name word by a hyphen ("a
+    gas-fueled car" for ``fuel_type``) or the one word in front of it ("renewable energy" for
+    ``energy_type``), unless that word names the operation ("hotel room" for
+    ``hotel_booking.book``'s ``room_type``)."""
+    own = r"[\s_]+".join(re.escape(w) for w in words)
+    joined = re.search(rf"\b([a-z]+)-{own}(?:ed|ing)?\b", req.low)
+    if joined and req.free(joined.start(1), joined.end(1)):
+        return joined.group(1), joined.start(1), joined.end(1)
+    for m in re.finditer(rf"\b([a-z]+)\s+{own}\b", req.low):
+        word = m.group(1)
+        if _stem(word) in op_words or word in _STOP or word in _BOUNDARY:
+            continue
+        if req.free(m.start(1), m.end(1)):
+            return word, m.start(1), m.end(1)
     return None

@@ -101,12 +101,13 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 out.values[p.name], out.evidence[p.name] = shaped[0], shaped[0]
     strings = [p for p in strings if p.name not in out.values]
     topic = frozenset(_stem(w) for w in split_name(op.name.rsplit(".", 1)[-1]).split()) - _STOP
+    op_words = frozenset(_stem(w) for w in split_name(op.name.replace(".", " ")).split()) - _STOP
     _put_found(values.string_values(strings, req.text, req.free, topic), req, out)
     for p in op.params:
         if p.name in out.values or p.enum:
             continue
         if p.type == "string" and not is_date_param(p):
-            phrase = _fill_string(p, req, cued_only=not p.required, topic=topic)
+            phrase = _fill_string(p, req, cued_only=not p.required, topic=topic, op_words=op_words)
             if phrase is not None:
                 req.used.append((phrase[1], phrase[2]))
                 out.values[p.name], out.evidence[p.name] = phrase[0], phrase[0]
