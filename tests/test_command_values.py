@@ -949,3 +949,16 @@ def test_the_kind_of_a_type_parameter() -> None:
         }
     )
     assert fill(room, "Book a hotel room in Oslo").values == {"city": "Oslo"}  # "hotel": the call
+
+
+def test_a_count_per_year_is_not_a_year() -> None:
+    op = _op(
+        {
+            "present_value": {"type": "integer", "description": "Money now."},
+            "years": {"type": "integer", "description": "Term in years."},
+            "compounds_per_year": {"type": "integer", "description": "Times a year."},
+        },
+        ["present_value", "years"],
+    )
+    got = fill(op, "Future value of $5000 invested today for 10 years").values
+    assert got == {"present_value": 5000, "years": 10}

@@ -27,7 +27,7 @@ def is_date_param(p: ParamDoc) -> bool:
         return True
     parts = set(split_name(p.name).split())
     if p.type == "integer":
-        return "year" in parts
+        return "year" in parts and "per" not in parts  # not "compounds_per_year"
     written = re.search(
         r"\b(?:yyyy|dd|mm)([-/.])(?:yyyy|dd|mm)\1(?:yyyy|dd|mm)\b", p.description, re.I
     )
