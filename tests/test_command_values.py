@@ -962,3 +962,15 @@ def test_a_count_per_year_is_not_a_year() -> None:
     )
     got = fill(op, "Future value of $5000 invested today for 10 years").values
     assert got == {"present_value": 5000, "years": 10}
+
+
+def test_check_in_and_check_out_are_dates_when_their_description_says_so() -> None:
+    op = _op(
+        {
+            "city": {"type": "string", "description": "City."},
+            "check_in": {"type": "string", "description": "Check-in date, YYYY-MM-DD."},
+            "check_out": {"type": "string", "description": "Check-out date, YYYY-MM-DD."},
+        }
+    )
+    got = fill(op, "a room in Oslo, check in on 05/10/2023 and check out on 05/15/2023").values
+    assert got == {"city": "Oslo", "check_in": "2023-05-10", "check_out": "2023-05-15"}

@@ -34,9 +34,26 @@ def is_date_param(p: ParamDoc) -> bool:
     if p.type == "string" and ((written and "time" in parts) or _asks_date_and_time(p)):
         return True  # "departure_time" in 'dd/mm/yyyy HH:MM', "new_datetime" in ISO-8601
     return bool(parts & {"date", "day", "year", "month", "period", "datetime"}) or (
-        bool(parts & {"start", "end", "from", "to", "since", "until"})
+        bool(
+            parts
+            & {
+                "start",
+                "end",
+                "from",
+                "to",
+                "since",
+                "until",
+                "in",
+                "out",
+                "checkin",
+                "checkout",
+                "arrival",
+                "departure",
+                "return",
+            }
+        )
         and bool(re.search(r"\bdate|yyyy|\bday\b", p.description, re.IGNORECASE))
-    )
+    )  # "check_in": "Check-in date, YYYY-MM-DD"
 
 
 _TIME = re.compile(
