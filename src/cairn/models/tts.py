@@ -11,7 +11,6 @@ Engines, in the order :func:`load_tts` tries them by default:
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import re
 import shutil
@@ -30,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cairn.errors import ModelError
+from cairn.models.packaged import file_sha256
 from cairn.models.speakable import speech_pieces
 
 __all__ = [
@@ -291,11 +291,7 @@ def packaged_piper_voice() -> Path | None:
 def _sha256(path: Path) -> str:
     if not path.is_file():
         raise ModelError("model-missing", f"{path} is missing; reinstall the package")
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return file_sha256(path)
 
 
 class _CommandTTS(TextToSpeech):
