@@ -26,11 +26,23 @@ _ASKS = re.compile(
 
 
 @cache
+def _rows() -> tuple[tuple[str, str, str, int], ...]:
+    """The table's rows: (kind, state code or country, name, population)."""
+    text = resources.files("cairn.command").joinpath("places.tsv").read_text("utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        kind, where, name, population = line.split("\t")
+        rows.append((kind, where, name, int(population)))
+    return tuple(rows)
+
+
+@cache
 def _countries() -> frozenset[str]:
     """The countries of the table's cities outside the US, lower case."""
-    text = resources.files("cairn.command").joinpath("places.tsv").read_text("utf-8")
-    rows = (line.split("\t") for line in text.splitlines() if line.startswith("W\t"))
-    return frozenset(row[1].lower() for row in rows) | {"usa", "us", "united states", "uk"}
+    found = {where.lower() for kind, where, _, _ in _rows() if kind == "W"}
+    return frozenset(found) | {"usa", "us", "united states", "uk"}
 
 
 def split_places(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
@@ -96,9 +108,7 @@ def state_of_city(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
 @cache
 def _state_names() -> dict[str, str]:
     """State code -> its name."""
-    text = resources.files("cairn.command").joinpath("places.tsv").read_text("utf-8")
-    rows = (line.split("\t") for line in text.splitlines() if line.startswith("S\t"))
-    return {row[1]: row[2] for row in rows}
+    return {where: name for kind, where, name, _ in _rows() if kind == "S"}
 
 
 def _is_region(value: str, states: dict[str, str]) -> bool:
@@ -121,11 +131,7 @@ def _table() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
     state code)."""
     cities: dict[str, tuple[str, int]] = {}
     states: dict[str, str] = {}
-    text = resources.files("cairn.command").joinpath("places.tsv").read_text("utf-8")
-    for line in text.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        kind, where, name, population = line.split("\t")
+    for kind, where, name, population in _rows():
         if kind == "S":
             states[name.lower()] = where
             states[where.lower()] = where
@@ -133,8 +139,8 @@ def _table() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
             # abroad only when ten times bigger than the US namesake: Moscow, Russia over
             # Moscow, Idaho, but Santa Rosa, CA over the Philippines' larger Santa Rosa
             bar = cities.get(name.lower(), ("", 0))[1] * (10 if kind == "W" else 1)
-            if int(population) > bar:
-                cities[name.lower()] = (where, int(population))
+            if population > bar:
+                cities[name.lower()] = (where, population)
     return cities, states
 
 
