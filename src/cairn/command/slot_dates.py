@@ -107,15 +107,23 @@ _PART_OF_DAY = re.compile(
 )
 
 
+def _clock_of(m: re.Match[str]) -> tuple[int, int]:
+    """(hour, minute) on a 24-hour clock of a :data:`_TIME` match ("4pm" -> (16, 0))."""
+    hour, minute = int(m.group(1) or m.group(4)), int(m.group(2) or 0)
+    half = (m.group(3) or m.group(5) or "").lower()
+    if half == "p" and hour < 12:
+        hour += 12
+    elif half == "a" and hour == 12:
+        hour = 0
+    return hour, minute
+
+
 def clock_said(req: _Request) -> tuple[int, int, int, int] | None:
     """The first free clock time the request says, as (hour, minute, start, end): "4pm",
     "13:45", "5 in the afternoon", "noon"."""
     found: list[tuple[int, int, int, int]] = []
     for m in _TIME.finditer(req.text):
-        hour, minute = int(m.group(1) or m.group(4)), int(m.group(2) or 0)
-        half = (m.group(3) or m.group(5) or "").lower()
-        hour = hour + 12 if half == "p" and hour < 12 else 0 if half == "a" and hour == 12 else hour
-        found.append((hour, minute, m.start(), m.end()))
+        found.append((*_clock_of(m), m.start(), m.end()))
     for m in _PART_OF_DAY.finditer(req.text):
         if m.group(4):
             hour = 0 if m.group(4).lower() == "midnight" else 12
@@ -142,13 +150,7 @@ def _time_said(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
     for m in _TIME.finditer(req.text):
         if not req.free(m.start(), m.end()):
             continue
-        hour = int(m.group(1) or m.group(4))
-        minute = int(m.group(2) or 0)
-        half = (m.group(3) or m.group(5) or "").lower()
-        if half == "p" and hour < 12:
-            hour += 12
-        elif half == "a" and hour == 12:
-            hour = 0
+        hour, minute = _clock_of(m)
         if not re.search(r"hh:mm|24[- ]hour|military", p.description, re.IGNORECASE):
             return m.group(0).strip(), m.start(), m.end()
         seconds = ":00" if re.search(r"hh:mm:ss", p.description, re.IGNORECASE) else ""
