@@ -93,7 +93,10 @@ def understand_cli(
     if json_out:
         data = command.model_dump(mode="json")
         if explain and tools is not None:
-            data["candidates"] = [c.as_dict() for c in tools.match(text).candidates[:5]]
+            match = tools.match(text)
+            data["candidates"] = [c.as_dict() for c in match.candidates[:5]]
+            data["fits_probability"] = match.relevance  # the call gate's; None: score rule
+            data["why"] = match.reason
         print_json(data)
         return
     console.print(

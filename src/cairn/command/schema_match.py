@@ -10,11 +10,14 @@ Every candidate is scored on four signals, all from its schema:
   (name, summary, description, parameter names, enum values and their words);
 * ``filled``: the share of its required parameters the request gives a value to.
 
-The best candidate wins when its score reaches :data:`THRESHOLD` and beats the runner-up;
-then it is a ``call_api`` command when every required parameter is filled, or a clarifying
-question naming the first one missing. Below the threshold no operation fits and the request
-goes to the other intents. Weights, threshold and lead were set on the even ids of BFCL's
-categories (see BENCHMARKS.md); the odd ids are what is reported.
+The candidates are ranked by these weighted signals. Whether the best one fits at all is the
+call gate's decision (:mod:`cairn.command.call_gate`, a logistic model over the candidates'
+signals); when it does, it is a ``call_api`` command when every required parameter is filled,
+or a clarifying question naming the first one missing; when it does not, the request goes to
+the other intents. :func:`score_says_fits` is the earlier rule (a score threshold with slack for
+a clear lead or typed values), kept as the gate's ablation. Weights, threshold, lead and the
+gate were set on the even ids of BFCL's categories (see BENCHMARKS.md); the odd ids are what
+is reported.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from cairn.command.call_gate import CallGate, packaged_gate
 from cairn.command.model import Command
 from cairn.command.operations import OperationDoc, split_name
 from cairn.command.slots import Filled, _stem, _word_set, fill
@@ -83,6 +87,7 @@ class Match:
     command: Command | None
     candidates: list[Candidate] = field(default_factory=list)
     reason: str = ""
+    relevance: float | None = None  # the call gate's p(an operation fits); None: score rule
 
     @property
     def best(self) -> Candidate | None:
@@ -92,9 +97,16 @@ class Match:
 class OperationIndex:
     """Operations with their cached vectors; ``match()`` maps one request onto them."""
 
-    def __init__(self, ops: Sequence[OperationDoc], encoder: Encoder | None = None) -> None:
+    def __init__(
+        self,
+        ops: Sequence[OperationDoc],
+        encoder: Encoder | None = None,
+        gate: CallGate | None = None,
+    ) -> None:
+        """``gate``: whether an operation fits at all (default the packaged one)."""
         self.ops = list(ops)
         self.encoder = encoder
+        self.gate = gate if gate is not None else packaged_gate()
         self._vectors: Any = None
         self._lexicon = [self._lexicon_of(op) for op in self.ops]
 
@@ -157,31 +169,44 @@ class OperationIndex:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def match(self, text: str, *, today: date | None = None, threshold: float = THRESHOLD) -> Match:
+    def match(
+        self, text: str, *, today: date | None = None, threshold: float | None = None
+    ) -> Match:
+        """The command for ``text``. Whether an operation fits at all is the call gate's
+        decision (:mod:`cairn.command.call_gate`); with ``threshold`` given, or before the gate
+        is fitted, it is the score rule of :func:`score_says_fits` at that threshold."""
         cands = self.candidates(text, today)
         if not cands:
             return Match(None, cands, "no operations are registered")
         best = cands[0]
-        margin = best.score - cands[1].score if len(cands) > 1 else 0.0
-        clear_winner = (
-            len(cands) > 1 and best.score >= threshold - LEAD_SLACK and margin >= LEAD
-            and not best.filled.missing
-        )  # fmt: skip
-        # every required value read from the schema's own words (an enum value or the word
-        # its description gives it) or from a date: the request names this operation's data
-        typed_winner = (
-            best.op.required and not best.filled.missing
-            and all(p.name in best.filled.typed for p in best.op.required)
-            # dates alone say less than enum words: half the slack
-            and best.score >= threshold - TYPED_SLACK / (
-                1 if any(p.enum for p in best.op.required) else 2
-            )
-            and (len(cands) < 2 or margin >= TYPED_LEAD)
-        )  # fmt: skip
-        if best.score < threshold and not clear_winner and not typed_winner:
-            return Match(
-                None, cands, f"best {best.op.key} scored {best.score:.2f} < {threshold:.2f}"
-            )
+        gate = self.gate if threshold is None else None
+        relevance: float | None = None
+        if gate is not None:
+            relevance = gate.probability(cands, text)
+            if relevance < gate.cut:
+                return Match(
+                    None,
+                    cands,
+                    f"no operation fits: p={relevance:.2f} < {gate.cut:.2f} (best {best.op.key},"
+                    f" score {best.score:.2f})",
+                    relevance,
+                )
+        else:
+            threshold = THRESHOLD if threshold is None else threshold
+            if not score_says_fits(cands, threshold):
+                return Match(
+                    None, cands, f"best {best.op.key} scored {best.score:.2f} < {threshold:.2f}"
+                )
+        found = self._command(cands, text)
+        found.relevance = relevance
+        if relevance is not None:
+            found.reason += f" (p(an operation fits) {relevance:.2f})"
+        return found
+
+    @staticmethod
+    def _command(cands: list[Candidate], text: str) -> Match:
+        """The best operation's call, or a question naming its first missing required value."""
+        best = cands[0]
         if best.op.unusable:
             msg = f"{best.op.key} fits, but it cannot be called from a request: {best.op.unusable}"
             return Match(
@@ -220,6 +245,30 @@ class OperationIndex:
         )
         runner = f", ahead of {cands[1].op.key} ({cands[1].score:.2f})" if len(cands) > 1 else ""
         return Match(command, cands, f"{best.op.key} scored {best.score:.2f}{runner}")
+
+
+def score_says_fits(cands: Sequence[Candidate], threshold: float = THRESHOLD) -> bool:
+    """The score rule (before the call gate, and its ablation): the best operation fits when it
+    scores ``threshold``, or a little less when it leads clearly with every required value, or
+    when every required value came from the schema's own words or from dates."""
+    best = cands[0]
+    margin = best.score - cands[1].score if len(cands) > 1 else 0.0
+    clear_winner = (
+        len(cands) > 1 and best.score >= threshold - LEAD_SLACK and margin >= LEAD
+        and not best.filled.missing
+    )  # fmt: skip
+    # every required value read from the schema's own words (an enum value or the word
+    # its description gives it) or from a date: the request names this operation's data
+    typed_winner = (
+        bool(best.op.required) and not best.filled.missing
+        and all(p.name in best.filled.typed for p in best.op.required)
+        # dates alone say less than enum words: half the slack
+        and best.score >= threshold - TYPED_SLACK / (
+            1 if any(p.enum for p in best.op.required) else 2
+        )
+        and (len(cands) < 2 or margin >= TYPED_LEAD)
+    )  # fmt: skip
+    return best.score >= threshold or clear_winner or typed_winner
 
 
 _CACHE: dict[tuple[Any, ...], OperationIndex] = {}
