@@ -59,6 +59,7 @@ from cairn.errors import ConfigError
 from cairn.knowledge import KnowledgeBase, open_kb
 from cairn.models.embed import Embedder
 from cairn.models.packaged import note_written
+from cairn_eval.logistic import fit_logistic
 from cairn_eval.metrics import summarize_latencies
 
 DEFAULT_DATA = Path("../shared/benchdata/scifact/original_format")
@@ -176,15 +177,6 @@ def score_pairs(
 
 
 # -- fitting (train split only) ---------------------------------------------------------------
-def _logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, steps: int = 4000) -> np.ndarray:
-    w = np.zeros(x.shape[1])
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
-        grad = x.T @ (p - y) / len(y) + l2 * np.r_[0.0, w[1:]]
-        w -= 0.5 * grad
-    return w
-
-
 def _best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     accs = [float(np.mean((probs >= t) == y)) for t in grid]
@@ -203,7 +195,7 @@ def fit_contradiction(scored: Sequence[tuple[Pair, list[Evidence]]]) -> Contradi
     if not rows or len(set(ys)) < 2:
         raise ConfigError("bad-data", "fitting needs rationale sentences of both labels")
     x, y = np.array(rows), np.array(ys)
-    w = _logistic(x, y)
+    w = fit_logistic(x, y)
     sent_thr = _best_threshold(1.0 / (1.0 + np.exp(-(x @ w))), y)
     model = ContradictionModel(
         dict(zip(CONTRADICTION_FEATURES, map(float, w[1:]), strict=True)),
