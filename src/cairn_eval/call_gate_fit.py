@@ -15,8 +15,9 @@ Each of these eight groups weighs the same in the fit. The cut is chosen on out-
 probabilities (5 folds): the one that maximises BFCL's mean design accuracy over the six
 categories, where a request is right as BFCL scores it (the fast path's call checked by BFCL's
 own checker; no call on the irrelevance categories), among the cuts that keep both irrelevance
-categories and Cairn's own non-API requests at >= 0.87 correctly not called. BFCL's odd ids, the
-spoken set's report document and the command set's test split are never read here.
+categories at >= 0.87 and Cairn's own non-API requests at >= 0.95 correctly not called.
+BFCL's odd ids, the spoken set's report document and the command set's test split are never
+read here.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from cairn_eval.logistic import fit_logistic
 BFCL = ("simple", "multiple", "irrelevance", "live_simple", "live_multiple", "live_irrelevance")
 OWN_POSITIVE, OWN_NEGATIVE = "own_requests", "own_not_api"
 MIN_REFUSED = 0.87  # the issue's irrelevance target
+# a question to the user's own sources taken by an API is worse than a missed call (the user
+# can name the operation): the command set's non-API requests keep a stricter floor
+MIN_REFUSED_OWN = 0.95
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -184,15 +188,15 @@ def choose_cut(rows: Sequence[Row], probs: np.ndarray) -> tuple[float, dict[str,
     best: tuple[float, float, dict[str, float]] | None = None
     for cut in np.round(np.arange(0.05, 0.96, 0.01), 2):
         acc = accuracy(rows, probs, float(cut))
-        if min(acc.get(g, 1.0) for g in ("irrelevance", "live_irrelevance", OWN_NEGATIVE)) < (
-            MIN_REFUSED
-        ):
+        if min(acc.get(g, 1.0) for g in ("irrelevance", "live_irrelevance")) < MIN_REFUSED:
+            continue
+        if acc.get(OWN_NEGATIVE, 1.0) < MIN_REFUSED_OWN:
             continue
         mean = float(np.mean([acc[g] for g in BFCL if g in acc]))
         if best is None or mean > best[0]:
             best = (mean, float(cut), acc)
     if best is None:
-        raise SystemExit(f"no cut keeps every no-call group at >= {MIN_REFUSED}")
+        raise SystemExit(f"no cut keeps the no-call groups at >= {MIN_REFUSED} / {MIN_REFUSED_OWN}")
     return best[1], best[2]
 
 
