@@ -60,3 +60,72 @@ def test_no_dates_where_none_are_said() -> None:
 
 def test_last_month_name_is_last_year_when_it_has_not_come_yet() -> None:
     assert find_dates("last march", date(2026, 2, 10))[0].start == date(2025, 3, 1)
+
+
+FRIDAY = date(2026, 12, 4)
+
+
+def _days(text: str, today: date = FRIDAY) -> list[str]:
+    return [f"{s.start.isoformat()}/{s.grain}" for s in find_dates(digits(text), today)]
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("the weather in Paris tomorrow", ["2026-12-05/day"]),
+        ("the day after tomorrow", ["2026-12-06/day"]),
+        ("yesterday", ["2026-12-03/day"]),
+        ("next monday", ["2026-12-07/day"]),
+        ("the upcoming friday", ["2026-12-11/day"]),  # after today, not today
+        ("a table on friday", ["2026-12-04/day"]),  # today is one
+        ("this sunday", ["2026-12-06/day"]),
+        ("monday next week", ["2026-12-07/day"]),
+        ("wednesday this week", ["2026-12-02/day"]),
+    ],
+)
+def test_tomorrow_and_weekdays_count_from_today(text: str, want: list[str]) -> None:
+    assert _days(text) == want
+
+
+def test_a_weekday_alone_is_not_a_date() -> None:
+    assert _days("open monday to friday") == []
+    assert _days("the monday meeting notes") == []
+
+
+def test_today_said_in_the_request_anchors_relative_words() -> None:
+    assert _days("weather in New York tomorrow? today is 2023.10.1") == ["2023-10-02/day"]
+    assert _days("the upcoming Monday, assuming today is April 4th, 2023") == ["2023-04-10/day"]
+    assert _days("it is currently a Tuesday, 2023-04-04; what about next friday") == [
+        "2023-04-07/day"
+    ]
+
+
+def test_a_day_said_without_its_month_takes_the_month_named() -> None:
+    assert _days("a concert on the 10th, in march 2023") == ["2023-03-10/day"]
+    assert _days("a play on the 9th? currently is sep 2023") == ["2023-09-09/day"]
+    # two different months named: no guess
+    assert _days("on the 9th, between march 2023 and may 2023") == ["2023-03-01/range"]
+    # a day with its own month is left alone
+    assert _days("from may 1st to the 10th of may 2020") == ["2020-05-01/range"]
+
+
+def test_a_day_said_both_ways_is_the_date() -> None:
+    assert _days("a play next Monday 2023.10.2 in Chicago") == ["2023-10-02/day"]
+    assert _days("this coming Saturday, which is 2023-10-07?") == ["2023-10-07/day"]
+    assert _days("the UV index for tomorrow, June 1 2023") == ["2023-06-01/day"]
+    # two days joined by a word are two days
+    assert _days("tomorrow and the day after tomorrow") == ["2026-12-05/day", "2026-12-06/day"]
+
+
+def test_a_date_with_its_year_is_meant_over_a_relative_day() -> None:
+    said = "next Monday I need a car, from the date 2023-04-24 to 2023-04-28"
+    assert _days(said) == ["2023-04-24/range"]
+    assert _days("move it to this coming Friday, to the 15th of April 2021") == ["2021-04-15/day"]
+
+
+def test_a_relative_day_near_a_written_date_is_a_second_day() -> None:
+    assert _days("a flight leaving tomorrow and coming back on 2026-12-10") == [
+        "2026-12-05/day",
+        "2026-12-10/day",
+    ]
+    assert _days("a hotel from tomorrow until December 9th 2026") == ["2026-12-05/range"]

@@ -195,9 +195,15 @@ _PART = (
     r"(?P<part>half|quarter)\s+of\s+(?P<py>" + _YEAR + r")"
 )
 _QUARTER = r"\bq(?P<q>[1-4])\s+(?:of\s+)?(?P<qy>" + _YEAR + r")"
+_WEEKDAY = r"(?P<wd>mon|tues|wednes|thurs|fri|satur|sun)day"
 _RELATIVE = (
     r"(?P<rel>last|this|next|past)\s+(?P<unit>year|month|week|" + _MONTH + r")"
-    r"|(?P<ago>yesterday|today)"
+    r"|(?P<dat>the\s+day\s+after\s+tomorrow)"
+    r"|(?P<ago>yesterday|today|tomorrow)"
+    # "next monday", "the upcoming wednesday", "on friday", "monday next week"
+    r"|(?:(?P<wrel>next|upcoming|this\s+coming|coming|this)\s+)?"
+    + _WEEKDAY
+    + r"(?:\s+(?P<wweek>next|this)\s+week)?"
     r"|(?:the\s+)?(?:last|past)\s+(?P<n>\d+)\s+(?P<nunit>days|weeks|months|years)"
 )
 # "05/15/2023" (month first, as in the US) or "20/06/2022" (a first number over 12: day first)
@@ -263,8 +269,17 @@ def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
         return (*_month_span(y, mo), "month")
     if g["rel"]:
         return _relative(g["rel"].lower(), g["unit"].lower(), today)
+    if g["dat"]:
+        d = today + timedelta(days=2)
+        return d, d, "day"
     if g["ago"]:
-        d = today - timedelta(days=1) if g["ago"].lower() == "yesterday" else today
+        d = today + timedelta(days={"yesterday": -1, "today": 0, "tomorrow": 1}[g["ago"].lower()])
+        return d, d, "day"
+    if g["wd"]:
+        rel, week = (g["wrel"] or "").lower(), (g["wweek"] or "").lower()
+        if not rel and not week and not re.search(r"\bon\s+$", m.string[: m.start()], re.I):
+            return None  # a weekday alone is a date only after "on"
+        d = _weekday(g["wd"].lower(), rel or "on", week, today)
         return d, d, "day"
     if g["n"]:
         n, unit = int(g["n"]), g["nunit"].lower()
@@ -281,6 +296,22 @@ def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
 def _quarter(y: int, q: int) -> tuple[date, date, Grain]:
     start = date(y, 3 * q - 2, 1)
     return start, _month_span(y, 3 * q)[1], "quarter"
+
+
+_WEEKDAYS = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
+
+
+def _weekday(name: str, rel: str, week: str, today: date) -> date:
+    """ "monday next week" / "this week": that day of next / this (Monday-first) week; "next",
+    "upcoming", "coming": the first such day after today; "on", "this": today or after."""
+    want = _WEEKDAYS.index(name)
+    if week:
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=week == "next")
+        return monday + timedelta(days=want)
+    ahead = (want - today.weekday()) % 7
+    if ahead == 0 and rel not in ("on", "this"):
+        ahead = 7
+    return today + timedelta(days=ahead)
 
 
 def _recent_year(month: int, today: date) -> int:
@@ -316,9 +347,17 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
     span of grain ``range`` from the start of the first to the end of the second.
     """
     today = today or date.today()
+    anchor = _ANCHOR.search(text)
+    said_today = _ONE.match(text, anchor.end()) if anchor else None
+    context: DateSpan | None = None  # "today is 2023.10.1": what relative words count from
+    if said_today is not None and (got := _span(said_today, today)) is not None:
+        context = DateSpan(got[0], got[1], got[2], said_today.group(0), said_today.start())
+        today = got[0]
     found: list[DateSpan] = []
     dated: list[bool] = []  # whether each names its year (else the year was guessed)
     for m in _ONE.finditer(text):
+        if anchor is not None and context is not None and anchor.start() <= m.start() <= context.at:
+            continue  # "today is 2023.10.1": not a date asked for
         got = _span(m, today)
         if got is None:
             continue
@@ -326,6 +365,8 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
         found.append(DateSpan(start, end, grain, m.group(0), m.start()))
         named = bool(m.group("m1") or m.group("m2") or m.group("m3"))  # a month by name
         dated.append(not named or bool(re.search(_YEAR, m.group(0))))
+    found = _day_in_month(text, found, dated, context)
+    _said_twice(text, found, dated)
     for i, span in enumerate(found):  # "june 1st, june 5th 1973": the year said last
         later = next((found[j] for j in range(i + 1, len(found)) if dated[j]), None)
         if not dated[i] and later is not None and later.at - (span.at + len(span.text)) <= 40:
@@ -358,6 +399,92 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
         out.append(cur)
         i += 1
     return out
+
+
+# "today is 2023-10-01", "assuming today is April 4th, 2023", "currently is sep 2023"
+_ANCHOR = re.compile(
+    r"\b(?:(?:assuming|given\s+that|if)\s+)?(?:today\s+is|today's\s+date\s+is|"
+    r"the\s+date\s+today\s+is|(?:it\s+)?currently\s+(?:it\s+)?is|it\s+is\s+currently)"
+    r"\s+(?:(?:a\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?",
+    re.IGNORECASE,
+)
+_BARE_DAY = re.compile(r"\bthe\s+(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b", re.IGNORECASE)
+
+
+def _day_in_month(
+    text: str, found: list[DateSpan], dated: list[bool], context: DateSpan | None
+) -> list[DateSpan]:
+    """ "on the 10th ... march 2023": a day said without its month, in the one month the
+    request names (or that "today is" names); the month is then context, not a date asked for."""
+    months = [i for i, s in enumerate(found) if s.grain == "month"]
+    month: DateSpan | None = None
+    if months and len({found[i].start.month for i in months}) == 1:  # "march 2023 ... march"
+        month = found[next((i for i in months if dated[i]), months[0])]
+    elif not months and context is not None and context.grain == "month":
+        month = context
+    if month is None:
+        return found
+    taken = [(s.at, s.at + len(s.text)) for s in found]
+    days = [
+        m for m in _BARE_DAY.finditer(text)
+        if all(m.end() <= a or m.start() >= b for a, b in taken)
+    ]  # fmt: skip
+    if len(days) != 1:
+        return found
+    m = days[0]
+    try:
+        day = month.start.replace(day=int(m.group("d")))
+    except ValueError:
+        return found
+    keep = [i for i in range(len(found)) if i not in months]  # the month was context
+    out = [found[i] for i in keep] + [DateSpan(day, day, "day", m.group(0), m.start())]
+    flags = [dated[i] for i in keep] + [True]
+    order = sorted(range(len(out)), key=lambda i: out[i].at)
+    dated[:] = [flags[i] for i in order]
+    return [out[i] for i in order]
+
+
+_RELATIVE_DAY = re.compile(
+    r"^(?:the\s+day\s+after\s+)?(?:tomorrow|today|yesterday)$|day(?:\s+(?:next|this)\s+week)?$",
+    re.IGNORECASE,
+)
+_SAME_DAY = re.compile(
+    r"^[\s,(:-]*(?:(?:which|that)\s+is|i\.?e\.?|specifically|namely|so)?[\s,(:-]*$",
+    re.IGNORECASE,
+)
+
+
+# a relative day this far from every date written with its year speaks from another "today"
+_SAME_FRAME_DAYS = 60
+
+
+def _said_twice(text: str, found: list[DateSpan], dated: list[bool]) -> None:
+    """ "next monday, 2023.10.2", "this saturday, which is 2023-10-07", "next Monday ... from
+    2023-04-24": a day said as a word that counts from today and as a date. The date is the one
+    meant: a relative day is dropped (in place) beside one said right after or before it, or
+    when every date written with its year lies months away from it (the request was written
+    from another "today"); "leave tomorrow, back on <a date next week>" keeps both."""
+    relative = [bool(_RELATIVE_DAY.search(f.text)) for f in found]
+    written = [
+        f.start
+        for f, r, d in zip(found, relative, dated, strict=True)
+        if f.grain in ("day", "range") and not r and d and re.search(_YEAR, f.text)
+    ]
+    drop = set()
+    for i, f in enumerate(found):
+        if not relative[i] or f.grain != "day":
+            continue
+        if written and all(abs((w - f.start).days) > _SAME_FRAME_DAYS for w in written):
+            drop.add(i)  # the written dates speak from another "today" than ours
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(found) and found[j].grain == "day" and not relative[j]:
+                first, second = sorted((f, found[j]), key=lambda x: x.at)
+                gap = text[first.at + len(first.text) : second.at]
+                if len(gap) <= 24 and _SAME_DAY.match(gap):
+                    drop.add(i)
+    for i in sorted(drop, reverse=True):
+        del found[i], dated[i]
 
 
 def _in_year_before(span: DateSpan, later: DateSpan) -> DateSpan:
