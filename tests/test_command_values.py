@@ -974,3 +974,56 @@ def test_check_in_and_check_out_are_dates_when_their_description_says_so() -> No
     )
     got = fill(op, "a room in Oslo, check in on 05/10/2023 and check out on 05/15/2023").values
     assert got == {"city": "Oslo", "check_in": "2023-05-10", "check_out": "2023-05-15"}
+
+
+def test_a_year_said_is_the_value_of_a_year_enum() -> None:
+    op = _op(
+        {
+            "year": {
+                "type": "string",
+                "enum": ["2019", "2020", "2021", "dontcare"],
+                "description": "Release year; use 'dontcare' for no specific year preference.",
+            },
+            "limit": {"type": "integer", "description": "How many to list."},
+        },
+        required=[],
+    )
+    assert fill(op, "albums released in 2020").values == {"year": "2020"}
+    # a bare small number is still not taken for a value said in words ("5=May")
+    month = _op(
+        {
+            "month": {
+                "type": "integer",
+                "enum": [4, 5],
+                "description": "The month: 4=April, 5=May.",
+            },
+            "limit": {"type": "integer", "description": "How many days to list."},
+        },
+        required=[],
+    )
+    assert fill(month, "the 5 hottest days").values.get("month") is None
+
+
+def test_people_said_count_seats_and_tickets() -> None:
+    op = _op(
+        {
+            "venue": {"type": "string", "description": "Where to book."},
+            "number_of_seats": {"type": "integer", "description": "Seats to reserve."},
+        },
+        required=["venue"],
+    )
+    assert fill(op, "a table at Chez Nous at 19:30 for 4 people").values["number_of_seats"] == 4
+
+
+def test_a_one_word_artist_after_by() -> None:
+    op = _op(
+        {
+            "artist": {"type": "string", "description": "The artist or band."},
+            "genre": {"type": "string", "description": "The genre."},
+        },
+        required=[],
+    )
+    assert fill(op, "play metal songs by Sabaton").values.get("artist") == "Sabaton"
+    assert fill(op, "songs by Harris J, from the Salam album").values.get("artist") == "Harris J"
+    # a day or month after "by" is no artist
+    assert fill(op, "songs I can learn by Friday").values.get("artist") is None

@@ -51,7 +51,7 @@ def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
             str(value).lower() not in _CATCH_ALL,
             len(words),
         )
-        if p.aliases and words.isdigit():
+        if p.aliases and words.isdigit() and not _year_of_a_year_param(p, words):
             # "5=May": the values have words, so a bare number ("the 5 hottest days") is
             # some other parameter's unless the parameter is named before it ("month 5")
             cue = r"\b" + r"\s+".join(map(re.escape, p.words.split())) + r"\s+" + words + r"\b"
@@ -67,6 +67,13 @@ def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
     if best is None:
         return _enum_by_root(p, req)
     return best[1], best[2]
+
+
+def _year_of_a_year_param(p: ParamDoc, words: str) -> bool:
+    """ "released in 2015" for a ``year`` enum of "2010".."2024" (and "dontcare"): a year said
+    is that parameter's value itself, not a number some other parameter may want."""
+    about_years = "year" in p.words.split() or "year" in p.description.lower().split()
+    return about_years and re.fullmatch(r"(?:1[89]|20)\d\d", words) is not None
 
 
 def _enum_by_root(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:

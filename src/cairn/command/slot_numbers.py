@@ -176,14 +176,18 @@ _PEOPLE = frozenset((
 ))  # fmt: skip
 
 
+# what one person takes: "for 4 people" is a number of seats or tickets
+_PER_PERSON = frozenset(("seat", "seats", "ticket", "tickets", "spot", "spots", "cover", "covers"))
+
+
 def _names_after(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> bool:
     """The word right after number ``n`` is one of ``p``'s name words ("2 nights"), or both
-    count people ("4 ppl" for ``number_of_adults``)."""
+    count people ("4 ppl" for ``number_of_adults``, "4 people" for ``number_of_seats``)."""
     nxt = re.match(r"\s+([a-z]+)", req.low[n[1] :])
     if nxt is None:
         return False
     own = _word_set(p.name.replace("_", " "))
-    if nxt.group(1) in _PEOPLE and own & {_stem(w) for w in _PEOPLE}:
+    if nxt.group(1) in _PEOPLE and own & {_stem(w) for w in _PEOPLE | _PER_PERSON}:
         return True
     said = _stem(nxt.group(1))  # "child" names "children": compare by prefix
     return any(w.startswith(said) or said.startswith(w) for w in own if min(len(w), len(said)) >= 3)

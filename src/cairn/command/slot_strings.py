@@ -217,6 +217,14 @@ _ACTED_IN = re.compile(
 )
 _ACTING_WORDS = frozenset(("cast", "actor", "actors", "actress", "star", "stars", "starring"))
 _AS_ROLE = re.compile(_FULL_NAME + r"\s+as\s+(?:the\s+|an?\s+)?([a-z]+)")
+# "songs by Jinjer", "by Harris J": after "by", one capitalised name (a band, a mononym) or a
+# name whose last part is an initial
+_BY_ONE = re.compile(r"\b(by|sung by|performed by)\s+([A-Z][\w'.-]{2,}(?:\s+[A-Z][\w'.-]*){0,3})")
+_NOT_NAMES = frozenset((
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "tomorrow", "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+))  # fmt: skip
 
 
 def _is_person(p: ParamDoc) -> bool:
@@ -265,6 +273,14 @@ def _person_for_role(
         name = _clean(_sentence_cut(said))  # not into the next sentence; "J. Patrick" stays
         if " " in name and req.free(start, start + len(name)) and name.lower() not in _STOP:
             return name, start, start + len(name)
+    if acting or directing:
+        return None
+    for m in _BY_ONE.finditer(req.text):  # "by Jinjer" for an artist, an author, a band
+        name = _clean(_sentence_cut(m.group(2)))
+        first = name.split()[0].lower() if name else ""
+        ok = name and first not in _NOT_NAMES and first not in _STOP
+        if ok and req.free(m.start(2), m.start(2) + len(name)):
+            return name, m.start(2), m.start(2) + len(name)
     return None
 
 
