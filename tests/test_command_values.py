@@ -1027,3 +1027,20 @@ def test_a_one_word_artist_after_by() -> None:
     assert fill(op, "songs by Harris J, from the Salam album").values.get("artist") == "Harris J"
     # a day or month after "by" is no artist
     assert fill(op, "songs I can learn by Friday").values.get("artist") is None
+
+
+def test_a_number_that_counts_another_parameter_is_not_an_enum_value() -> None:
+    op = _op(
+        {
+            "star_rating": {
+                "type": "string",
+                "enum": ["1", "2", "3", "4", "5", "dontcare"],
+                "description": "The hotel's stars.",
+            },
+            "number_of_rooms": {"type": "integer", "description": "Rooms to book."},
+        },
+        required=[],
+    )
+    got = fill(op, "a 4-star hotel with two rooms").values
+    assert got["star_rating"] == "4" and got["number_of_rooms"] == 2
+    assert "star_rating" not in fill(op, "a hotel with 1 room").values

@@ -28,11 +28,14 @@ _ACTION_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
+def _fill_enum(
+    p: ParamDoc, req: _Request, others: frozenset[str] = frozenset()
+) -> tuple[Any, str] | None:
     """The enum value the request says: a value itself before an alias the description gives
     it, a specific value before a catch-all ("postgres" before "all" in "all the PostgreSQL
     servers"), then the longest; a value of 6+ letters may start a longer word ("postgres"
-    in "PostgreSQL")."""
+    in "PostgreSQL"). A number followed by a word of another parameter's name (``others``:
+    "two rooms" beside ``number_of_rooms``) counts that, not this enum."""
     best: tuple[tuple[bool, bool, int], Any, str] | None = None
     values_said = {str(v).lower() for v in p.enum}
     choices: list[tuple[str, Any]] = [(str(v), v) for v in p.enum]
@@ -62,11 +65,21 @@ def _fill_enum(p: ParamDoc, req: _Request) -> tuple[Any, str] | None:
         said = re.escape(words.lower()).replace("\\&", r"\s*(?:&|and)\s*")  # S&P: s and p
         tail = r"[a-z]*" if len(words) >= 6 and words.isalpha() else r"(?:'s|s|'|es|d|ed)?"
         m = re.search(r"(?<![\w])" + said + tail + r"(?![\w])", req.low)
+        if m and words.isdigit() and _counts_another(p, req, m.end(), others):
+            m = None
         if m and (best is None or rank > best[0]):
             best = (rank, value, m.group(0))
     if best is None:
         return _enum_by_root(p, req)
     return best[1], best[2]
+
+
+def _counts_another(p: ParamDoc, req: _Request, end: int, others: frozenset[str]) -> bool:
+    nxt = re.match(r"\s*-?\s*([a-z]+)", req.low[end:])
+    if nxt is None:
+        return False
+    word = _stem(nxt.group(1))
+    return word in others and word not in {_stem(w) for w in p.words.split()}
 
 
 def _year_of_a_year_param(p: ParamDoc, words: str) -> bool:

@@ -56,7 +56,10 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     out = Filled()
     for p in op.params:  # enums first: their words are the most specific
         if p.enum:
-            got = _yes_enum(p, req) if _is_yes_enum(p) else _fill_enum(p, req)
+            others = frozenset(
+                _stem(w) for q in op.params if q is not p for w in split_name(q.name).split()
+            )
+            got = _yes_enum(p, req) if _is_yes_enum(p) else _fill_enum(p, req, others)
             if got is not None:
                 out.values[p.name], out.evidence[p.name] = got
                 out.typed.add(p.name)
