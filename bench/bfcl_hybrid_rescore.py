@@ -28,12 +28,19 @@ def main() -> int:
         default=None,
         help="fit with this LLM accuracy (measured on the same half) where a record has none",
     )
+    ap.add_argument(
+        "--min-irrelevance",
+        type=float,
+        default=None,
+        help="fit only cut-offs that keep each irrelevance category at this accuracy (or at "
+        "the fast path's, where that is lower)",
+    )
     args = ap.parse_args()
     lines = args.records.read_text(encoding="utf-8").splitlines()
     records = [ItemRecord(**json.loads(line)) for line in lines if line.strip()]
     cut = Cutoffs(call=args.call, none=args.none)
     if args.fit:
-        cut, acc = fit_cutoffs(records, args.llm_rate)
+        cut, acc = fit_cutoffs(records, args.llm_rate, args.min_irrelevance)
         print(json.dumps({"fitted": {"call": cut.call, "none": cut.none}, "mean_acc": acc}))
     for row in rescore(records, cut):
         print(json.dumps(row))

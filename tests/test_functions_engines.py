@@ -92,3 +92,38 @@ def test_every_engine_is_scored_by_bfcls_checker_in_one_run() -> None:
         assert r.hybrid_ok == (r.topk_ok if r.routed else r.fast_ok)
     with pytest.raises(ValueError, match="need a language model"):
         run_engines("irrelevance", "dev", None, None, engines=("hybrid",), limit=1)
+
+
+def test_records_with_the_gates_probability_route_on_it() -> None:
+    from cairn_eval.functions_engines import routed_at
+
+    # a question (answered, not called) with p 0.9: it stands at a call cut-off of 0.8, as
+    # fast_is_sure reads a match; its score (0.3) is not what the cut-offs apply to
+    asked = ItemRecord("q", "a", 0.3, False, False, fast_p=0.9, fast_answered=True)
+    assert not routed_at(asked, Cutoffs(call=0.8, none=0.5))
+    assert routed_at(asked, Cutoffs(call=0.95, none=0.5))
+    refused = ItemRecord("r", "b", 0.9, False, True, fast_p=0.6, fast_answered=False)
+    assert routed_at(refused, Cutoffs(call=0.95, none=0.5))
+    assert not routed_at(refused, Cutoffs(call=0.95, none=0.6))
+    # records made before the gate keep routing on the score, a question read as a no-call
+    old = ItemRecord("o", "a", 0.3, False, False)
+    assert routed_at(old, Cutoffs(call=0.8, none=0.2)) and not routed_at(old, Cutoffs(0.8, 0.3))
+
+
+def test_an_irrelevance_floor_keeps_refusals_from_the_llm() -> None:
+    records = [
+        # calls: the LLM fills them better than the fast path
+        _rec("simple", 0.9, True, False, True),
+        _rec("simple", 0.9, True, False, True),
+        # borderline refusals: routing them wins one call and loses one refusal
+        _rec("simple", 0.6, False, False, True),
+        _rec("irrelevance", 0.6, False, True, False),
+        _rec("irrelevance", 0.1, False, True, False),
+        _rec("irrelevance", 0.1, False, True, False),
+        _rec("irrelevance", 0.1, False, True, False),
+    ]
+    free, free_acc = fit_cutoffs(records)
+    assert free.none < 0.6  # the borderline refusals go to the LLM
+    held, held_acc = fit_cutoffs(records, min_irrelevance=0.9)
+    assert held.none >= 0.6 and held.call > 0.9 and held_acc < free_acc
+    assert hybrid_accuracy([r for r in records if r.category == "irrelevance"], held) == 1.0

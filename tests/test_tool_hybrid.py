@@ -17,6 +17,7 @@ from cairn.command.schema_match import OperationIndex
 from cairn.command.tool_hybrid import (
     Cutoffs,
     HybridMatcher,
+    fast_confidence,
     fast_is_sure,
     load_tool_llm,
     matcher_for,
@@ -167,16 +168,27 @@ def test_llm_mode_shows_every_operation_however_few_the_front_runners(
     assert HybridMatcher(bad, mode="llm").decide(index, "roses").command is None
 
 
-def test_confidence_comes_from_the_fast_paths_own_score(index: OperationIndex) -> None:
+def test_confidence_is_the_call_gates_probability(index: OperationIndex) -> None:
     match = index.match("soil moisture of the roses bed", today=TODAY)
-    assert match.command is not None and match.best is not None
+    assert match.command is not None and match.relevance is not None
+    p = match.relevance
+    assert fast_confidence(match) == p
+    assert fast_is_sure(match, Cutoffs(call=p, none=0.0))
+    assert not fast_is_sure(match, Cutoffs(call=p + 0.001, none=0.0))
+    nothing = index.match("tell me a joke about penguins", today=TODAY)
+    assert nothing.command is None and nothing.relevance is not None
+    q = nothing.relevance
+    assert fast_is_sure(nothing, Cutoffs(call=1.0, none=q))
+    assert not fast_is_sure(nothing, Cutoffs(call=1.0, none=q - 0.001))
+
+
+def test_without_a_gate_confidence_is_the_best_score(index: OperationIndex) -> None:
+    match = index.match("soil moisture of the roses bed", today=TODAY, threshold=0.5)
+    assert match.relevance is None and match.command is not None and match.best is not None
     s = match.best.score
+    assert fast_confidence(match) == s
     assert fast_is_sure(match, Cutoffs(call=s, none=0.0))
     assert not fast_is_sure(match, Cutoffs(call=s + 0.01, none=0.0))
-    nothing = index.match("tell me a joke about penguins", today=TODAY)
-    assert nothing.command is None and nothing.best is not None
-    assert fast_is_sure(nothing, Cutoffs(call=1.0, none=nothing.best.score))
-    assert not fast_is_sure(nothing, Cutoffs(call=1.0, none=nothing.best.score - 0.01))
 
 
 def test_engine_choice_errors_are_clear() -> None:

@@ -66,6 +66,11 @@ class ItemRecord:
     llm_ms: float = 0.0
     topk_ms: float = 0.0
     routed: bool = False  # the hybrid (at the cut-offs used) asked the LLM
+    # the call gate's p(an operation fits), what the cut-offs apply to (None: records made
+    # before the gate, whose cut-offs apply to fast_score)
+    fast_p: float | None = None
+    # the fast path answered (a call or a question); None in older records, read as fast_called
+    fast_answered: bool | None = None
     hybrid_ok: bool | None = None
     llm_problem: str = ""
 
@@ -166,7 +171,9 @@ def _one_item(
         id=item["id"],
         category=category,
         fast_score=round(best.score, 4) if best else 0.0,
+        fast_p=None if match.relevance is None else round(match.relevance, 4),
         fast_called=bool(fast_out),
+        fast_answered=match.command is not None,
         fast_ok=right(item, answer, fast_out),
         fast_ms=fast_ms,
     )
@@ -217,25 +224,41 @@ def hybrid_accuracy(
 
 
 def fit_cutoffs(
-    records: Sequence[ItemRecord], llm_rate: float | None = None
+    records: Sequence[ItemRecord],
+    llm_rate: float | None = None,
+    min_irrelevance: float | None = None,
 ) -> tuple[Cutoffs, float]:
     """The cut-offs that maximise the mean per-category hybrid accuracy on ``records`` (the
     dev half), ties to the fewest LLM calls. Records without the LLM's answer count only with
-    ``llm_rate``, the LLM's accuracy measured elsewhere on the same half."""
+    ``llm_rate``, the LLM's accuracy measured elsewhere on the same half. With
+    ``min_irrelevance``, only cut-offs that keep every irrelevance category's hybrid accuracy at
+    or above it (or at the fast path's own, where that is lower) are considered."""
     usable = [r for r in records if r.topk_ok is not None or llm_rate is not None]
     if not usable:
         raise ValueError("no records with the LLM's front-runner answer to fit on")
+    floors: dict[str, float] = {}
+    if min_irrelevance is not None:
+        for cat in {r.category for r in usable if "irrelevance" in r.category}:
+            mine = [r for r in usable if r.category == cat]
+            fast = sum(r.fast_ok for r in mine) / len(mine)
+            floors[cat] = min(min_irrelevance, fast)
     grid = [round(0.025 * i, 3) for i in range(0, 61)]
     best: tuple[float, int, Cutoffs] | None = None
     for call in grid:
         for none in grid:
             cut = Cutoffs(call=call, none=none)
+            if any(
+                hybrid_accuracy([r for r in usable if r.category == cat], cut, llm_rate) < floor
+                for cat, floor in floors.items()
+            ):
+                continue
             acc = hybrid_accuracy(usable, cut, llm_rate)
             routed = sum(routed_at(r, cut) for r in usable)
             key = (round(acc, 6), -routed)
             if best is None or key > (round(best[0], 6), -best[1]):
                 best = (acc, routed, cut)
-    assert best is not None
+    if best is None:
+        raise ValueError(f"no cut-offs keep the irrelevance categories at {min_irrelevance}")
     return best[2], best[0]
 
 
@@ -245,9 +268,11 @@ def record_dicts(records: Iterable[ItemRecord]) -> list[dict[str, Any]]:
 
 def routed_at(record: ItemRecord, cutoffs: Cutoffs) -> bool:
     """Whether the hybrid at ``cutoffs`` asks the LLM on this item."""
-    if record.fast_called:
-        return record.fast_score < cutoffs.call
-    return record.fast_score > cutoffs.none
+    confidence = record.fast_score if record.fast_p is None else record.fast_p
+    answered = record.fast_called if record.fast_answered is None else record.fast_answered
+    if answered:  # as fast_is_sure reads a match
+        return confidence < cutoffs.call
+    return confidence > cutoffs.none
 
 
 def rescore(records: Sequence[ItemRecord], cutoffs: Cutoffs) -> list[dict[str, Any]]:
