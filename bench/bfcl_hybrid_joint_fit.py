@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.command.tool_hybrid import Cutoffs
-from cairn_eval.functions_engines import ItemRecord, routed_at
+from cairn_eval.functions_engines import ItemRecord, category_accuracy
 
 
 def spoken_records(fast: Path, hybrid: Path, gate_p: Path, split: str) -> list[ItemRecord]:
@@ -38,14 +38,6 @@ def spoken_records(fast: Path, hybrid: Path, gate_p: Path, split: str) -> list[I
     return out
 
 
-def scores(records: list[ItemRecord], cut: Cutoffs) -> dict[str, float]:
-    by: dict[str, list[bool]] = {}
-    for r in records:
-        routed = routed_at(r, cut) and r.topk_ok is not None
-        by.setdefault(r.category, []).append(bool(r.topk_ok) if routed else r.fast_ok)
-    return {c: round(sum(v) / len(v), 3) for c, v in by.items()}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     for name in ("bfcl", "spoken_fast", "spoken_hybrid", "gate_p"):
@@ -60,9 +52,10 @@ def main() -> None:
     records += spoken_records(args.spoken_fast, args.spoken_hybrid, args.gate_p, args.split)
 
     def row(tag: str, cut: Cutoffs) -> dict[str, Any]:
-        s = scores(records, cut)
+        s = category_accuracy(records, cut)
         return {"what": tag, "call": cut.call, "none": cut.none,
-                "mean": round(statistics.fmean(s.values()), 3), **s}  # fmt: skip
+                "mean": round(statistics.fmean(s.values()), 3),
+                **{c: round(v, 3) for c, v in s.items()}}  # fmt: skip
 
     print(json.dumps(row("fast", Cutoffs(call=0.0, none=1.0))))
     if args.call is not None and args.none is not None:
@@ -72,7 +65,7 @@ def main() -> None:
     best: tuple[float, float, float] | None = None
     for call in grid:
         for none in grid[:-1]:
-            s = scores(records, Cutoffs(call=call, none=none))
+            s = category_accuracy(records, Cutoffs(call=call, none=none))
             if any(v < args.min_irrelevance for c, v in s.items() if "irrelevance" in c):
                 continue
             key = (round(statistics.fmean(s.values()), 6), -call, none)

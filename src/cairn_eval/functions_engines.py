@@ -206,11 +206,11 @@ def _one_item(
     return rec, sure
 
 
-def hybrid_accuracy(
+def category_accuracy(
     records: Sequence[ItemRecord], cutoffs: Cutoffs, llm_rate: float | None = None
-) -> float:
-    """Mean over categories of the hybrid's accuracy at ``cutoffs``: from each record's
-    ``topk_ok``, or where the LLM was not run, its expected accuracy ``llm_rate``."""
+) -> dict[str, float]:
+    """The hybrid's accuracy per category at ``cutoffs``: from each record's ``topk_ok``, or
+    where the LLM was not run, its expected accuracy ``llm_rate``."""
     by_cat: dict[str, list[float]] = {}
     for r in records:
         if not routed_at(r, cutoffs):
@@ -220,7 +220,15 @@ def hybrid_accuracy(
         else:
             ok = float(bool(r.topk_ok))
         by_cat.setdefault(r.category, []).append(ok)
-    return statistics.fmean(sum(v) / len(v) for v in by_cat.values()) if by_cat else 0.0
+    return {cat: sum(v) / len(v) for cat, v in by_cat.items()}
+
+
+def hybrid_accuracy(
+    records: Sequence[ItemRecord], cutoffs: Cutoffs, llm_rate: float | None = None
+) -> float:
+    """Mean over categories of the hybrid's accuracy at ``cutoffs`` (:func:`category_accuracy`)."""
+    per = category_accuracy(records, cutoffs, llm_rate)
+    return statistics.fmean(per.values()) if per else 0.0
 
 
 def fit_cutoffs(
@@ -247,12 +255,10 @@ def fit_cutoffs(
     for call in grid:
         for none in grid:
             cut = Cutoffs(call=call, none=none)
-            if any(
-                hybrid_accuracy([r for r in usable if r.category == cat], cut, llm_rate) < floor
-                for cat, floor in floors.items()
-            ):
+            per = category_accuracy(usable, cut, llm_rate)
+            if any(per[cat] < floor for cat, floor in floors.items()):
                 continue
-            acc = hybrid_accuracy(usable, cut, llm_rate)
+            acc = statistics.fmean(per.values())
             routed = sum(routed_at(r, cut) for r in usable)
             key = (round(acc, 6), -routed)
             if best is None or key > (round(best[0], 6), -best[1]):
