@@ -129,3 +129,21 @@ def test_a_relative_day_near_a_written_date_is_a_second_day() -> None:
         "2026-12-10/day",
     ]
     assert _days("a hotel from tomorrow until December 9th 2026") == ["2026-12-05/range"]
+
+
+def test_a_date_without_its_year_takes_the_year_said_before_it() -> None:
+    assert _days("leave on March 1st 2023 and come back on the 6th of March") == [
+        "2023-03-01/day",
+        "2023-03-06/day",
+    ]
+    assert _days("departing on the 2023 1st of March, back on the 6th of March") == [
+        "2023-03-01/day",
+        "2023-03-06/day",
+    ]
+    # the next year when it would come before the first date
+    assert _days("from December 28th 2023 until January 3rd") == ["2023-12-28/range"]
+    assert find_dates("from December 28th 2023 until January 3rd", FRIDAY)[0].end == date(
+        2024, 1, 3
+    )
+    # a relative month still counts from today
+    assert _days("in 2019 and last march") == ["2019-01-01/year", "2026-03-01/month"]

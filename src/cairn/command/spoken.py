@@ -371,6 +371,8 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
         later = next((found[j] for j in range(i + 1, len(found)) if dated[j]), None)
         if not dated[i] and later is not None and later.at - (span.at + len(span.text)) <= 40:
             found[i] = _in_year_before(span, later)
+            dated[i] = True
+    _year_said_before(text, found, dated)
     out: list[DateSpan] = []
     i = 0
     while i < len(found):
@@ -485,6 +487,43 @@ def _said_twice(text: str, found: list[DateSpan], dated: list[bool]) -> None:
                     drop.add(i)
     for i in sorted(drop, reverse=True):
         del found[i], dated[i]
+
+
+def _year_said_before(text: str, found: list[DateSpan], dated: list[bool]) -> None:
+    """ "on March 1st 2023 and back on the 6th of March", "departing the 2023 1st of March": a
+    date said without its year after one that says it is in that year (or the next, when it
+    would come before it). A bare year said right before such a date is its year, not a date
+    asked for (dropped in place)."""
+    drop = set()
+    for i, span in enumerate(found):
+        if dated[i]:
+            continue
+        j = next((j for j in range(i - 1, -1, -1) if re.search(_YEAR, found[j].text)), None)
+        if j is None:
+            continue
+        earlier = found[j]
+        gap = text[earlier.at + len(earlier.text) : span.at]
+        if earlier.grain == "year" and re.fullmatch(r"[\s,]*(?:the\s+)?", gap):
+            drop.add(j)
+        found[i] = _in_year_after(span, earlier)
+        dated[i] = True
+    for j in sorted(drop, reverse=True):
+        del found[j], dated[j]
+
+
+def _in_year_after(span: DateSpan, earlier: DateSpan) -> DateSpan:
+    """``span`` (said without a year) moved to the first year that does not come before
+    ``earlier`` begins."""
+    for year in (earlier.start.year, earlier.start.year + 1):
+        try:
+            start, end = span.start.replace(year=year), span.end.replace(year=year)
+        except ValueError:  # 29 February
+            continue
+        if span.grain == "month":
+            start, end = _month_span(year, span.start.month)
+        if start >= earlier.start:
+            return DateSpan(start, end, span.grain, span.text, span.at)
+    return span
 
 
 def _in_year_before(span: DateSpan, later: DateSpan) -> DateSpan:
