@@ -1044,3 +1044,28 @@ def test_a_number_that_counts_another_parameter_is_not_an_enum_value() -> None:
     got = fill(op, "a 4-star hotel with two rooms").values
     assert got["star_rating"] == "4" and got["number_of_rooms"] == 2
     assert "star_rating" not in fill(op, "a hotel with 1 room").values
+
+
+def test_a_quote_goes_to_the_parameter_named_right_beside_it() -> None:
+    op = _op(
+        {
+            "host": {"type": "string", "description": "Host name or address."},
+            "database": {
+                "type": "string",
+                "description": "Database to connect to, default 'postgres'.",
+            },
+            "username": {"type": "string", "description": "Login name."},
+            "password": {"type": "string", "description": "Login secret."},
+        }
+    )
+    got = fill(
+        op,
+        "Add a postgres login on host 'db1', with 'ann_k' as username and 'x*9' as the password",
+    )
+    assert got.values["username"] == "ann_k"
+    assert got.values["password"] == "x*9"
+    # said before the quote ("should be"), and a value the description names ("postgres")
+    # does not take the parameter whose quote is right there
+    got = fill(op, "A Postgres server: the database should be 'sales', the username will be 'bo'")
+    assert got.values["database"] == "sales"
+    assert got.values["username"] == "bo"

@@ -381,24 +381,47 @@ def string_values(
         got = pattern_value(p, text)
         if got and free(got[1], got[2]) and not _inside(got, found):
             found[p.name] = got
-    for p in params:
-        if p.name in found:
-            continue
+    quotes = [q for q in quoted_phrases(text) if free(q[1], q[2]) and not _inside(q, found)]
+    left = [p for p in params if p.name not in found]
+    for q in list(quotes):  # a quote the parameter's name stands right beside
+        named = _named_beside(q, left, text)
+        if named is not None:
+            found[named.name] = q
+            quotes.remove(q)
+            left.remove(named)
+    for p in list(left):
         said = said_value(described_values(p), low)
         if said and free(said[1], said[2]) and not _inside(said, found):
             found[p.name] = said
-    quotes = [q for q in quoted_phrases(text) if free(q[1], q[2]) and not _inside(q, found)]
-    left = [p for p in params if p.name not in found]
-    for q in list(quotes):  # "the 'Get Weird' album": the parameter's name right after
-        after = re.match(r"['\"]?\s+(?:the\s+)?([a-z]+)", text[q[2] :])
-        named = [p for p in left if after and stem(after.group(1).lower()) in name_cues(p)]
-        if len(named) == 1:
-            found[named[0].name] = q
-            quotes.remove(q)
-            left.remove(named[0])
+            left.remove(p)
+    quotes = [q for q in quotes if not _inside(q, found)]
     by_quote, _ = _greedy(left, quotes, text, topic)
     found.update(by_quote)
     return found
+
+
+# "the 'Get Weird' album", "'admin_user' as username": the name right after the quote
+_NAME_AFTER = re.compile(r"['\"”]?\s+(?:as\s+)?(?:the\s+|an?\s+|my\s+)?([a-z]+)")
+# "the database should be 'finance_db'", "host IP as '192.168.0.10'": the name right before
+_NAME_BEFORE = re.compile(
+    r"\b([a-z]+)(?:\s+(?:is|should\s+be|will\s+be|must\s+be|as|set\s+to)|\s*[:=])?\s*['\"“]$"
+)
+
+
+def _named_beside(
+    q: tuple[str, int, int], params: Sequence[ParamDoc], text: str
+) -> ParamDoc | None:
+    """The one parameter whose name is said right after or right before the quote ``q``."""
+    after = _NAME_AFTER.match(text, q[2])
+    before = _NAME_BEFORE.search(text[: q[1]].lower())
+    for m in (after, before):
+        if m is None:
+            continue
+        word = stem(m.group(1).lower())
+        named = [p for p in params if word in name_cues(p)]
+        if len(named) == 1:
+            return named[0]
+    return None
 
 
 def _inside(span: tuple[Any, int, int], found: Found) -> bool:
