@@ -48,10 +48,12 @@ from cairn.command.slot_strings import (
     _person_for_role,
     _self_named,
 )
+from cairn.command.typos import mend_typos
 
 
 def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     """The values ``text`` gives ``op``'s parameters (typed as the schema says)."""
+    text = mend_typos(text, (w for p in op.params for w in split_name(p.name).split()))
     req = prepare(text, today)
     out = Filled()
     for p in op.params:  # enums first: their words are the most specific
