@@ -51,3 +51,14 @@ def test_a_misspelt_parameter_word_still_names_its_value() -> None:
     got = fill(op, "an initial velocity of 10, an acceleeration of 9.8 and 5 seconds")
     assert got.values == {"initial_velocity": 10, "acceleration": 9.8, "time": 5}
 
+
+def test_a_short_form_names_its_parameter() -> None:
+    op = _op(
+        {
+            "identifier": {"type": "string", "description": "Which appointment."},
+            "when": {"type": "string", "description": "The new date and time."},
+        }
+    )
+    assert fill(op, "move my appointment with id dentist to tomorrow").values["identifier"] == (
+        "dentist"
+    )

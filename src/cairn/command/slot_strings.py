@@ -112,7 +112,7 @@ def _fill_string(
         if kind is not None:
             return kind
     if name_words:
-        cue = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words) + r"s?\b"
+        cue = r"\b" + r"[\s_]+".join(_said_as(w) for w in name_words) + r"s?\b"
         # "the CIK number is X", "the host address is X": a label word may come between
         cue += r"(?:\s+(?:number|no\.?|address|id|code|name|title))?"
         cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
@@ -154,6 +154,17 @@ def _fill_string(
             if text and text.lower() not in _STOP and not _NUMBER.fullmatch(text):
                 return _without_own_name(p, text), *span
     return None
+
+
+# the short forms people type for a parameter's name word ("with id dentist")
+_SHORT_FORMS = {"identifier": "id", "number": "no", "information": "info", "maximum": "max",
+                "minimum": "min", "quantity": "qty", "temperature": "temp",
+                "configuration": "config", "application": "app", "description": "desc"}  # fmt: skip
+
+
+def _said_as(word: str) -> str:
+    short = _SHORT_FORMS.get(word)
+    return f"(?:{re.escape(word)}|{short})" if short else re.escape(word)
 
 
 _ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Jr|Sr|St|Dr|Mr|Mrs|Ms|Bros)\.$")
