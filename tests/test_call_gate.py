@@ -77,6 +77,7 @@ def test_features_have_no_runner_up_lead_with_one_operation() -> None:
     assert set(got) == set(FEATURES)
     assert got["lead"] == 0.0 and got["meaning_lead"] == 0.0 and got["log_operations"] == 0.0
     assert got["required"] == 1.0 and got["missing"] == 0.0
+    assert got["alone"] == 1.0 and got["filled"] == 1.0  # one operation, one value (Paris)
 
 
 def _rows(n: int, seed: int = 0) -> list[Row]:

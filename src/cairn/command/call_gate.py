@@ -47,6 +47,8 @@ FEATURES: tuple[str, ...] = (
     "missing",  # some required value was not found
     "loss",  # what its values lose of the request (a range put into one date)
     "log_words",  # how long the request is
+    "filled",  # how many values were found for it
+    "alone",  # it is the only operation (nothing to lead)
 )
 
 
@@ -75,6 +77,8 @@ def features(cands: Sequence[Candidate], text: str) -> dict[str, float]:
         "missing": float(bool(filled.missing)),
         "loss": filled.loss,
         "log_words": math.log(len(text.split()) + 1),
+        "filled": float(len(filled.values)),
+        "alone": float(second is None),
     }
 
 
