@@ -1069,3 +1069,37 @@ def test_a_quote_goes_to_the_parameter_named_right_beside_it() -> None:
     got = fill(op, "A Postgres server: the database should be 'sales', the username will be 'bo'")
     assert got.values["database"] == "sales"
     assert got.values["username"] == "bo"
+
+
+def test_strings_named_by_dash_by_as_their_and_by_my_name_is() -> None:
+    todo = _op(
+        {
+            "action": {"type": "string", "enum": ["add", "remove"], "description": "What to do."},
+            "content": {
+                "type": "string",
+                "description": "The item's text. For 'remove', the item to take away.",
+            },
+        }
+    )
+    # a dash after the parameter's name: the rest of the sentence is the value; a value the
+    # description names for another parameter's enum ('remove') is not this one's
+    assert fill(todo, "remove the note with content - buy milk and eggs").values == {
+        "action": "remove",
+        "content": "buy milk and eggs",
+    }
+    user = _op(
+        {
+            "user_id": {"type": "integer", "description": "The user's id."},
+            "favourite": {"type": "string", "description": "Their favourite colour."},
+        }
+    )
+    got = fill(user, "the user with id 7890, who has teal as their favourite colour")
+    assert got.values == {"user_id": 7890, "favourite": "teal"}
+    greet = _op(
+        {
+            "sender_name": {"type": "string", "description": "The name of the user sending it."},
+            "friend_name": {"type": "string", "description": "The name of the friend."},
+        }
+    )
+    got = fill(greet, "write a note to my old friend, Omar? My name is Lena.")
+    assert got.values == {"sender_name": "Lena", "friend_name": "Omar"}

@@ -115,9 +115,16 @@ def _fill_string(
         cue = r"\b" + r"[\s_]+".join(_said_as(w) for w in name_words) + r"s?\b"
         # "the CIK number is X", "the host address is X": a label word may come between
         cue += r"(?:\s+(?:number|no\.?|address|id|code|name|title))?"
-        cue += r"(?:\s+(?:is|of|by|named|called|=|:|as))?"
+        cue += r"(?:\s+(?:is|of|by|named|called|=|:|as)|\s*[-–—](?=\s))?"  # "content - go to gym"
         longest = 8 if _asks_address(p) else 5  # "123 Park Branham Apartments, San Jose"
         for m in re.finditer(cue, req.low):
+            said = _AS_THE.search(req.text[: m.start()])  # "black as their special request"
+            if said and req.free(said.start(1), said.end(1)) and said.group(1).lower() not in _STOP:
+                return said.group(1), said.start(1), said.end(1)
+            if m.group(0).rstrip()[-1:] in "-–—:":  # "content - go to gym": the rest is it
+                rest = re.match(r"\s*([^.?!\n]{1,120}?)\s*(?:[.?!\n]|$)", req.text[m.end() :])
+                if rest and req.free(m.end() + rest.start(1), m.end() + rest.end(1)):
+                    return rest.group(1), m.end() + rest.start(1), m.end() + rest.end(1)
             span = _phrase_after(req, m.end(), max_words=longest)
             if span and req.free(*span) and _clean(req.text[span[0] : span[1]]):
                 return _without_own_name(p, _clean(req.text[span[0] : span[1]])), *span
@@ -167,6 +174,7 @@ def _said_as(word: str) -> str:
     return f"(?:{re.escape(word)}|{short})" if short else re.escape(word)
 
 
+_AS_THE = re.compile(r"\b([\w'-]+)\s+as\s+(?:the|their|my|his|her|its|our|your)\s+$")
 _ABBREVIATION = re.compile(r"\b(?:Inc|Ltd|Co|Corp|Jr|Sr|St|Dr|Mr|Mrs|Ms|Bros)\.$")
 
 
@@ -296,7 +304,7 @@ def _person_for_role(
 
 
 _SELF_NAMED = re.compile(
-    r"\b(?:I am|I'm|my name is|this is|call me)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
+    r"\b(?i:I am|I'm|my name is|this is|call me)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
 )
 _WHO_WORDS = frozenset(("person", "passenger", "customer", "guest", "patient", "user", "full"))
 

@@ -107,7 +107,8 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     strings = [p for p in strings if p.name not in out.values]
     topic = frozenset(_stem(w) for w in split_name(op.name.rsplit(".", 1)[-1]).split()) - _STOP
     op_words = frozenset(_stem(w) for w in split_name(op.name.replace(".", " ")).split()) - _STOP
-    _put_found(values.string_values(strings, req.text, req.free, topic), req, out)
+    chosen = frozenset(str(out.values[n]).lower() for n in out.typed if n in out.values)
+    _put_found(values.string_values(strings, req.text, req.free, topic, chosen), req, out)
     for p in op.params:
         if p.name in out.values or p.enum:
             continue

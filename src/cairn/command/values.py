@@ -366,12 +366,17 @@ def _greedy(
 
 
 def string_values(
-    params: Sequence[ParamDoc], text: str, free: Free, topic: frozenset[str] = frozenset()
+    params: Sequence[ParamDoc],
+    text: str,
+    free: Free,
+    topic: frozenset[str] = frozenset(),
+    chosen: frozenset[str] = frozenset(),
 ) -> Found:
     """Values for free string parameters, in order of how specific the evidence is: an
-    address, link or path the parameter asks for; a value its description names; a quoted
-    phrase after the parameter's own words (required ones take the quotes left); ``topic``:
-    the stems of the operation's name (see :func:`cue_before`)."""
+    address, link or path the parameter asks for; a value its description names (not one
+    already ``chosen``, lower case, for another parameter's enum: "For 'delete', it is the
+    item's id"); a quoted phrase after the parameter's own words (required ones take the
+    quotes left); ``topic``: the stems of the operation's name (see :func:`cue_before`)."""
     found: Found = {}
     low = text.lower()
     # one address to one parameter: those whose name asks for it before those whose
@@ -390,7 +395,7 @@ def string_values(
             quotes.remove(q)
             left.remove(named)
     for p in list(left):
-        said = said_value(described_values(p), low)
+        said = said_value([v for v in described_values(p) if v.lower() not in chosen], low)
         if said and free(said[1], said[2]) and not _inside(said, found):
             found[p.name] = said
             left.remove(p)
