@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import date
 
 from cairn.command import places, values
+from cairn.command.currencies import currency_values
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.slot_dates import _fill_dates, _is_time_param, _time_said
 from cairn.command.slot_dates import is_date_param as is_date_param
@@ -86,6 +87,8 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             lst = _fill_list(p, req)
             if lst is not None:
                 out.values[p.name], out.evidence[p.name] = lst
+    _put_found(currency_values([p for p in op.params if p.name not in out.values], req.text,
+                               req.free), req, out)  # fmt: skip
     strings = [p for p in op.params if p.type == "string" and not p.enum and not is_date_param(p)]
     strings = [p for p in strings if p.name not in out.values]
     for p in strings:  # "2150 Shattuck Ave, Berkeley, CA" to a pick-up location or address
