@@ -1127,3 +1127,18 @@ def test_a_country_is_written_as_its_code_where_the_description_shows_one() -> N
         }
     )
     assert fill(named, "hotels in Lyon, France").values == {"location": "Lyon, France"}
+
+
+def test_a_range_said_fills_both_days_of_a_stay() -> None:
+    stay = _op(
+        {
+            "city": {"type": "string", "description": "Where."},
+            "check_in_date": {"type": "string", "description": "First night, MM/DD/YYYY."},
+            "check_out_date": {"type": "string", "description": "Day of leaving, MM/DD/YYYY."},
+        }
+    )
+    got = fill(stay, "a room in Austin from 05/12/2023 to 05/18/2023").values
+    assert got["check_in_date"] == "05/12/2023" and got["check_out_date"] == "05/18/2023"
+    # one day said: the stay begins then, its end is not guessed
+    got = fill(stay, "a room in Austin on 05/12/2023").values
+    assert got["check_in_date"] == "05/12/2023" and "check_out_date" not in got

@@ -16,6 +16,9 @@ from cairn.command.slot_request import Filled, _has, _Request
 
 _START_WORDS = ("start", "from", "since", "begin", "after", "min", "first", "lower")
 _END_WORDS = ("end", "to", "until", "till", "before", "max", "last", "upper", "through")
+# the two days of a stay or a trip: a range said ("from 05/12 to 05/18") fills both
+_LEG_FIRST = ("in", "checkin", "depart", "departure", "pickup", "pick")
+_LEG_SECOND = ("out", "checkout", "return", "dropoff", "drop")
 _DATE_WORDS = ("date", "day", "time", "start", "end", "from", "to", "since", "until", "year",
                "month", "period", "when")  # fmt: skip
 
@@ -189,13 +192,25 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
         return
     said = clock_said(req) if any(_asks_date_and_time(p) for p in date_params) else None
     clock = said[:2] if said else None
-    span = req.dates[0]
+    span, dates = req.dates[0], list(req.dates)
+    first_leg = [p for p in date_params if _has(p.name, _LEG_FIRST)]
+    second_leg = [p for p in date_params if _has(p.name, _LEG_SECOND)]
+    if span.grain == "range" and len(first_leg) == 1 and len(second_leg) == 1:
+        for p, day in ((first_leg[0], span.start), (second_leg[0], span.end)):
+            out.values[p.name] = _format_date(p, day, end=False, grain="day")
+            out.evidence[p.name] = span.text
+        date_params = [p for p in date_params if p not in (first_leg[0], second_leg[0])]
+        dates = dates[1:]
+        if not dates:
+            date_params = []
+        else:
+            span = dates[0]
     starts = [p for p in date_params if _has(p.name, _START_WORDS)]
     ends = [p for p in date_params if _has(p.name, _END_WORDS)]
     others = [p for p in date_params if p not in starts and p not in ends]
     if starts or ends:
-        if len(req.dates) >= 2 and span.grain != "range":
-            first, last = req.dates[0], req.dates[1]
+        if len(dates) >= 2 and span.grain != "range":
+            first, last = dates[0], dates[1]
         else:
             first = last = span
         if first is last and span.single_day and starts and ends:
@@ -206,7 +221,7 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
         for p in ends[:1]:
             out.values[p.name] = _format_date(p, last.end, end=True, grain=last.grain)
             out.evidence[p.name] = last.text
-    for p, s in zip(others, req.dates, strict=False):
+    for p, s in zip(others, dates, strict=False):
         timed = _with_clock(p, s.start, clock) if _asks_date_and_time(p) else None
         out.values[p.name] = timed or _format_date(p, s.start, end=False, grain=s.grain)
         out.evidence[p.name] = s.text
@@ -216,6 +231,7 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
             out.loss += 1.0
     for s in req.dates:
         req.used.append((s.at, s.at + len(s.text)))
-    out.typed |= {p.name for p in date_params if p.name in out.values}
-    taken = {out.evidence[p.name] for p in date_params if p.name in out.values}
+    dated = [p for p in op.params if is_date_param(p) and not p.enum and p.name in out.values]
+    out.typed |= {p.name for p in dated}
+    taken = {out.evidence[p.name] for p in dated}
     out.dates_taken = sum(1 for s in req.dates if any(s.text in t for t in taken))
