@@ -1142,3 +1142,32 @@ def test_a_range_said_fills_both_days_of_a_stay() -> None:
     # one day said: the stay begins then, its end is not guessed
     got = fill(stay, "a room in Austin on 05/12/2023").values
     assert got["check_in_date"] == "05/12/2023" and "check_out_date" not in got
+
+
+def test_a_list_of_named_choices_takes_every_choice_said_in_order() -> None:
+    op = _op(
+        {
+            "player": {"type": "string", "description": "The player's name."},
+            "stats": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["Points", "Rebounds", "Assists", "All"]},
+                "description": "Which numbers to get.",
+            },
+            "lessons": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["Violin Lessons", "Piano Lessons"]},
+                "description": "Lessons the shop offers.",
+            },
+            "sold": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["Violins", "Pianos"]},
+                "description": "Instruments the shop sells.",
+            },
+        },
+        required=["player"],
+    )
+    got = fill(op, "rebound and point stats for player 'Ann Lee'").values
+    assert got == {"player": "Ann Lee", "stats": ["Rebounds", "Points"]}
+    # words taken by one choice ("violin lessons") are not another's ("violins")
+    got = fill(op, "a shop for player 'Bo' with violin lessons that sells pianos").values
+    assert got["lessons"] == ["Violin Lessons"] and got["sold"] == ["Pianos"]

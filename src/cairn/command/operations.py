@@ -52,6 +52,7 @@ class ParamDoc:
     default: Any = None
     examples: tuple[Any, ...] = ()
     items: str = ""  # the item type of an array
+    item_enum: tuple[Any, ...] = ()  # the values an array's items may take
     aliases: tuple[tuple[str, Any], ...] = ()  # ("apple", "AAPL") read from the description
 
     @property
@@ -162,6 +163,11 @@ def _unusable(params: Iterable[ParamDoc]) -> str:
     return ""
 
 
+def _enum_of(schema: Mapping[str, Any]) -> tuple[Any, ...]:
+    raw = schema.get("enum")
+    return tuple(v for v in raw if v is not None)[:MAX_ENUM] if isinstance(raw, list) else ()
+
+
 def _param(name: str, schema: Mapping[str, Any], required: bool) -> ParamDoc:
     enum_raw = schema.get("enum")
     enum = tuple(v for v in enum_raw if v is not None) if isinstance(enum_raw, list) else ()
@@ -182,6 +188,7 @@ def _param(name: str, schema: Mapping[str, Any], required: bool) -> ParamDoc:
         default=schema.get("default"),
         examples=tuple(examples[:10]),
         items=_kind(items) if isinstance(items, Mapping) else "",
+        item_enum=_enum_of(items) if isinstance(items, Mapping) else (),
         aliases=read_aliases(desc, enum[:MAX_ENUM]) if len(enum) <= MAX_ENUM else (),
     )
 

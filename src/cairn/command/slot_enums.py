@@ -213,3 +213,26 @@ def _same_root(word: str, said: str) -> bool:
     """ "standardize" is stated by "standardization", "normalise" by "normalised": long words
     whose only difference is a final "e" and what follows it."""
     return len(word) >= 7 and word.endswith("e") and said.startswith(word[:-1])
+
+
+def enum_list_said(p: ParamDoc, req: _Request) -> tuple[list[Any], str] | None:
+    """The values of an array's item enum that the request says, in the order said ("points
+    and rebounds" -> ``["Points", "Rebounds"]``, "a tennis court" -> ``["Tennis Court"]``);
+    a catch-all value ("all") is not read from a word."""
+    spans = [(m.start(), m.end(), _stem(m.group(0))) for m in re.finditer(r"[a-z0-9]+", req.low)]
+    stems = [s for _, _, s in spans]
+    found: list[tuple[int, Any]] = []
+    for v in p.item_enum:
+        target = [_stem(w) for w in re.findall(r"[a-z0-9]+", split_name(str(v)).lower())]
+        if not target or str(v).lower() in _CATCH_ALL or all(t in _STOP for t in target):
+            continue
+        for i in range(len(stems) - len(target) + 1):
+            start, end = spans[i][0], spans[i + len(target) - 1][1]
+            if stems[i : i + len(target)] == target and req.free(start, end):
+                found.append((start, v))
+                req.used.append((start, end))  # "violin lessons" is not also "violins"
+                break
+    if not found:
+        return None
+    found.sort(key=lambda f: f[0])
+    return [v for _, v in found], ", ".join(str(v) for _, v in found)

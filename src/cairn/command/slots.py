@@ -30,7 +30,13 @@ from cairn.command.currencies import currency_values
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.slot_dates import _fill_dates, _is_time_param, _time_said
 from cairn.command.slot_dates import is_date_param as is_date_param
-from cairn.command.slot_enums import _fill_enum, _is_yes_enum, _phrase_said, _yes_enum
+from cairn.command.slot_enums import (
+    _fill_enum,
+    _is_yes_enum,
+    _phrase_said,
+    _yes_enum,
+    enum_list_said,
+)
 from cairn.command.slot_lists import _fill_list
 from cairn.command.slot_numbers import _fill_numbers
 from cairn.command.slot_request import _STOP as _STOP
@@ -65,6 +71,12 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             got = _yes_enum(p, req) if _is_yes_enum(p) else _fill_enum(p, req, others)
             if got is not None:
                 out.values[p.name], out.evidence[p.name] = got
+                out.typed.add(p.name)
+    for p in op.params:  # "points and rebounds" for a list of metrics
+        if p.type == "array" and p.item_enum and p.name not in out.values:
+            listed = enum_list_said(p, req)
+            if listed is not None:
+                out.values[p.name], out.evidence[p.name] = listed
                 out.typed.add(p.name)
     _fill_dates(op, req, out)
     for p in op.params:  # "at 5:30pm" for a show_time: "17:30", before the numbers take 5
