@@ -511,30 +511,30 @@ def _year_said_before(text: str, found: list[DateSpan], dated: list[bool]) -> No
         del found[j], dated[j]
 
 
+def _in_year(span: DateSpan, year: int) -> DateSpan | None:
+    """``span`` (said without a year) in ``year``; ``None`` for a 29 February that year lacks."""
+    try:
+        start, end = span.start.replace(year=year), span.end.replace(year=year)
+    except ValueError:
+        return None
+    if span.grain == "month":
+        start, end = _month_span(year, span.start.month)
+    return DateSpan(start, end, span.grain, span.text, span.at)
+
+
 def _in_year_after(span: DateSpan, earlier: DateSpan) -> DateSpan:
-    """``span`` (said without a year) moved to the first year that does not come before
-    ``earlier`` begins."""
+    """``span`` moved to the first year that does not come before ``earlier`` begins."""
     for year in (earlier.start.year, earlier.start.year + 1):
-        try:
-            start, end = span.start.replace(year=year), span.end.replace(year=year)
-        except ValueError:  # 29 February
-            continue
-        if span.grain == "month":
-            start, end = _month_span(year, span.start.month)
-        if start >= earlier.start:
-            return DateSpan(start, end, span.grain, span.text, span.at)
+        moved = _in_year(span, year)
+        if moved is not None and moved.start >= earlier.start:
+            return moved
     return span
 
 
 def _in_year_before(span: DateSpan, later: DateSpan) -> DateSpan:
-    """``span`` (said without a year) moved to the latest year that does not pass ``later``."""
+    """``span`` moved to the latest year that does not pass ``later``."""
     for year in (later.end.year, later.end.year - 1):
-        try:
-            start, end = span.start.replace(year=year), span.end.replace(year=year)
-        except ValueError:  # 29 February
-            continue
-        if span.grain == "month":
-            start, end = _month_span(year, span.start.month)
-        if start <= later.end:
-            return DateSpan(start, end, span.grain, span.text, span.at)
+        moved = _in_year(span, year)
+        if moved is not None and moved.start <= later.end:
+            return moved
     return span
