@@ -110,8 +110,10 @@ def currency_values(
     """Codes for the currency parameters among ``params``: by role where the parameter's
     name gives one (from/to, base/target), else the one currency said."""
     asking = [p for p in params if _is_currency(p)]
+    if not asking:  # most operations: no need to search the request
+        return {}
     said = [s for s in currencies_said(text) if free(s.start, s.end)]
-    if not asking or not said:
+    if not said:
         return {}
     out: dict[str, tuple[str, int, int]] = {}
     roles = {p.name: _role_of(p) for p in asking}

@@ -1,9 +1,9 @@
 """Typed requests misspell long words ("acceleeration of 9.8"): a word one edit away from a
 long word of the operation's parameter names is read as that word before values are found.
 
-Only words of seven or more letters are mended, only towards the operation's own parameter
-words, and only when exactly one of them is that close; a plural or other ending of the same
-word is not a typo ("durations" stays)."""
+Only towards the operation's own parameter words of seven or more letters (so a request word
+of six or more letters may be mended), and only when exactly one of them is that close; a
+plural or other ending of the same word is not a typo ("durations" stays)."""
 
 from __future__ import annotations
 
