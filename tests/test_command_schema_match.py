@@ -45,6 +45,17 @@ def test_aliases_are_read_from_the_parameter_description() -> None:
     )
 
 
+def test_aliases_skip_lead_words_shared_last_words_and_single_letters() -> None:
+    """ "Example: 1 for Bangkok" names no value "example"; "cleaning service" and "ironing
+    service" share "service", so it names neither; "Group A" is not named by the article "a"."""
+    provinces = dict(read_aliases("Example: 1 for Bangkok, 2 for Chiang Mai.", [1, 2, 3]))
+    assert "example" not in provinces and provinces["bangkok"] == 1
+    services = dict(read_aliases("E.g. 1 for cleaning service, 2 for ironing service.", [1, 2]))
+    assert services["ironing service"] == 2 and "service" not in services
+    groups = dict(read_aliases("For example, 1 for Group A, 2 for Group B.", [1, 2, 3]))
+    assert groups == {"group a": 1, "group b": 2}
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -111,6 +111,7 @@ def read_aliases(description: str, enum: Iterable[Any]) -> tuple[tuple[str, Any]
     if not values or not description:
         return ()
     found: dict[str, Any] = {}
+    lasts: dict[str, set[Any]] = {}  # "ironing service" -> "service": kept only if one value's
     for n, pattern in enumerate(_ALIAS_PATTERNS):
         for m in pattern.finditer(description):
             a, b = m.group(1).strip(), m.group(2).strip().rstrip(".")
@@ -130,11 +131,22 @@ def read_aliases(description: str, enum: Iterable[Any]) -> tuple[tuple[str, Any]
                 words = re.split(r"[.,;:(]\s*", word)[-1].split()[-3:]
                 while words and words[0].lower() in ("the", "a", "an"):
                     words = words[1:]
-                last = words[-1] if words and not words[-1].isdigit() else ""
-                for name in {" ".join(words), last} - {""}:
-                    if name.lower() not in values:
-                        found.setdefault(name.lower(), values[value.lower()])
+                name = " ".join(words).lower()
+                if name in _NOT_NAMES:
+                    continue  # "Example: 1 for Bangkok": "example" names no value
+                if name and name not in values:
+                    found.setdefault(name, values[value.lower()])
+                last = words[-1].lower() if len(words) > 1 else ""
+                if len(last) >= 3 and not last.isdigit() and last not in values:
+                    lasts.setdefault(last, set()).add(values[value.lower()])
+    for last, named in lasts.items():  # "Group A" -> not "a"; "cleaning service" -> not "service"
+        if len(named) == 1 and last not in found:
+            found[last] = next(iter(named))
     return tuple(found.items())
+
+
+_NOT_NAMES = frozenset(("example", "for example", "e.g", "eg", "for instance", "such as", "i.e",
+                        "default", "note", "format", "values", "valid values"))  # fmt: skip
 
 
 def _listed_next(description: str, at: int, values: Mapping[str, Any]) -> bool:
