@@ -668,6 +668,28 @@ def test_a_date_with_its_clock_time_as_the_description_writes_it() -> None:
     assert fill(day, "leave on March 3, 2024 please").values == {"leave_time": "03/03/2024"}
 
 
+def test_a_start_and_end_with_clock_times_take_the_clocks_a_duration_or_the_whole_day() -> None:
+    fmt = "As 'YYYY-MM-DD HH:mm:ss'."
+    room = _op(
+        {
+            "room": {"type": "string", "description": "The room."},
+            "start_time": {"type": "string", "description": f"Start of the booking. {fmt}"},
+            "end_time": {"type": "string", "description": f"End of the booking. {fmt}"},
+        }
+    )
+    between = fill(room, "Book Orion on March 4, 2024 between 10:30 a.m. and 7:00 p.m.").values
+    assert between["start_time"] == "2024-03-04 10:30:00"
+    assert between["end_time"] == "2024-03-04 19:00:00"
+    lasting = fill(room, "Book Orion on 2024-03-04 at 9:00 for 2 hours").values
+    assert (lasting["start_time"], lasting["end_time"]) == (
+        "2024-03-04 09:00:00", "2024-03-04 11:00:00"
+    )  # fmt: skip
+    day = fill(room, "Book Orion on the 22nd of March, 2024").values
+    assert (day["start_time"], day["end_time"]) == ("2024-03-22 00:00:00", "2024-03-22 23:59:59")
+    onwards = fill(room, "Book Orion on March 25, 2024 from 2:30 PM onwards").values
+    assert onwards["start_time"] == "2024-03-25 14:30:00" and "end_time" not in onwards
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

@@ -8,7 +8,7 @@ as an integer, ``MM/DD/YYYY`` when the description says so).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
@@ -82,7 +82,7 @@ def _asks_date_and_time(p: ParamDoc) -> bool:
     )
 
 
-def _with_clock(p: ParamDoc, d: date, clock: tuple[int, int] | None) -> str | None:
+def _with_clock(p: ParamDoc, d: date, clock: tuple[int, int] | None, second: int = 0) -> str | None:
     """``d`` with the clock time said, as a description that asks for both writes it; None
     when it asks for a date alone."""
     hour, minute = clock or (0, 0)
@@ -93,13 +93,13 @@ def _with_clock(p: ParamDoc, d: date, clock: tuple[int, int] | None) -> str | No
         sep = re.search(r"[-/.]", date_part)
         day = d.strftime((sep.group(0) if sep else "-").join(_CODES[c] for c in order))
         joint = "T" if written.group(1) in "tT" else " "
-        seconds = ":00" if written.group(2) else ""
+        seconds = f":{second:02d}" if written.group(2) else ""
         zone = "Z" if written.group(3) else ""
         return f"{day}{joint}{hour:02d}:{minute:02d}{seconds}{zone}"
     iso = _ISO_EXAMPLE.search(p.description)
     if iso or _asks_date_and_time(p):
         zone = "Z" if iso and (iso.group(1) or iso.group(2)) else ""
-        return f"{d.isoformat()}T{hour:02d}:{minute:02d}:00{zone}"
+        return f"{d.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}{zone}"
     return None
 
 
@@ -124,6 +124,12 @@ def _clock_of(m: re.Match[str]) -> tuple[int, int]:
 def clock_said(req: _Request) -> tuple[int, int, int, int] | None:
     """The first free clock time the request says, as (hour, minute, start, end): "4pm",
     "13:45", "5 in the afternoon", "noon"."""
+    said = clocks_said(req)
+    return said[0] if said else None
+
+
+def clocks_said(req: _Request) -> list[tuple[int, int, int, int]]:
+    """Every free clock time the request says, in order (see :func:`clock_said`)."""
     found: list[tuple[int, int, int, int]] = []
     for m in _TIME.finditer(req.text):
         found.append((*_clock_of(m), m.start(), m.end()))
@@ -136,8 +142,46 @@ def clock_said(req: _Request) -> tuple[int, int, int, int] | None:
         if m.group(3).lower() != "morning" and hour < 12:
             hour += 12
         found.append((hour, minute, m.start(), m.end()))
-    free = [f for f in found if req.free(f[2], f[3])]
-    return min(free, key=lambda f: f[2]) if free else None
+    return sorted((f for f in found if req.free(f[2], f[3])), key=lambda f: f[2])
+
+
+_LASTING = re.compile(
+    r"\b(?:for|duration(?:\s+of)?|lasting)\s+(\d+(?:\.\d+)?)\s*-?\s*(hours?|hrs?|minutes?|mins?)\b",
+    re.IGNORECASE,
+)
+
+
+def _timed_range(
+    starts: list[ParamDoc], ends: list[ParamDoc], first: Any, last: Any, req: _Request
+) -> dict[str, str]:
+    """A start/end pair that asks for a date with a clock time: the clock said for each end
+    ("between 10:30 a.m. and 7:00 p.m.", "16:00 - 18:00"), the end a duration gives ("at 9:00,
+    duration 3 hours"), the whole day when no clock is said ("on March 22": 00:00:00 to
+    23:59:59); a single clock said starts the range and leaves its end open."""
+    clocks = clocks_said(req)
+    out: dict[str, str] = {}
+    begin = datetime.combine(first.start, time(*clocks[0][:2])) if clocks else None
+    finish: datetime | None = None
+    if len(clocks) >= 2:
+        finish = datetime.combine(last.end, time(*clocks[1][:2]))
+    elif begin is not None:
+        lasting = _LASTING.search(req.text)
+        if lasting and req.free(lasting.start(), lasting.end()):
+            amount = float(lasting.group(1))
+            hours = amount if lasting.group(2).lower().startswith("h") else amount / 60
+            finish = begin + timedelta(hours=hours)
+            req.used.append((lasting.start(), lasting.end()))
+    for p in starts[:1]:
+        clock = (begin.hour, begin.minute) if begin else (0, 0)
+        out[p.name] = _with_clock(p, first.start, clock) or ""
+    for p in ends[:1]:
+        if finish is not None:
+            out[p.name] = _with_clock(p, finish.date(), (finish.hour, finish.minute)) or ""
+        elif begin is None:
+            out[p.name] = _with_clock(p, last.end, (23, 59), second=59) or ""
+    for c in clocks[:2]:
+        req.used.append((c[2], c[3]))
+    return {k: v for k, v in out.items() if v}
 
 
 def _is_time_param(p: ParamDoc) -> bool:
@@ -215,6 +259,12 @@ def _fill_dates(op: OperationDoc, req: _Request, out: Filled) -> None:
             first = last = span
         if first is last and span.single_day and starts and ends:
             out.loss += 0.5
+        clocked = [p for p in (*starts[:1], *ends[:1]) if _asks_date_and_time(p)]
+        if clocked:
+            for name, value in _timed_range(starts, ends, first, last, req).items():
+                out.values[name], out.evidence[name] = value, first.text
+            starts = [p for p in starts if p not in clocked]
+            ends = [p for p in ends if p not in clocked]
         for p in starts[:1]:
             out.values[p.name] = _format_date(p, first.start, end=False, grain=first.grain)
             out.evidence[p.name] = first.text
