@@ -690,6 +690,25 @@ def test_a_start_and_end_with_clock_times_take_the_clocks_a_duration_or_the_whol
     assert onwards["start_time"] == "2024-03-25 14:30:00" and "end_time" not in onwards
 
 
+def test_an_integer_takes_the_code_its_description_gives_the_thing_said() -> None:
+    op = _op(
+        {
+            "cabin_id": {
+                "type": "integer",
+                "description": "The cabin. For example, 1 represents economy class, 2 represents "
+                "business class, 3 represents first class.",
+            },
+            "volume": {"type": "integer", "description": "0 is muted and 100 is the top volume."},
+        },
+        ["cabin_id"],
+    )
+    assert fill(op, "a seat in business class please").values == {"cabin_id": 2}
+    assert fill(op, "economy class, and set the volume to 50").values == {
+        "cabin_id": 1,
+        "volume": 50,
+    }
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

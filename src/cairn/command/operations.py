@@ -98,15 +98,19 @@ _ALIAS_PATTERNS = (
     re.compile(r"([A-Za-z][\w .&'-]{0,40}?)\s*(?:=|->|:)\s*([\w.\-]{1,24})"),
     re.compile(r"\b([\w.\-]{1,24})\s*\(\s*([A-Za-z][\w .&'-]{0,40}?)\s*\)"),
     re.compile(
-        r"['\"]?([\w.\-]{1,24})['\"]?\s+(?:for|means|is)\s+([A-Za-z][\w .&'-]{0,40}?)(?=[,;.)]|$)"
+        r"['\"]?([\w.\-]{1,24})['\"]?\s+(?:for|means|is|represents|stands\s+for|denotes)\s+"
+        r"([A-Za-z][\w .&'-]{0,40}?)(?=[,;.)]|$)"
     ),
     # "5=May, 6=June": the value first
     re.compile(r"(?<![\w.])(\d[\w.\-]{0,23})\s*=\s*([A-Za-z][\w &'-]{0,40}?)\s*(?=[,;.)]|$)"),
 )  # fmt: skip
 
 
-def read_aliases(description: str, enum: Iterable[Any]) -> tuple[tuple[str, Any], ...]:
-    """Words the description gives enum values: ``Apple=AAPL`` -> ("apple", "AAPL")."""
+def read_aliases(
+    description: str, enum: Iterable[Any], *, last_words: bool = True
+) -> tuple[tuple[str, Any], ...]:
+    """Words the description gives enum values: ``Apple=AAPL`` -> ("apple", "AAPL"); with
+    ``last_words``, also the last word of a name no other value's name ends with."""
     values = {str(v).lower(): v for v in enum}
     if not values or not description:
         return ()
@@ -137,7 +141,7 @@ def read_aliases(description: str, enum: Iterable[Any]) -> tuple[tuple[str, Any]
                 if name and name not in values:
                     found.setdefault(name, values[value.lower()])
                 last = words[-1].lower() if len(words) > 1 else ""
-                if len(last) >= 3 and not last.isdigit() and last not in values:
+                if last_words and len(last) >= 3 and not last.isdigit() and last not in values:
                     lasts.setdefault(last, set()).add(values[value.lower()])
     for last, named in lasts.items():  # "Group A" -> not "a"; "cleaning service" -> not "service"
         if len(named) == 1 and last not in found:
@@ -201,8 +205,25 @@ def _param(name: str, schema: Mapping[str, Any], required: bool) -> ParamDoc:
         examples=tuple(examples[:10]),
         items=_kind(items) if isinstance(items, Mapping) else "",
         item_enum=_enum_of(items) if isinstance(items, Mapping) else (),
-        aliases=read_aliases(desc, enum[:MAX_ENUM]) if len(enum) <= MAX_ENUM else (),
+        aliases=_aliases(desc, enum, _kind(schema)),
     )
+
+
+_CODE = re.compile(
+    r"(?<![\w.])(\d{1,4})['\"]?\s*(?:for|represents|means|is|stands\s+for|denotes|=|:)\s+[A-Za-z]"
+)
+
+
+def _aliases(description: str, enum: tuple[Any, ...], kind: str) -> tuple[tuple[str, Any], ...]:
+    """The words a description gives enum values, or, for an integer without an enum, the
+    codes it lists ("1 for cleaning service, 2 for ironing service")."""
+    if enum:
+        return read_aliases(description, enum[:MAX_ENUM]) if len(enum) <= MAX_ENUM else ()
+    if kind != "integer":
+        return ()
+    codes = list(dict.fromkeys(int(m.group(1)) for m in _CODE.finditer(description)))
+    # no last words: "100 is the highest volume" does not make "volume" say 100
+    return read_aliases(description, codes, last_words=False) if len(codes) >= 2 else ()
 
 
 def from_function_doc(fn: Mapping[str, Any], tool: str = "") -> OperationDoc:
@@ -239,9 +260,7 @@ def from_api_tool(tool: ApiTool) -> list[OperationDoc]:
                 enum=tuple(p.enum or ()),
                 default=p.default,
                 examples=p.examples,
-                aliases=read_aliases(p.description, (p.enum or ())[:MAX_ENUM])
-                if len(p.enum or ()) <= MAX_ENUM
-                else (),
+                aliases=_aliases(p.description, tuple(p.enum or ()), p.type),
             )
             for p in op.params
         )

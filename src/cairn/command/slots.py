@@ -23,6 +23,7 @@ request, :class:`Filled`, shared word lists), ``slot_enums``, ``slot_dates``,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from cairn.command import places, values
@@ -64,10 +65,12 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     req = prepare(text, today)
     out = Filled()
     for p in op.params:  # enums first: their words are the most specific
-        if p.enum:
+        if p.enum or p.aliases:  # aliases alone: the codes of an integer ("2 for ironing")
             others = frozenset(
                 _stem(w) for q in op.params if q is not p for w in split_name(q.name).split()
             )
+            if not p.enum:
+                p = replace(p, enum=tuple(dict.fromkeys(v for _, v in p.aliases)))
             got = _yes_enum(p, req) if _is_yes_enum(p) else _fill_enum(p, req, others)
             if got is not None:
                 out.values[p.name], out.evidence[p.name] = got
