@@ -709,6 +709,22 @@ def test_an_integer_takes_the_code_its_description_gives_the_thing_said() -> Non
     }
 
 
+def test_an_area_of_the_kind_a_parameter_names() -> None:
+    op = _op(
+        {
+            "city": {"type": "string", "description": "The city."},
+            "district_name": {"type": "string", "description": "The district."},
+            "sub_district_name": {"type": "string", "description": "The sub-district."},
+        }
+    )
+    got = fill(op, "A plumber in Lyon, Croix Rousse District, Saint Paul Subdistrict").values
+    assert got["district_name"] == "Croix Rousse" and got["sub_district_name"] == "Saint Paul"
+    got = fill(op, "A plumber in Lyon, in the district of Vaise. Fast please").values
+    assert got["district_name"] == "Vaise"
+    shown = _op({"county": {"type": "string", "description": "E.g. 'Marin County'."}})
+    assert fill(shown, "parks in Sonoma County").values == {"county": "Sonoma County"}
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

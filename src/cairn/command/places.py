@@ -229,3 +229,45 @@ def _country_as_code(p: ParamDoc, value: str) -> str:
     city, _, country = value.rpartition(",")
     code = codes.get(country.strip().lower())
     return f"{city}, {code}" if city and code else value
+
+
+# the kinds of area a parameter may name ("district_name", "sub_district", "county")
+_AREA_KINDS = ("subdistrict", "district", "province", "county", "borough", "prefecture",
+               "municipality", "neighborhood", "neighbourhood", "parish", "ward")  # fmt: skip
+_AREA_NAME = r"(?<![\w'])((?:[A-Z][\w'-]*\s+){0,3}[A-Z][\w'-]*)"
+
+
+def area_kind(p: ParamDoc) -> str:
+    """The kind of area a string parameter names ("district" for ``district_name``,
+    "subdistrict" for ``sub_district_name``), or ""."""
+    if p.type != "string" or p.enum:
+        return ""
+    words = split_name(p.name).replace("sub district", "subdistrict").split()
+    return next((k for k in _AREA_KINDS if k in words), "")
+
+
+def area_said(
+    p: ParamDoc, text: str, free: Callable[[int, int], bool]
+) -> tuple[str, int, int] | None:
+    """The area of the parameter's kind that the request names: "Hang Dong District" or "the
+    district of Sukhumvit" for a district, "Sai Kong Subdistrict" for a sub-district (not
+    for a district). The kind word stays when the description's examples carry it
+    ("'Chatuchak District'")."""
+    kind = area_kind(p)
+    if not kind:
+        return None
+    word = r"sub-?\s?district" if kind == "subdistrict" else rf"(?<![\w-]){kind}"
+    named = re.compile(_AREA_NAME + rf"\s+(?i:{word})\b")
+    of = re.compile(rf"\b(?i:{word})\s+of\s+" + _AREA_NAME)
+    keep = any(  # an example with the kind word: "'Chatuchak District'", not "The district"
+        m.group(1) not in ("The", "A", "An", "Each", "This", "That", "Any")
+        for m in re.finditer(rf"([A-Z][\w'-]*)\s+(?i:{word})\b", p.description)
+    )
+    for pattern in (named, of):
+        for m in pattern.finditer(text):
+            name = re.sub(r"^(?:The|In|At)\s+", "", m.group(1))
+            if not free(m.start(), m.end()) or name in ("The", "In", "At"):
+                continue
+            value = m.group(0) if keep and pattern is named else name
+            return value, m.start(), m.end()
+    return None

@@ -112,6 +112,11 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             if m is not None:
                 req.used.append((m.start(), m.end()))
                 out.values[p.name], out.evidence[p.name] = m.group(0).rstrip(" ,."), m.group(0)
+    for p in strings:  # "Hang Dong District" to a district, "the district of Sukhumvit"
+        area = None if p.name in out.values else places.area_said(p, req.text, req.free)
+        if area is not None:
+            req.used.append((area[1], area[2]))
+            out.values[p.name], out.evidence[p.name] = area[0], area[0]
     for p in strings:  # "Hi, I am Karan" to a passenger's name
         said = None if p.name in out.values else _self_named(p, req)
         if said is not None:
