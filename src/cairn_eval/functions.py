@@ -13,6 +13,12 @@ dots in function names" stands in for it.
 
 Halves: ids whose trailing number is even are the *dev* half (weights and threshold were set
 on it), odd ids the *report* half.
+
+The clock: requests are read as of :data:`BFCL_TODAY` (2023-01-01), not the machine's date.
+BFCL's requests were written for 2023: their labels put a date said without its year ("on
+March 9th") in 2023, which a reader on a later "today" puts in a later year. The harness sets
+the date the data was written for, as a test freezes time; Cairn itself reads dates as of
+the real today.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +48,7 @@ CATEGORIES = {
     "live_irrelevance": "live_irrelevance",
 }
 HALVES = ("dev", "report", "all")
+BFCL_TODAY = date(2023, 1, 1)  # the year BFCL's labels put dates said without a year in
 _MODEL = "cairn-fast-path"
 INSTALL_HINT = "pip install --no-deps bfcl-eval==2026.3.23"
 
@@ -149,16 +157,15 @@ def index_for(item: dict[str, Any], encoder: Encoder | None) -> OperationIndex:
 
 
 def predict(
-    item: dict[str, Any], encoder: Encoder | None, threshold: float | None = None
+    item: dict[str, Any],
+    encoder: Encoder | None,
+    threshold: float | None = None,
+    today: date = BFCL_TODAY,
 ) -> list[dict[str, dict[str, Any]]]:
     """The call Cairn makes for one BFCL item, in BFCL's decoded form (``[]``: no call)."""
-    index = index_for(item, encoder)
-    match = (
-        index.match(_request(item))
-        if threshold is None
-        else index.match(_request(item), threshold=threshold)
+    return _decoded(
+        index_for(item, encoder).match(_request(item), today=today, threshold=threshold)
     )
-    return _decoded(match)
 
 
 def _decoded(match: Match) -> list[dict[str, dict[str, Any]]]:
@@ -174,6 +181,7 @@ def score_category(
     *,
     threshold: float | None = None,
     limit: int | None = None,
+    today: date = BFCL_TODAY,
 ) -> CategoryScore:
     checker = _checker()
     from bfcl_eval.constants.enums import Language  # type: ignore[import-untyped]
@@ -184,11 +192,7 @@ def score_category(
             break
         index = index_for(item, encoder)
         began = time.perf_counter()
-        match = (
-            index.match(_request(item))
-            if threshold is None
-            else index.match(_request(item), threshold=threshold)
-        )
+        match = index.match(_request(item), today=today, threshold=threshold)
         score.latencies_ms.append((time.perf_counter() - began) * 1000)
         output = _decoded(match)
         if "irrelevance" in category:

@@ -31,6 +31,7 @@ from cairn.command.tool_hybrid import (
 )
 from cairn.command.tool_llm import ToolCallEngine, ToolReply
 from cairn_eval.functions import (
+    BFCL_TODAY,
     CATEGORIES,
     _checker,
     _decoded,
@@ -163,7 +164,7 @@ def _one_item(
     text = _request(item)
     index = index_for(item, encoder)
     began = time.perf_counter()
-    match = index.match(text)
+    match = index.match(text, today=BFCL_TODAY)
     fast_ms = (time.perf_counter() - began) * 1000
     fast_out = _decoded(match)
     best = match.best

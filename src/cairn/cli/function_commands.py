@@ -65,7 +65,7 @@ def eval_functions_cli(
         eval_engines(names, half, engine, llm, limit, records_to, json_out)
         return
     from cairn.models.embed import packaged_minilm
-    from cairn_eval.functions import score_category
+    from cairn_eval.functions import BFCL_TODAY, score_category
 
     names = [c.strip() for c in categories.split(",") if c.strip()]
     rows = []
@@ -80,9 +80,10 @@ def eval_functions_cli(
     if errors_to is not None:
         errors_to.write_text(json.dumps(errors, indent=1, default=str), encoding="utf-8")
     if json_out:
-        print_json({"half": half, "categories": rows})
+        print_json({"half": half, "today": BFCL_TODAY.isoformat(), "categories": rows})
         return
-    table = Table("category", "n", "correct", "AST accuracy", "p50 ms", title=f"BFCL, {half} half")
+    title = f"BFCL, {half} half, read as of {BFCL_TODAY.isoformat()}"
+    table = Table("category", "n", "correct", "AST accuracy", "p50 ms", title=title)
     for r in rows:
         table.add_row(
             r["category"],
