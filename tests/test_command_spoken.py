@@ -62,6 +62,23 @@ def test_last_month_name_is_last_year_when_it_has_not_come_yet() -> None:
     assert find_dates("last march", date(2026, 2, 10))[0].start == date(2025, 3, 1)
 
 
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("book a table for March 9th", "2027-03-09"),  # a day said: the coming one
+        ("how's the weather on the 10th of March", "2027-03-10"),
+        ("what was the weather on March 9th", "2026-03-09"),  # the past said: the last one
+        ("the history of prices on March 9th", "2026-03-09"),
+        ("I was hoping to book a flight for March 9th", "2027-03-09"),  # to plan wins
+        ("the average ozone in June", "2026-06-01"),  # a month alone: the last one ...
+        ("we travel in June", "2027-06-01"),  # ... unless the request plans
+        ("book a room for December 20th", "2026-12-20"),  # still to come this year
+    ],
+)
+def test_a_date_without_its_year_looks_ahead_unless_the_past_is_said(text: str, want: str) -> None:
+    assert find_dates(digits(text), date(2026, 12, 5))[0].start.isoformat() == want
+
+
 FRIDAY = date(2026, 12, 4)
 
 

@@ -220,7 +220,11 @@ _RANGE_WORDS = re.compile(
 _RANGE_START = re.compile(r"(?:from|between|since|starting|after)\s+(?:the\s+)?$", re.IGNORECASE)
 
 
-def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
+def _span(
+    m: re.Match[str], today: date, ahead: tuple[bool, bool] = (False, False)
+) -> tuple[date, date, Grain] | None:
+    """The span a date match names; ``ahead``: whether a day, and a month, said without a
+    year is the coming one (else the most recent; see :func:`_looks_ahead`)."""
     g = m.groupdict()
     if g["sy"]:
         first, second = int(g["sa"]), int(g["sb"])
@@ -255,7 +259,9 @@ def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
         if g[mk]:
             mo = MONTHS[g[mk].lower().rstrip(".")]
             day = int(re.sub(r"\D", "", g[dk]))
-            y = _year_of(g[yk], today) or _recent_year(mo, today)
+            y = _year_of(g[yk], today) or (
+                _coming_year(mo, day, today) if ahead[0] else _recent_year(mo, today)
+            )
             try:
                 d = date(y, mo, day)
             except ValueError:
@@ -265,7 +271,9 @@ def _span(m: re.Match[str], today: date) -> tuple[date, date, Grain] | None:
         mo = MONTHS[g["m3"].lower().rstrip(".")]
         if not g["y3"] and g["m3"].lower() in ("may", "mar", "jan", "jun", "jul", "aug", "dec"):
             return None  # "may" and short words alone are too often not months
-        y = _year_of(g["y3"], today) or _recent_year(mo, today)
+        y = _year_of(g["y3"], today) or (
+            _coming_year(mo, 1, today.replace(day=1)) if ahead[1] else _recent_year(mo, today)
+        )
         return (*_month_span(y, mo), "month")
     if g["rel"]:
         return _relative(g["rel"].lower(), g["unit"].lower(), today)
@@ -319,6 +327,33 @@ def _recent_year(month: int, today: date) -> int:
     return today.year if month <= today.month else today.year - 1
 
 
+def _coming_year(month: int, day: int, today: date) -> int:
+    """A day named without a year, when the request looks ahead: this year's, or next year's
+    when it has passed."""
+    return today.year if (month, day) >= (today.month, today.day) else today.year + 1
+
+
+_PAST = re.compile(
+    r"\b(?:was|were|did|had|happened|ago|last|past|previous|yesterday|histor\w*|recorded)\b",
+    re.IGNORECASE,
+)
+_AHEAD = re.compile(
+    r"\b(?:will|going\s+to|book\w*|reserv\w*|plan\w*|upcoming|next|travel\w*|trip|depart\w*|"
+    r"schedul\w*|appointment|forecast|tickets?|attend|visit\w*|rent\w*|stay|check[- ]?in|"
+    r"arriv\w*|fly|flights?)\b",
+    re.IGNORECASE,
+)
+
+
+def _looks_ahead(text: str) -> tuple[bool, bool]:
+    """Whether a day, and a month, said without a year is the coming one. A request that names
+    a day mostly asks to act on it (book, check, plan), so a day looks ahead unless the request
+    speaks of the past ("was", "last", "history") with nothing to plan; a month alone ("ozone
+    in May") is the most recent unless the request plans ("travel in May")."""
+    plans = _AHEAD.search(text) is not None
+    return plans or _PAST.search(text) is None, plans
+
+
 def _relative(rel: str, unit: str, today: date) -> tuple[date, date, Grain] | None:
     step = {"last": -1, "past": -1, "this": 0, "next": 1}[rel]
     if unit == "year":
@@ -347,6 +382,7 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
     span of grain ``range`` from the start of the first to the end of the second.
     """
     today = today or date.today()
+    ahead = _looks_ahead(text)
     anchor = _ANCHOR.search(text)
     said_today = _ONE.match(text, anchor.end()) if anchor else None
     context: DateSpan | None = None  # "today is 2023.10.1": what relative words count from
@@ -358,7 +394,7 @@ def find_dates(text: str, today: date | None = None) -> list[DateSpan]:
     for m in _ONE.finditer(text):
         if anchor is not None and context is not None and anchor.start() <= m.start() <= context.at:
             continue  # "today is 2023.10.1": not a date asked for
-        got = _span(m, today)
+        got = _span(m, today, ahead)
         if got is None:
             continue
         start, end, grain = got
