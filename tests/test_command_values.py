@@ -725,6 +725,15 @@ def test_an_area_of_the_kind_a_parameter_names() -> None:
     assert fill(shown, "parks in Sonoma County").values == {"county": "Sonoma County"}
 
 
+def test_a_clock_time_gets_seconds_only_when_the_description_asks_for_no_shorter_form() -> None:
+    def alarm(description: str) -> object:
+        props = {"alarm_time": {"type": "string", "description": description}}
+        return fill(_op(props, ["alarm_time"]), "set an alarm for 11 PM").values["alarm_time"]
+
+    assert alarm("As 'HH:MM:SS'.") == "23:00:00"
+    assert alarm("Such as 'HH:MM:SS', 'HH:MM', or 'HH:MM AM/PM'.") == "23:00"
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

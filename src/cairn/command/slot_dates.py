@@ -200,7 +200,10 @@ def _time_said(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
         hour, minute = _clock_of(m)
         if not re.search(r"hh:mm|24[- ]hour|military", p.description, re.IGNORECASE):
             return m.group(0).strip(), m.start(), m.end()
-        seconds = ":00" if re.search(r"hh:mm:ss", p.description, re.IGNORECASE) else ""
+        # seconds when the description asks for them, not when it also takes 'HH:MM' alone
+        asks = re.search(r"hh:mm:ss", p.description, re.IGNORECASE)
+        takes_short = re.search(r"hh:mm(?![:\w])(?!\s*[ap]\.?m)", p.description, re.IGNORECASE)
+        seconds = ":00" if asks and not takes_short else ""
         return f"{hour:02d}:{minute:02d}{seconds}", m.start(), m.end()
     return None
 
