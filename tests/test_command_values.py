@@ -734,6 +734,21 @@ def test_a_clock_time_gets_seconds_only_when_the_description_asks_for_no_shorter
     assert alarm("Such as 'HH:MM:SS', 'HH:MM', or 'HH:MM AM/PM'.") == "23:00"
 
 
+def test_a_family_of_four_a_clock_time_and_extra_for_additional() -> None:
+    op = _op(
+        {
+            "to_city": {"type": "string", "description": "Where to."},
+            "riders": {"type": "integer", "description": "How many ride.", "enum": [1, 2, 3, 4]},
+            "seat_count": {"type": "integer", "description": "Seats to hold."},
+            "additional_bikes": {"type": "boolean", "description": "Bikes on board."},
+        },
+        ["to_city"],
+    )
+    got = fill(op, "My family of four goes to Reno, leaving at 2 PM, with extra bikes").values
+    assert got["riders"] == 4 and got["additional_bikes"] is True
+    assert fill(op, "to Reno, a party of 3").values["seat_count"] == 3
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

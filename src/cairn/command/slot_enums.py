@@ -67,11 +67,16 @@ def _fill_enum(
         m = re.search(r"(?<![\w])" + said + tail + r"(?![\w])", req.low)
         if m and words.isdigit() and _counts_another(p, req, m.end(), others):
             m = None
+        if m and words.isdigit() and _CLOCK_AFTER.match(req.low, m.end()):
+            m = None  # "depart around 2 PM": a time, not two of anything
         if m and (best is None or rank > best[0]):
             best = (rank, value, m.group(0))
     if best is None:
         return _enum_by_root(p, req)
     return best[1], best[2]
+
+
+_CLOCK_AFTER = re.compile(r"\s*(?:[ap]\.?m\b|:\d|\s*o'clock)")
 
 
 def _counts_another(p: ParamDoc, req: _Request, end: int, others: frozenset[str]) -> bool:
@@ -194,6 +199,8 @@ def _phrase_said(p: ParamDoc, req: _Request) -> bool | None:
     ]
 
     def says(w: str, w2: str) -> bool:
+        if w2 in _SAID_AS.get(w, ()):  # "extra luggage" for additional_luggage
+            return True
         return w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) or _same_root(w, w2)
 
     hits = [i for i, t in enumerate(tokens) if t not in _STOP and says(words[0], t)]
@@ -202,6 +209,9 @@ def _phrase_said(p: ParamDoc, req: _Request) -> bool | None:
     before = tokens[max(0, hits[0] - 4) : hits[0]]
     return not any(t in _NEGATIONS for t in before)
 
+
+# the same word in other words, in a yes/no parameter's name
+_SAID_AS: dict[str, tuple[str, ...]] = {"additional": ("extra",), "extra": ("additional",)}
 
 _NEGATIONS = frozenset((
     "no", "not", "without", "never", "don't", "dont", "nor", "exclude", "excluding", "except",

@@ -180,14 +180,21 @@ _PEOPLE = frozenset((
 _PER_PERSON = frozenset(("seat", "seats", "ticket", "tickets", "spot", "spots", "cover", "covers"))
 
 
+_GROUP_OF = re.compile(r"\b(?:family|party|group)\s+of\s+$")
+
+
 def _names_after(p: ParamDoc, req: _Request, n: tuple[int, int, float | int]) -> bool:
     """The word right after number ``n`` is one of ``p``'s name words ("2 nights"), or both
-    count people ("4 ppl" for ``number_of_adults``, "4 people" for ``number_of_seats``)."""
+    count people ("4 ppl" for ``number_of_adults``, "4 people" for ``number_of_seats``, "a
+    family of 4" for ``num_passengers``)."""
+    own = _word_set(p.name.replace("_", " "))
+    counts_people = bool(own & {_stem(w) for w in _PEOPLE | _PER_PERSON})
+    if counts_people and _GROUP_OF.search(req.low[: n[0]]):
+        return True  # "my family of 4" for number_of_passengers
     nxt = re.match(r"\s+([a-z]+)", req.low[n[1] :])
     if nxt is None:
         return False
-    own = _word_set(p.name.replace("_", " "))
-    if nxt.group(1) in _PEOPLE and own & {_stem(w) for w in _PEOPLE | _PER_PERSON}:
+    if nxt.group(1) in _PEOPLE and counts_people:
         return True
     said = _stem(nxt.group(1))  # "child" names "children": compare by prefix
     return any(w.startswith(said) or said.startswith(w) for w in own if min(len(w), len(said)) >= 3)
