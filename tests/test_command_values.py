@@ -749,6 +749,21 @@ def test_a_family_of_four_a_clock_time_and_extra_for_additional() -> None:
     assert fill(op, "to Reno, a party of 3").values["seat_count"] == 3
 
 
+def test_languages_said_become_the_codes_a_parameter_asks_for() -> None:
+    op = _op(
+        {
+            "src_lang": {"type": "string", "description": "Source language code, e.g. 'en'."},
+            "tgt_lang": {"type": "string", "description": "Target.", "enum": ["en-GB", "pt-BR"]},
+            "text": {"type": "string", "description": "What to translate."},
+        },
+        ["text"],
+    )
+    got = fill(op, "Subtitle 'guten Morgen' from German into Portuguese").values
+    assert (got["src_lang"], got["tgt_lang"]) == ("de", "pt-BR")
+    free = _op({"language": {"type": "string", "description": "The language to speak."}})
+    assert fill(free, "say it in Portuguese").values.get("language") != "pt"
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

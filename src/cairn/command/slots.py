@@ -28,6 +28,7 @@ from datetime import date
 
 from cairn.command import places, values
 from cairn.command.currencies import currency_values
+from cairn.command.languages import language_values
 from cairn.command.operations import OperationDoc, ParamDoc, split_name
 from cairn.command.slot_dates import _fill_dates, _is_time_param, _time_said
 from cairn.command.slot_dates import is_date_param as is_date_param
@@ -81,6 +82,12 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             if listed is not None:
                 out.values[p.name], out.evidence[p.name] = listed
                 out.typed.add(p.name)
+    for name, (value, start, end) in language_values(  # "in Spanish" -> "es-ES"
+        [p for p in op.params if p.name not in out.values], req.text, req.free
+    ).items():
+        req.used.append((start, end))
+        out.values[name], out.evidence[name] = value, req.text[start:end]
+        out.typed.add(name)
     _fill_dates(op, req, out)
     for p in op.params:  # "at 5:30pm" for a show_time: "17:30", before the numbers take 5
         if _is_time_param(p) and p.name not in out.values:
