@@ -834,6 +834,13 @@ def test_a_state_parameter_gets_the_state_of_the_city_said() -> None:
     )
     assert fill(code, "Weather in Boise please").values == {"city": "Boise", "state": "ID"}
     assert fill(code, "Weather in Paris please").values == {"city": "Paris"}  # not a US city
+    tax = _op(
+        {
+            "amount": {"type": "number", "description": "The purchase amount."},
+            "state": {"type": "string", "description": "The U.S. state abbreviation, e.g. 'CA'."},
+        }
+    )
+    assert fill(tax, "I spent $250 in New York").values == {"amount": 250.0, "state": "NY"}
 
 
 def test_yes_no_parameters_heard_through_stop_words_and_non() -> None:

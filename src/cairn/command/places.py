@@ -80,7 +80,8 @@ def split_places(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
 def state_of_city(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
     """A state parameter left empty, or holding what is not a state ("violent crime"), gets
     the state of the US city in the city parameter ("San Francisco" -> "CA", or "California"
-    when the description does not ask for an abbreviation). Changes ``values`` in place."""
+    when the description does not ask for an abbreviation); a state said is written as the
+    description asks ("New York" -> "NY"). Changes ``values`` in place."""
     cities, states = _table()
     city = next(
         (p for p in params if p.type == "string" and "city" in split_name(p.name).split()), None
@@ -93,10 +94,12 @@ def state_of_city(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
         ),
         None,
     )
-    if city is None or state is None or not isinstance(values.get(city.name), str):
+    said = values.get(state.name) if state is not None else None
+    if state is not None and isinstance(said, str) and said.lower() in states:
+        # "in New York" for "the U.S. state abbreviation, such as 'CA'": "NY"
+        values[state.name] = _state_as_asked(state, said, states, names=_state_names())
         return
-    said = values.get(state.name)
-    if isinstance(said, str) and said.lower() in states:
+    if city is None or state is None or not isinstance(values.get(city.name), str):
         return
     place = cities.get(values[city.name].lower())
     if place is None or place[0].lower() not in states:
