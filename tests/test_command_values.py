@@ -843,6 +843,18 @@ def test_a_state_parameter_gets_the_state_of_the_city_said() -> None:
     assert fill(tax, "I spent $250 in New York").values == {"amount": 250.0, "state": "NY"}
 
 
+def test_a_country_code_parameter_gets_the_code_or_the_country_of_the_city() -> None:
+    props = {
+        "city": {"type": "string", "description": "The city."},
+        "country": {"type": "string", "description": "ISO 3166-1 alpha-2 code, e.g. 'US'."},
+    }
+    op = _op(props, ["city", "country"])
+    assert fill(op, "the weather in Lyon").values == {"city": "Lyon", "country": "FR"}
+    assert fill(op, "the weather in Leeds in the UK").values["country"] == "GB"
+    optional = _op(props, ["city"])
+    assert fill(optional, "the weather in Lyon").values == {"city": "Lyon"}
+
+
 def test_yes_no_parameters_heard_through_stop_words_and_non() -> None:
     op = _op(
         {

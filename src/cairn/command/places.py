@@ -234,6 +234,41 @@ def _country_as_code(p: ParamDoc, value: str) -> str:
     return f"{city}, {code}" if city and code else value
 
 
+_ASKS_CODE = re.compile(r"\bcode\b|\biso\b|alpha-?2|two.letter|2.letter|'[A-Z]{2}'", re.I)
+
+
+def country_of_city(params: Sequence[ParamDoc], values: dict[str, Any]) -> None:
+    """A country parameter that asks for an ISO code gets one: "UK" -> "GB", and, when it is
+    required and left empty, the country of the city said ("London" -> "GB", "Boise" ->
+    "US"). Changes ``values`` in place."""
+    country = next(
+        (
+            p
+            for p in params
+            if p.type == "string" and not p.enum and split_name(p.name) == "country"
+        ),
+        None,
+    )
+    if country is None or not _ASKS_CODE.search(country.description):
+        return
+    codes = _country_codes()
+    said = values.get(country.name)
+    if isinstance(said, str):
+        values[country.name] = codes.get(said.strip().lower(), said)
+        return
+    city = next(
+        (p for p in params if p.type == "string" and "city" in split_name(p.name).split()), None
+    )
+    if not country.required or city is None or not isinstance(values.get(city.name), str):
+        return
+    cities, states = _table()
+    name = str(values[city.name]).split(",")[0].strip().lower()
+    place = cities.get(name)
+    if place is not None:
+        where = place[0]
+        values[country.name] = "US" if where.lower() in states else codes.get(where.lower(), where)
+
+
 # the kinds of area a parameter may name ("district_name", "sub_district", "county")
 _AREA_KINDS = ("subdistrict", "district", "province", "county", "borough", "prefecture",
                "municipality", "neighborhood", "neighbourhood", "parish", "ward")  # fmt: skip

@@ -168,6 +168,7 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 out.values[p.name], out.evidence[p.name] = person[0], person[0]
     places.split_places(op.params, out.values)  # "Tokyo, Japan": a city and a country
     places.state_of_city(op.params, out.values)  # "San Francisco" gives its state
+    places.country_of_city(op.params, out.values)  # "UK" -> "GB"; "London" gives GB
     for p in op.params:  # "Long Beach" for a "City, State" parameter: "Long Beach, CA"
         if isinstance(out.values.get(p.name), str):
             out.values[p.name] = places.with_state(p, out.values[p.name], req.text)
