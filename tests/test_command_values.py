@@ -943,6 +943,8 @@ def test_an_enum_value_said_by_its_root() -> None:
     op = _op({"genre": {"type": "string", "description": "Genre.", "enum": genres}}, [])
     assert fill(op, "something mysterious with a twist").values == {"genre": "Mystery"}
     assert fill(op, "an international film").values == {}  # "intern..." is not a genre
+    kinds = _op({"kind": {"type": "string", "description": "Kind.", "enum": ["Music", "Sport"]}})
+    assert fill(kinds, "musical events in Reno").values == {"kind": "Music"}
 
 
 def test_a_percentage_kept_when_asked_and_hyphenated_words_and_a_country_over_a_guess() -> None:

@@ -63,7 +63,7 @@ def _fill_enum(
                 best = (rank, value, m.group(0))
             continue
         said = re.escape(words.lower()).replace("\\&", r"\s*(?:&|and)\s*")  # S&P: s and p
-        tail = r"[a-z]*" if len(words) >= 6 and words.isalpha() else r"(?:'s|s|'|es|d|ed)?"
+        tail = r"[a-z]*" if len(words) >= 6 and words.isalpha() else r"(?:'s|s|'|es|d|ed|al)?"
         m = re.search(r"(?<![\w])" + said + tail + r"(?![\w])", req.low)
         if m and words.isdigit() and _counts_another(p, req, m.end(), others):
             m = None
