@@ -502,6 +502,8 @@ def test_dotted_dates_clock_times_and_street_addresses() -> None:
     }  # fmt: skip
     said = _op({"at_time": {"type": "string", "description": "When."}})
     assert fill(said, "remind me at 7am").values == {"at_time": "7am"}
+    slot = _op({"visit_time": {"type": "string", "description": "Time, 'HH:MM'."}})
+    assert fill(slot, "a haircut at 2 in the afternoon").values == {"visit_time": "14:00"}
     # "2003-2006" stays two years, not February 2003
     years = _op({"start_year": {"type": "integer", "description": "From."},
                  "end_year": {"type": "integer", "description": "To."}})  # fmt: skip

@@ -194,17 +194,14 @@ def _time_said(p: ParamDoc, req: _Request) -> tuple[str, int, int] | None:
     """The first clock time the request says ("5:30pm", "19:30", "4 pm"), written as the
     description asks: "HH:MM" (24-hour; "HH:MM:SS" when it shows seconds), or as said when
     it names no format."""
-    for m in _TIME.finditer(req.text):
-        if not req.free(m.start(), m.end()):
-            continue
-        hour, minute = _clock_of(m)
+    for hour, minute, start, end in clocks_said(req):  # "4 pm", "2 in the afternoon"
         if not re.search(r"hh:mm|24[- ]hour|military", p.description, re.IGNORECASE):
-            return m.group(0).strip(), m.start(), m.end()
+            return req.text[start:end].strip(), start, end
         # seconds when the description asks for them, not when it also takes 'HH:MM' alone
         asks = re.search(r"hh:mm:ss", p.description, re.IGNORECASE)
         takes_short = re.search(r"hh:mm(?![:\w])(?!\s*[ap]\.?m)", p.description, re.IGNORECASE)
         seconds = ":00" if asks and not takes_short else ""
-        return f"{hour:02d}:{minute:02d}{seconds}", m.start(), m.end()
+        return f"{hour:02d}:{minute:02d}{seconds}", start, end
     return None
 
 
