@@ -28,6 +28,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +58,10 @@ class Row:
 
 
 def _row(
-    group: str, rid: str, fits: bool, index: OperationIndex, text: str
+    group: str, rid: str, fits: bool, index: OperationIndex, text: str, today: date | None = None
 ) -> tuple[Row, Match] | None:
     """The request's features and what the fast path's best candidate would do if called."""
-    cands = index.candidates(text)
+    cands = index.candidates(text, today)
     if not cands:
         return None
     found = OperationIndex._command(cands, text)
@@ -81,7 +82,7 @@ def bfcl_rows() -> Iterator[Row]:
         for item, answer in F.load_items(category, "dev"):
             index = F.index_for(item, encoder)
             text = F._request(item)
-            made = _row(category, item["id"], not irrelevant, index, text)
+            made = _row(category, item["id"], not irrelevant, index, text, F.BFCL_TODAY)
             if made is None:
                 continue
             row, found = made
