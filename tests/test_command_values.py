@@ -766,6 +766,19 @@ def test_languages_said_become_the_codes_a_parameter_asks_for() -> None:
     assert fill(free, "say it in Portuguese").values.get("language") != "pt"
 
 
+def test_counted_items_fill_a_list_of_items_and_a_list_of_quantities() -> None:
+    op = _op(
+        {
+            "shop": {"type": "string", "description": "The shop."},
+            "products": {"type": "array", "items": {"type": "string"}, "description": "What."},
+            "counts": {"type": "array", "items": {"type": "integer"}, "description": "How many."},
+        },
+        ["shop", "products", "counts"],
+    )
+    got = fill(op, "Place an order at Deli Uno: two bagels, 3 jars of honey and a baguette").values
+    assert got["products"] == ["bagels", "honey", "baguette"] and got["counts"] == [2, 3, 1]
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

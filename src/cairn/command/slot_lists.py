@@ -112,3 +112,53 @@ def _last_words(item: str, width: int) -> str:
             break
         taken.insert(0, w)
     return " ".join(taken)
+
+
+_ITEM_WORDS = frozenset(("item", "items", "product", "products", "dish", "dishes", "food", "foods",
+                         "goods", "article", "articles", "list"))  # fmt: skip
+_COUNT_WORDS = frozenset(("quantity", "quantities", "count", "counts", "qty", "amounts",
+                          "number", "numbers"))  # fmt: skip
+# "five burgers", "a pizza", "three bottles of olive oil", "'chicken wings'"
+_COUNTED = re.compile(
+    r"(?<![\w.])(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:(?:bottles?|bags?|boxes?|cans?|cups?|packs?|jars?|pieces?|"
+    r"orders?|servings?|\d+\s+\w+\s+bags?)\s+of\s+)?['\"]?(?P<what>[A-Za-z][\w'-]*"
+    r"(?:\s+(?!and\b|or\b|from\b|at\b|for\b|in\b|on\b|with\b|to\b)[A-Za-z][\w'-]*){0,3})['\"]?",
+    re.IGNORECASE,
+)
+
+
+_SMALL = {w: i + 1 for i, w in enumerate(
+    ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"))}  # fmt: skip
+# what "a"/"an" counts in a request that is not a thing ordered ("an order for me")
+_NOT_ITEMS = frozenset(("order", "list", "table", "reservation", "request", "way", "lot",
+                        "bit", "few", "new", "good", "great", "nice", "total", "look", "minute",
+                        "moment", "second", "question", "time", "day", "week"))  # fmt: skip
+
+
+def counted_items(params: list[ParamDoc], req: _Request) -> dict[str, tuple[list[Any], str]]:
+    """ "two Big Macs and one McFlurry" for a list of items beside a list of quantities:
+    ``["Big Macs", "McFlurry"]`` and ``[2, 1]``, each count with the thing it counts."""
+    items = next((p for p in params if p.type == "array" and p.items == "string"
+                  and set(p.words.split()) & _ITEM_WORDS), None)  # fmt: skip
+    counts = next((p for p in params if p.type == "array" and p.items in ("integer", "number")
+                   and set(p.words.split()) & _COUNT_WORDS), None)  # fmt: skip
+    if items is None or counts is None:
+        return {}
+    found: list[tuple[str, int, int, int]] = []
+    for m in _COUNTED.finditer(req.text):
+        what = m.group("what").strip("'\" ")
+        first = what.lower().split()[0]
+        if not req.free(m.start(), m.end()) or first in _STOP or first in _NOT_ITEMS:
+            continue
+        said = m.group("n").lower()
+        n = int(said) if said.isdigit() else _SMALL.get(said, 1)
+        found.append((what, n, m.start(), m.end()))
+    if not found:
+        return {}
+    for _, _, start, end in found:
+        req.used.append((start, end))
+    evidence = ", ".join(f"{n} {what}" for what, n, _, _ in found)
+    return {
+        items.name: ([f[0] for f in found], evidence),
+        counts.name: ([float(f[1]) if counts.items == "number" else f[1] for f in found], evidence),
+    }

@@ -39,7 +39,7 @@ from cairn.command.slot_enums import (
     _yes_enum,
     enum_list_said,
 )
-from cairn.command.slot_lists import _fill_list
+from cairn.command.slot_lists import _fill_list, counted_items
 from cairn.command.slot_numbers import _fill_numbers
 from cairn.command.slot_request import _STOP as _STOP
 from cairn.command.slot_request import Filled as Filled
@@ -82,6 +82,10 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
             if listed is not None:
                 out.values[p.name], out.evidence[p.name] = listed
                 out.typed.add(p.name)
+    for name, (counted, count_said) in counted_items(  # "two Big Macs and one McFlurry"
+        [p for p in op.params if p.name not in out.values], req
+    ).items():
+        out.values[name], out.evidence[name] = counted, count_said
     for name, (value, start, end) in language_values(  # "in Spanish" -> "es-ES"
         [p for p in op.params if p.name not in out.values], req.text, req.free
     ).items():
