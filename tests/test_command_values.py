@@ -779,6 +779,39 @@ def test_counted_items_fill_a_list_of_items_and_a_list_of_quantities() -> None:
     assert got["products"] == ["bagels", "honey", "baguette"] and got["counts"] == [2, 3, 1]
 
 
+def test_an_object_takes_its_properties_and_a_url_takes_only_a_url() -> None:
+    op = _op(
+        {
+            "member_id": {"type": "integer", "description": "The member's ID."},
+            "changes": {
+                "type": "dict",
+                "description": "What to change.",
+                "properties": {
+                    "email": {"type": "string", "description": "New email."},
+                    "age": {"type": "integer", "description": "New age."},
+                },
+            },
+        },
+        ["member_id", "changes"],
+    )
+    got = fill(op, "Set my email to ann@example.org and my age to 41. My member ID is 77.")
+    assert got.values == {"member_id": 77, "changes": {"email": "ann@example.org", "age": 41}}
+    get = _op(
+        {
+            "url": {"type": "string", "description": "The address to send the request to."},
+            "params": {
+                "type": "dict",
+                "description": "Query parameters.",
+                "properties": {"nodeName": {"type": "string", "description": "The node."}},
+            },
+        },
+        ["url"],
+    )
+    assert fill(get, "list the queues on node 'Node5'").missing == ["url"]
+    sent = fill(get, "GET https://example.org/queues for node 'Node5'").values
+    assert sent["url"] == "https://example.org/queues"
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

@@ -54,6 +54,7 @@ class ParamDoc:
     items: str = ""  # the item type of an array
     item_enum: tuple[Any, ...] = ()  # the values an array's items may take
     aliases: tuple[tuple[str, Any], ...] = ()  # ("apple", "AAPL") read from the description
+    fields: tuple[ParamDoc, ...] = ()  # an object's own properties, filled as parameters are
 
     @property
     def words(self) -> str:
@@ -172,7 +173,7 @@ def _unusable(params: Iterable[ParamDoc]) -> str:
     for p in params:
         if not p.required:
             continue
-        if p.type in ("object", "any"):
+        if p.type == "any" or (p.type == "object" and not p.fields):
             return f"required parameter {p.name!r} is of type {p.type}, which requests cannot fill"
         if p.type == "array" and p.items not in SCALAR_TYPES:
             return f"required parameter {p.name!r} is a list of {p.items or 'unknown items'}"
@@ -206,6 +207,21 @@ def _param(name: str, schema: Mapping[str, Any], required: bool) -> ParamDoc:
         items=_kind(items) if isinstance(items, Mapping) else "",
         item_enum=_enum_of(items) if isinstance(items, Mapping) else (),
         aliases=_aliases(desc, enum, _kind(schema)),
+        fields=_fields(schema) if _kind(schema) == "object" else (),
+    )
+
+
+def _fields(schema: Mapping[str, Any], depth: int = 0) -> tuple[ParamDoc, ...]:
+    """An object's properties as parameters (one level deep: an object inside an object is
+    left to the caller)."""
+    props = schema.get("properties")
+    if not isinstance(props, Mapping) or depth > 0:
+        return ()
+    required = set(schema.get("required") or [])
+    return tuple(
+        _param(str(k), v if isinstance(v, Mapping) else {}, k in required)
+        for k, v in props.items()
+        if not (isinstance(v, Mapping) and _kind(v) == "object")
     )
 
 

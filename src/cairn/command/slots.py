@@ -23,6 +23,7 @@ request, :class:`Filled`, shared word lists), ``slot_enums``, ``slot_dates``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -176,8 +177,27 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     for p in op.params:  # "Long Beach" for a "City, State" parameter: "Long Beach, CA"
         if isinstance(out.values.get(p.name), str):
             out.values[p.name] = places.with_state(p, out.values[p.name], req.text)
+    for p in op.params:  # a URL parameter takes a URL or nothing ("eth1" is no endpoint)
+        said = out.values.get(p.name)
+        if isinstance(said, str) and _asks_url(p) and not _LOOKS_LIKE_URL.match(said):
+            del out.values[p.name]
+            out.evidence.pop(p.name, None)
+    for p in op.params:  # an object: its own properties, read from the same request
+        if p.fields and p.name not in out.values:
+            inner = fill(OperationDoc(tool="", name=p.name, params=p.fields), text, today)
+            if inner.values:
+                out.values[p.name], out.evidence[p.name] = dict(inner.values), "(its fields)"
     out.missing = [p.name for p in op.params if p.required and p.name not in out.values]
     return out
+
+
+_LOOKS_LIKE_URL = re.compile(r"(?:https?|ftp|wss?)://|www\.|/|[\w-]+(?:\.[\w-]+)+(?:[/:?]|$)")
+
+
+def _asks_url(p: ParamDoc) -> bool:
+    """A string parameter for a web address: named url / uri / endpoint, or of format uri."""
+    words = set(split_name(p.name).split())
+    return p.type == "string" and (bool(words & {"url", "uri", "endpoint"}) or "uri" in p.format)
 
 
 def _put_found(found: values.Found, req: _Request, out: Filled) -> None:
