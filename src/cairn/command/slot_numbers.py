@@ -13,7 +13,7 @@ from typing import Any
 
 from cairn.command import values
 from cairn.command.operations import OperationDoc, ParamDoc
-from cairn.command.slot_request import Filled, _Request, _stem, _word_set
+from cairn.command.slot_request import Filled, _Request, _root, _stem, _word_set
 
 
 def _cue_words(p: ParamDoc) -> set[str]:
@@ -160,13 +160,6 @@ def _party_said(req: _Request) -> tuple[int, str] | None:
     if m := _ALONE.search(req.low):
         return 1, m.group(0)
     return None
-
-
-def _root(word: str) -> str:
-    """A word without -ing, -ed, -es, -e or -s when three letters stay: "rated", "rating" and
-    "rate" -> "rat"; used only to match a number's cue words."""
-    m = re.fullmatch(r"([a-z]{3,}?)(?:ing|ed|es|e|s)", word)
-    return m.group(1) if m else word
 
 
 # words that count people: "4 ppl" is a number of adults, guests or passengers

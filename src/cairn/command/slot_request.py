@@ -222,3 +222,10 @@ _stem = values.stem
 def _has(name: str, words: tuple[str, ...]) -> bool:
     parts = set(split_name(name).split())
     return any(w in parts for w in words)
+
+
+def _root(word: str) -> str:
+    """A word without -ing, -ed, -es, -e or -s when three letters stay: "rated", "rating" and
+    "rate" -> "rat", "requires" and "required" -> "requir"."""
+    m = re.fullmatch(r"([a-z]{3,}?)(?:ing|ed|es|e|s)", word)
+    return m.group(1) if m else word
