@@ -920,6 +920,8 @@ def test_yes_no_parameters_heard_through_stop_words_and_non() -> None:
         "smoking_allowed": False,
         "private_visibility": True,
     }
+    login = _op({"login_required": {"type": "boolean", "description": "Needs a login."}})
+    assert fill(login, "the portal requires a login").values == {"login_required": True}
 
 
 def test_dates_written_with_slashes() -> None:

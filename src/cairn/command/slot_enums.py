@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from cairn.command.operations import ParamDoc, split_name
-from cairn.command.slot_request import _STOP, _Request, _stem
+from cairn.command.slot_request import _STOP, _Request, _root, _stem
 
 # common English words for the action words enums use (general language, no API named)
 _ACTION_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -200,6 +200,8 @@ def _phrase_said(p: ParamDoc, req: _Request) -> bool | None:
 
     def says(w: str, w2: str) -> bool:
         if w2 in _SAID_AS.get(w, ()):  # "extra luggage" for additional_luggage
+            return True
+        if len(w) >= 6 and _root(w) == _root(w2):  # "requires" for auth_required
             return True
         return w2 == _stem(w) or (len(w) >= 4 and w2.startswith(_stem(w))) or _same_root(w, w2)
 
