@@ -812,6 +812,29 @@ def test_an_object_takes_its_properties_and_a_url_takes_only_a_url() -> None:
     assert sent["url"] == "https://example.org/queues"
 
 
+def test_a_parameter_given_by_its_own_name_and_a_colon() -> None:
+    op = _op(
+        {
+            "ticket_id": {"type": "integer", "description": "The ticket."},
+            "store": {"type": "string", "description": "Where to save it."},
+            "patch": {
+                "type": "dict",
+                "description": "Fields to change.",
+                "properties": {
+                    "name": {"type": "string", "description": "New name."},
+                    "email": {"type": "string", "description": "New email."},
+                },
+            },
+        },
+        ["ticket_id", "store", "patch"],
+    )
+    got = fill(op, "Update ticket 88 with 'name':'Ann Lee', 'email':'ann@b.org' in the store")
+    assert got.values["patch"] == {"name": "Ann Lee", "email": "ann@b.org"}
+    assert got.values.get("store") != "name"
+    priority = _op({"priority": {"type": "integer", "description": "1 to 5."}})
+    assert fill(priority, "file it with priority=4 please").values == {"priority": 4}
+
+
 def test_the_speakers_own_name_and_a_city_said_with_its_state_code() -> None:
     op = _op(
         {

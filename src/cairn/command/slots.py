@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from cairn.command import places, values
 from cairn.command.currencies import currency_values
@@ -66,6 +67,14 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
     text = mend_typos(text, (w for p in op.params for w in split_name(p.name).split()))
     req = prepare(text, today)
     out = Filled()
+    fields = [f for p in op.params for f in p.fields]
+    for p in [*op.params, *fields]:  # "'name':'John Doe'": a parameter given by its own name
+        said = _assigned(p, req.text)
+        if said is not None and req.free(said[1], said[2]):
+            req.used.append((said[1], said[2]))
+            if p in op.params:  # a field's is its object's, read by the object's own fill
+                out.values[p.name], out.evidence[p.name] = said[0], req.text[said[1] : said[2]]
+                out.typed.add(p.name)
     for p in op.params:  # enums first: their words are the most specific
         if p.enum or p.aliases:  # aliases alone: the codes of an integer ("2 for ironing")
             others = frozenset(
@@ -189,6 +198,32 @@ def fill(op: OperationDoc, text: str, today: date | None = None) -> Filled:
                 out.values[p.name], out.evidence[p.name] = dict(inner.values), "(its fields)"
     out.missing = [p.name for p in op.params if p.required and p.name not in out.values]
     return out
+
+
+def _assigned(p: ParamDoc, text: str) -> tuple[Any, int, int] | None:
+    """ "'name': 'John Doe'", "priority=high": the parameter's own name, a colon or an equals
+    sign, and a value, typed as the schema says."""
+    if p.type not in ("string", "integer", "number", "boolean") or len(p.name) < 2:
+        return None
+    m = re.search(
+        rf"(?<![\w.])['\"]?{re.escape(p.name)}['\"]?\s*[:=]\s*"
+        r"(?:'([^'\n]{1,200})'|\"([^\"\n]{1,200})\"|([\w.@/+-]{1,100}))",
+        text,
+    )
+    if m is None:
+        return None
+    raw = next(g for g in m.groups() if g is not None)
+    value: Any = raw
+    if p.type in ("integer", "number"):
+        try:
+            value = int(raw) if p.type == "integer" else float(raw)
+        except ValueError:
+            return None
+    elif p.type == "boolean":
+        if raw.lower() not in ("true", "false", "yes", "no"):
+            return None
+        value = raw.lower() in ("true", "yes")
+    return value, m.start(), m.end()
 
 
 _LOOKS_LIKE_URL = re.compile(r"(?:https?|ftp|wss?)://|www\.|/|[\w-]+(?:\.[\w-]+)+(?:[/:?]|$)")
