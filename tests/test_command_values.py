@@ -977,6 +977,9 @@ def test_a_name_said_before_the_bare_word_of_a_name_parameter() -> None:
     assert got["museum_name"] != "Art"  # a capitalised "Museum" is part of the name
     album = _op({"album": {"type": "string", "description": "The album."}}, [])
     assert fill(album, "songs from the 'Get Weird' album?").values == {"album": "Get Weird"}
+    firm = _op({"company_name": {"type": "string", "description": "The company."}})
+    got = fill(firm, "the NYSE price of the company Acme Tools today").values
+    assert got == {"company_name": "Acme Tools"}  # the name right after the bare word
 
 
 def test_no_fee_says_free() -> None:

@@ -103,6 +103,9 @@ def _fill_string(
     if len(name_words) > 1 and name_words[-1] in ("name", "title"):
         # "theater_name": "at the Century 20 theater", the name before the bare word
         short = r"\b" + r"[\s_]+".join(re.escape(w) for w in name_words[:-1]) + r"\b"
+        for m in re.finditer(short + r"\s+([A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*){0,3})", req.text):
+            if req.free(m.start(1), m.end(1)):  # "the company Amazon": the name after
+                return m.group(1).rstrip("."), m.start(1), m.end(1)
         for m in re.finditer(short, req.text):  # lower case: "Museum of Art" is a name
             before = _named_before(req, m.start(), m.end())
             if before is not None and not re.match(r"\s+(?:of|for)\b", req.text[m.end() :]):
